@@ -1,0 +1,165 @@
+"""Entanglement request application: SeQUeNCe's App interface, recording every delivered pair.
+
+SeQUeNCe's ``RequestApp`` only counts pairs (and records them in a global
+metrics registry). :class:`EntanglementApp` follows the same protocol with the
+network manager (reserve resources along a path, map memories to the
+reservation while it is active, release delivered memories) but hands each
+delivered end-to-end pair to a callback with its fidelity at delivery and the
+time the initiator's memory waited for it. It holds no global state.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sequence.app.app import App
+from sequence.kernel.event import Event
+from sequence.kernel.process import Process
+from sequence.network_management.reservation import Reservation
+from sequence.resource_management.memory_manager import MemoryInfo
+from sequence.topology.node import QuantumRouter
+
+_DELIVERABLE_STATES = (MemoryInfo.ENTANGLED, MemoryInfo.PURIFIED)
+
+
+@dataclass(frozen=True)
+class PairDelivery:
+    """One end-to-end pair handed to the initiator's application.
+
+    Attributes:
+        request_id: identity of the request that produced it.
+        time_ps: simulated delivery time.
+        path: node names from initiator to responder.
+        fidelity: fidelity of the shared Bell-diagonal state at ``time_ps``,
+            after decoherence of both stored halves up to that moment.
+        wait_ps: time the initiator's memory spent from being free (reservation
+            start or release of its previous pair) until this delivery.
+        memory_index: index of the initiator memory holding the pair.
+    """
+
+    request_id: int
+    time_ps: int
+    path: tuple[str, ...]
+    fidelity: float
+    wait_ps: int
+    memory_index: int
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    """Answer of the network to a request, seen at the initiator."""
+
+    request_id: int
+    time_ps: int
+    approved: bool
+    path: tuple[str, ...]
+
+
+class EntanglementApp(App):
+    """Requests entanglement and reports delivered pairs through callbacks.
+
+    One instance per quantum router (SeQUeNCe allows one app per router); it
+    serves as initiator for its own requests and as responder for others'.
+    """
+
+    def __init__(
+        self,
+        node: QuantumRouter,
+        on_pair: Callable[[PairDelivery], None],
+        on_outcome: Callable[[ReservationOutcome], None],
+    ) -> None:
+        super().__init__(node)
+        self._on_pair = on_pair
+        self._on_outcome = on_outcome
+        self._memory_reservation: dict[int, Reservation] = {}
+        self._free_since_ps: dict[int, int] = {}
+
+    def request(
+        self,
+        request_id: int,
+        responder: str,
+        start_ps: int,
+        end_ps: int,
+        n_memories: int,
+        target_fidelity: float,
+    ) -> None:
+        """Ask the network for pairs with ``responder`` between ``start_ps`` and ``end_ps``."""
+        self.node.reserve_net_resource(
+            responder, start_ps, end_ps, n_memories, target_fidelity, identity=request_id
+        )
+
+    # --- App interface (called by the QuantumRouter) ------------------------------------
+
+    def get_reservation_result(self, reservation: Reservation, result: bool) -> None:
+        """Record the network's answer; on approval, watch the reserved memories."""
+        self._on_outcome(
+            ReservationOutcome(
+                request_id=reservation.identity,
+                time_ps=self.node.timeline.now(),
+                approved=result,
+                path=tuple(reservation.path),
+            )
+        )
+        if result:
+            self._schedule_reservation(reservation)
+
+    def get_other_reservation(self, reservation: Reservation) -> None:
+        """Watch the memories of a reservation for which this node is the responder."""
+        self._schedule_reservation(reservation)
+
+    def get_memory(self, info: MemoryInfo) -> None:
+        """Take a memory that no rule wants: deliver it if it holds an end-to-end pair."""
+        if info.state not in _DELIVERABLE_STATES:
+            return
+        reservation = self._memory_reservation.get(info.index)
+        if reservation is None:
+            return
+        is_initiator = info.remote_node == reservation.responder
+        is_responder = info.remote_node == reservation.initiator
+        if not (is_initiator or is_responder) or info.fidelity < reservation.fidelity:
+            return
+        if is_initiator:
+            self._deliver(info, reservation)
+        self.node.resource_manager.update(None, info.memory, MemoryInfo.RAW)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _deliver(self, info: MemoryInfo, reservation: Reservation) -> None:
+        now_ps = self.node.timeline.now()
+        self._on_pair(
+            PairDelivery(
+                request_id=reservation.identity,
+                time_ps=now_ps,
+                path=tuple(reservation.path),
+                fidelity=self._fidelity_now(info),
+                wait_ps=now_ps - self._free_since_ps.get(info.index, reservation.start_time),
+                memory_index=info.index,
+            )
+        )
+        self._free_since_ps[info.index] = now_ps
+
+    def _fidelity_now(self, info: MemoryInfo) -> float:
+        # The recorder, not the node, reads the shared state: both halves are
+        # decohered up to now so the figure is the fidelity at delivery time.
+        memory = info.memory
+        remote = self.node.timeline.get_entity_by_name(memory.entangled_memory["memo_id"])
+        memory.bds_decohere()
+        if remote is not None:
+            remote.bds_decohere()
+        return float(memory.get_bds_fidelity())
+
+    def _schedule_reservation(self, reservation: Reservation) -> None:
+        timeline = self.node.timeline
+        for card in self.node.network_manager.get_timecards():
+            if reservation in card.reservations:
+                start = Process(self, "_watch_memory", [card.memory_index, reservation])
+                timeline.schedule(Event(reservation.start_time, start))
+                stop = Process(self, "_unwatch_memory", [card.memory_index])
+                timeline.schedule(Event(reservation.end_time, stop))
+
+    def _watch_memory(self, index: int, reservation: Reservation) -> None:
+        self._memory_reservation[index] = reservation
+        self._free_since_ps[index] = reservation.start_time
+
+    def _unwatch_memory(self, index: int) -> None:
+        self._memory_reservation.pop(index, None)
+        self._free_since_ps.pop(index, None)

@@ -1,0 +1,391 @@
+"""The hardware adapter: the one module that turns our descriptions into SeQUeNCe objects.
+
+Everything SeQUeNCe-specific about building a network lives here: unit
+conversion into SeQUeNCe's metres, picoseconds and dB/m (through :mod:`qtn.units`),
+component templates, node and channel construction on one
+:class:`~sequence.kernel.timeline.Timeline`, static forwarding tables, and
+SeQUeNCe's class-level protocol selectors. The inverse readers
+(``*_config_of``) turn SeQUeNCe components back into our descriptions so that
+the conversions can be tested both ways.
+
+Where SeQUeNCe bites, this module compensates:
+
+* channels and other entities whose ``owner`` is unset draw unseeded noise from
+  ``numpy.random.default_rng()``; every channel here is owned by its sending node
+  and every node has its own generator derived from the run seed;
+* protocol and formalism choices are class-level globals in SeQUeNCe;
+  :func:`sequence_globals` sets them for one run and restores them afterwards;
+* the stock event list reschedules in O(n); :func:`new_timeline` installs
+  :class:`qtn.event_list.FastEventList`.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+import networkx as nx
+from sequence.components.detector import Detector
+from sequence.components.memory import Memory
+from sequence.components.optical_channel import ClassicalChannel, QuantumChannel
+from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM, SINGLE_HERALDED
+from sequence.entanglement_management.generation import (
+    EntanglementGenerationA,
+    EntanglementGenerationB,
+)
+from sequence.entanglement_management.purification import PurificationProtocol
+from sequence.entanglement_management.swapping import (
+    EntanglementSwappingA,
+    EntanglementSwappingB,
+)
+from sequence.kernel.entity import Entity
+from sequence.kernel.event import Event
+from sequence.kernel.process import Process
+from sequence.kernel.quantum_manager import QuantumManager
+from sequence.kernel.timeline import Timeline
+from sequence.topology.node import BSMNode, QuantumRouter
+
+from qtn.event_list import FastEventList
+from qtn.hardware import (
+    BSMConfig,
+    DetectorConfig,
+    FibreConfig,
+    LightSourceConfig,
+    MemoryConfig,
+    NodeHardwareConfig,
+)
+from qtn.randomness import derive_seed
+from qtn.spec import LinkSpec, NetworkSpec
+from qtn.units import (
+    db_per_km_to_db_per_m,
+    db_per_m_to_db_per_km,
+    fibre_delay_s,
+    km_to_m,
+    m_to_km,
+    ps_to_s,
+    s_to_ps,
+)
+
+SEQUENCE_VERSION = version("sequence")
+SUPPORTED_FORMALISMS = (BELL_DIAGONAL_STATE_FORMALISM,)
+_PS_PER_S = 1e12
+
+
+# --- hardware description -> SeQUeNCe keyword arguments -------------------------------
+
+
+def memory_array_args(memory: MemoryConfig) -> dict[str, Any]:
+    """Keyword arguments of SeQUeNCe's ``MemoryArray`` for ``memory``."""
+    return {
+        "fidelity": memory.raw_fidelity,
+        "frequency": memory.frequency_hz,
+        "efficiency": memory.efficiency,
+        "coherence_time": memory.coherence_time_s if memory.coherence_time_s is not None else -1,
+        "wavelength": memory.wavelength_nm,
+    }
+
+
+def detector_args(detector: DetectorConfig) -> dict[str, Any]:
+    """Keyword arguments of SeQUeNCe's ``Detector`` for ``detector``."""
+    return {
+        "efficiency": detector.efficiency,
+        "dark_count": detector.dark_count_rate_hz,
+        "count_rate": detector.count_rate_hz,
+        "time_resolution": int(round(detector.time_resolution_ps)),
+    }
+
+
+def light_source_args(source: LightSourceConfig) -> dict[str, Any]:
+    """Keyword arguments of SeQUeNCe's ``LightSource`` for ``source``."""
+    return {
+        "frequency": source.frequency_hz,
+        "mean_photon_num": source.mean_photon_number,
+        "wavelength": source.wavelength_nm,
+    }
+
+
+def router_templates(hardware: NodeHardwareConfig) -> dict[str, Any]:
+    """``component_templates`` of a SeQUeNCe ``QuantumRouter`` for ``hardware``."""
+    return {
+        "MemoryArray": memory_array_args(hardware.memory),
+        "EntanglementSwapping": {"swapping_success_prob": hardware.swap_success_probability},
+    }
+
+
+def bsm_node_templates(bsm: BSMConfig) -> dict[str, Any]:
+    """``component_templates`` of a SeQUeNCe single-heralded ``BSMNode`` for ``bsm``."""
+    detector = detector_args(bsm.detector)
+    return {
+        "encoding_type": "single_heralded",
+        "SingleHeraldedBSM": {
+            "detectors": [dict(detector), dict(detector)],
+            "success_rate": bsm.success_probability,
+        },
+    }
+
+
+def light_speed_m_per_ps(speed_km_per_s: float) -> float:
+    """Fibre signal speed from km/s to SeQUeNCe's m/ps."""
+    return km_to_m(speed_km_per_s) / _PS_PER_S
+
+
+# --- SeQUeNCe components -> hardware description (inverse readers) --------------------
+
+
+def memory_config_of(memory: Memory) -> MemoryConfig:
+    """Read a SeQUeNCe ``Memory`` back into a :class:`MemoryConfig`."""
+    return MemoryConfig(
+        efficiency=memory.efficiency,
+        coherence_time_s=memory.coherence_time if memory.coherence_time > 0 else None,
+        raw_fidelity=memory.raw_fidelity,
+        frequency_hz=memory.frequency,
+        wavelength_nm=memory.wavelength,
+    )
+
+
+def detector_config_of(detector: Detector) -> DetectorConfig:
+    """Read a SeQUeNCe ``Detector`` back into a :class:`DetectorConfig`."""
+    return DetectorConfig(
+        efficiency=detector.efficiency,
+        dark_count_rate_hz=detector.dark_count,
+        time_resolution_ps=float(detector.time_resolution),
+        count_rate_hz=detector.count_rate,
+    )
+
+
+def fibre_config_of(channel: QuantumChannel) -> tuple[float, FibreConfig]:
+    """Read a SeQUeNCe ``QuantumChannel`` back into ``(length_km, FibreConfig)``."""
+    fibre = FibreConfig(
+        attenuation_db_per_km=db_per_m_to_db_per_km(channel.attenuation),
+        speed_km_per_s=m_to_km(channel.light_speed * _PS_PER_S),
+    )
+    return m_to_km(channel.distance), fibre
+
+
+# --- SeQUeNCe's class-level globals ---------------------------------------------------
+
+
+@contextmanager
+def sequence_globals(formalism: str = BELL_DIAGONAL_STATE_FORMALISM) -> Iterator[None]:
+    """Select SeQUeNCe's formalism and protocols for one run, then restore the old selection.
+
+    SeQUeNCe keeps the quantum-state formalism and the generation, swapping and
+    purification protocol choices in class attributes. They are read when
+    components and protocols are created, which happens throughout a run, so they
+    must stay set while the network is built *and* while it runs.
+
+    Only the Bell-diagonal formalism is offered: SeQUeNCe's ket-vector swapping
+    updates fidelity with a toy rule (``f1 * f2 * degradation``), whereas the
+    Bell-diagonal protocols carry the state exactly (Werner swapping formula,
+    gate and measurement errors, Pauli decoherence of stored qubits).
+    """
+    if formalism not in SUPPORTED_FORMALISMS:
+        raise ValueError(f"formalism {formalism!r} not supported; use one of {SUPPORTED_FORMALISMS}")
+    saved = (
+        QuantumManager.get_active_formalism(),
+        EntanglementGenerationA.get_global_type(),
+        EntanglementGenerationB.get_global_type(),
+        EntanglementSwappingA.get_formalism(),
+        EntanglementSwappingB.get_formalism(),
+        PurificationProtocol.get_formalism(),
+    )
+    QuantumManager.set_global_manager_formalism(formalism)
+    EntanglementGenerationA.set_global_type(SINGLE_HERALDED)
+    EntanglementGenerationB.set_global_type(SINGLE_HERALDED)
+    EntanglementSwappingA.set_formalism(formalism)
+    EntanglementSwappingB.set_formalism(formalism)
+    PurificationProtocol.set_formalism(formalism)
+    try:
+        yield
+    finally:
+        QuantumManager.set_global_manager_formalism(saved[0])
+        EntanglementGenerationA.set_global_type(saved[1])
+        EntanglementGenerationB.set_global_type(saved[2])
+        EntanglementSwappingA.set_formalism(saved[3])
+        EntanglementSwappingB.set_formalism(saved[4])
+        PurificationProtocol.set_formalism(saved[5])
+
+
+# --- timeline -----------------------------------------------------------------------
+
+
+def new_timeline(stop_time_s: float, *, fast_event_list: bool = True) -> Timeline:
+    """A SeQUeNCe timeline that stops at ``stop_time_s`` (uses the active formalism)."""
+    timeline = Timeline(stop_time=s_to_ps(stop_time_s), formalism=QuantumManager.get_active_formalism())
+    if fast_event_list:
+        timeline.events = FastEventList()
+    return timeline
+
+
+class _Callback:
+    """Adapts a plain Python callable to SeQUeNCe's ``Process(owner, method_name)``."""
+
+    def __init__(self, function: Callable[..., None]) -> None:
+        self.function = function
+
+    def call(self, *args: Any) -> None:
+        self.function(*args)
+
+
+def schedule_call(timeline: Timeline, time_s: float, function: Callable[..., None], *args: Any) -> None:
+    """Run ``function(*args)`` at simulated time ``time_s`` on ``timeline``."""
+    process = Process(_Callback(function), "call", list(args))
+    timeline.schedule(Event(s_to_ps(time_s), process))
+
+
+def now_s(timeline: Timeline) -> float:
+    """Current simulated time of ``timeline`` in seconds."""
+    return ps_to_s(timeline.now())
+
+
+def events_executed(timeline: Timeline) -> int:
+    """Number of events ``timeline`` has executed."""
+    return int(timeline.run_counter)
+
+
+def unowned_random_entities(timeline: Timeline) -> list[str]:
+    """Names of entities whose random draws would be unseeded.
+
+    An entity draws from its owner's generator; one with no owner chain ending
+    at a node falls back to ``numpy.random.default_rng()`` (fresh OS entropy).
+    Call after ``timeline.init()``.
+    """
+    unowned = []
+    for name, entity in timeline.entities.items():
+        if isinstance(entity, (QuantumRouter, BSMNode)):
+            continue
+        owner = entity.owner
+        seen = 0
+        while owner is not None and not isinstance(owner, (QuantumRouter, BSMNode)) and seen < 10:
+            owner = owner.owner if owner.owner is not owner else None
+            seen += 1
+        if not isinstance(owner, (QuantumRouter, BSMNode)):
+            unowned.append(name)
+    return unowned
+
+
+# --- building an entanglement network -------------------------------------------------
+
+
+@dataclass
+class BuiltNetwork:
+    """SeQUeNCe objects of one built network, all on one timeline."""
+
+    timeline: Timeline
+    routers: dict[str, QuantumRouter] = field(default_factory=dict)
+    bsm_nodes: dict[str, BSMNode] = field(default_factory=dict)
+    quantum_channels: list[QuantumChannel] = field(default_factory=list)
+    classical_channels: list[ClassicalChannel] = field(default_factory=list)
+
+
+def bsm_node_name(link: LinkSpec) -> str:
+    """Name of the BSM node in the middle of ``link``."""
+    first, second = sorted((link.a, link.b))
+    return f"BSM.{first}.{second}"
+
+
+def _own(channel: Entity, node: Entity) -> None:
+    # SeQUeNCe's channels draw polarisation noise from their own owner's generator;
+    # unowned they would use fresh OS entropy, so each channel belongs to its sender.
+    channel.owner = node
+
+
+def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, seed: int) -> None:
+    router = QuantumRouter(
+        name,
+        built.timeline,
+        memo_size=hardware.n_memories,
+        seed=derive_seed(seed, f"node.{name}"),
+        component_templates=router_templates(hardware),
+        gate_fid=hardware.gate_fidelity,
+        meas_fid=hardware.measurement_fidelity,
+    )
+    built.routers[name] = router
+
+
+def _add_link(built: BuiltNetwork, link: LinkSpec, seed: int) -> None:
+    timeline = built.timeline
+    bsm_name = bsm_node_name(link)
+    bsm_node = BSMNode(
+        bsm_name,
+        timeline,
+        [link.a, link.b],
+        seed=derive_seed(seed, f"node.{bsm_name}"),
+        component_templates=bsm_node_templates(link.hardware.bsm),
+    )
+    built.bsm_nodes[bsm_name] = bsm_node
+    half_km = link.length_km / 2.0
+    fibre = link.hardware.fibre
+    half_delay_ps = max(1, s_to_ps(fibre_delay_s(half_km, fibre.speed_km_per_s)))
+    for end, other in ((link.a, link.b), (link.b, link.a)):
+        router = built.routers[end]
+        router.add_bsm_node(bsm_name, other)
+        qc = QuantumChannel(
+            f"qc.{end}.{bsm_name}",
+            timeline,
+            attenuation=db_per_km_to_db_per_m(fibre.attenuation_db_per_km),
+            distance=km_to_m(half_km),
+            light_speed=light_speed_m_per_ps(fibre.speed_km_per_s),
+        )
+        qc.set_ends(router, bsm_name)
+        _own(qc, router)
+        built.quantum_channels.append(qc)
+        for sender, receiver in ((router, bsm_name), (bsm_node, end)):
+            cc = ClassicalChannel(f"cc.{sender.name}.{receiver}", timeline, km_to_m(half_km), half_delay_ps)
+            cc.set_ends(sender, receiver)
+            _own(cc, sender)
+            built.classical_channels.append(cc)
+
+
+def _add_router_mesh(built: BuiltNetwork, spec: NetworkSpec) -> None:
+    """Classical channels between every pair of routers, delayed by the fibre route.
+
+    SeQUeNCe's protocols message distant routers directly (swapping results go
+    from a repeater to both ends), so every router pair needs a channel; its delay
+    is that of the fastest fibre route between them.
+    """
+    graph = spec.graph()
+    for link in spec.links:
+        graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
+            link.length_km, link.hardware.fibre.speed_km_per_s
+        )
+    for src, (delays_s, paths) in nx.all_pairs_dijkstra(graph, weight="delay_s"):
+        for dst, delay_s in delays_s.items():
+            if dst == src:
+                continue
+            route = paths[dst]
+            length_km = sum(graph.edges[u, v]["length_km"] for u, v in zip(route, route[1:], strict=False))
+            cc = ClassicalChannel(
+                f"cc.{src}.{dst}", built.timeline, km_to_m(length_km), max(1, s_to_ps(delay_s))
+            )
+            cc.set_ends(built.routers[src], dst)
+            _own(cc, built.routers[src])
+            built.classical_channels.append(cc)
+
+
+def install_static_routes(built: BuiltNetwork, spec: NetworkSpec) -> None:
+    """Fill every router's forwarding table with shortest (by length) paths."""
+    graph = spec.graph()
+    for src, paths in nx.all_pairs_dijkstra_path(graph, weight="length_km"):
+        routing = built.routers[src].network_manager.get_routing_protocol()
+        for dst, path in paths.items():
+            if dst != src:
+                routing.update_forwarding_rule(dst, path[1])
+
+
+def build_entanglement_network(spec: NetworkSpec, seed: int, stop_time_s: float) -> BuiltNetwork:
+    """Build quantum routers, midpoint BSM nodes and channels for ``spec`` on a new timeline.
+
+    Must be called inside :func:`sequence_globals`. Every node is a SeQUeNCe
+    ``QuantumRouter``; every link gets a ``BSMNode`` at its midpoint with a
+    quantum and a classical channel to each end.
+    """
+    built = BuiltNetwork(timeline=new_timeline(stop_time_s))
+    for node in spec.nodes:
+        _add_router(built, node.name, node.hardware, seed)
+    for link in spec.links:
+        _add_link(built, link, seed)
+    _add_router_mesh(built, spec)
+    install_static_routes(built, spec)
+    return built

@@ -1,0 +1,66 @@
+"""Description of a network to build: nodes, links and their hardware.
+
+A :class:`NetworkSpec` is what the scenario layer hands down to ``qtn`` (and
+``qkdn``) once templates are resolved and topology generators have run: every
+node and link with concrete hardware and lengths. It is pure data with a
+:mod:`networkx` view for routing.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+
+from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+
+NodeRole = Literal["end", "repeater", "trusted_relay"]
+NODE_ROLES: tuple[str, ...] = ("end", "repeater", "trusted_relay")
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node: its unique name, its role and its hardware."""
+
+    name: str
+    role: NodeRole
+    hardware: NodeHardwareConfig
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """One undirected link between nodes ``a`` and ``b`` of ``length_km`` fibre."""
+
+    a: str
+    b: str
+    length_km: float
+    hardware: LinkHardwareConfig
+
+    @property
+    def name(self) -> str:
+        """Stable link name ``a~b`` with the two ends in sorted order."""
+        first, second = sorted((self.a, self.b))
+        return f"{first}~{second}"
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A whole network: nodes and links with concrete hardware."""
+
+    nodes: tuple[NodeSpec, ...]
+    links: tuple[LinkSpec, ...]
+
+    def node(self, name: str) -> NodeSpec:
+        """The node called ``name`` (KeyError if absent)."""
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def graph(self) -> nx.Graph:
+        """Undirected graph with ``length_km`` edge weights and ``role`` node attributes."""
+        graph = nx.Graph()
+        for node in self.nodes:
+            graph.add_node(node.name, role=node.role)
+        for link in self.links:
+            graph.add_edge(link.a, link.b, length_km=link.length_km, name=link.name)
+        return graph

@@ -1,0 +1,218 @@
+"""The ``qnetsim`` command line.
+
+Exit codes: 0 ok, 1 the run failed, 2 bad input (scenario, arguments, output
+folder). Bad input gets one line per problem on stderr; a traceback only with
+``--debug``.
+"""
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qtn.errors import ConfigError, QNetSimError
+from scenarios import library
+from scenarios.checks import check_scenario
+from scenarios.loader import from_dict, load
+from scenarios.results import Results
+from scenarios.runner import run as run_scenario
+from scenarios.schema import Scenario
+from scenarios.summary import request_summary
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="qnetsim",
+    help="Quantum network simulation on SeQUeNCe: run scenarios, get tidy tables.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+# Piped output gets a wide console so summary tables are not squeezed to 80 columns.
+stdout = Console() if sys.stdout.isatty() else Console(width=140)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+@contextmanager
+def _reported_errors(debug: bool) -> Iterator[None]:
+    """Turn the project's errors into one-line messages and exit codes."""
+    try:
+        yield
+    except ConfigError as error:
+        if debug:
+            raise
+        stderr.print(f"error: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except QNetSimError as error:
+        if debug:
+            raise
+        stderr.print(f"error: {error}", markup=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        stderr.print("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as error:  # an unexpected failure is a failed run, not bad input
+        if debug:
+            raise
+        stderr.print(
+            f"error: {type(error).__name__}: {error} (run with --debug for a traceback)", markup=False
+        )
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if debug:
+        for name in ("qtn", "qkdn", "scenarios"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def _with_overrides(scenario: Scenario, seed: int | None, duration_s: float | None, source: str) -> Scenario:
+    if seed is None and duration_s is None:
+        return scenario
+    data = scenario.model_dump(mode="json", exclude_unset=True)
+    if seed is not None:
+        data["seed"] = seed
+    if duration_s is not None:
+        data["duration_s"] = duration_s
+    return from_dict(data, source)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario file or built-in name (default: the built-in default scenario)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Result folder (default: results/<scenario name>).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", help="Override the simulated duration.")
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result folder.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Run a scenario and write its tables (Parquet) and manifest to a folder."""
+    _configure_logging(debug)
+    with _reported_errors(debug):
+        name = scenario or library.DEFAULT
+        loaded = _with_overrides(load(name), seed, duration_s, name)
+        target = output if output is not None else Path("results") / loaded.name
+        results = run_scenario(loaded, progress=progress)
+        written = results.write(target)
+        if quiet:
+            stdout.print(str(written), markup=False, highlight=False)
+        else:
+            _print_summary(results, written)
+
+
+def _print_summary(results: Results, folder: Path) -> None:
+    manifest = results.manifest
+    stdout.print(
+        f"[bold]{results.scenario.name}[/bold]  seed {manifest['seed']}  "
+        f"{manifest['simulated_time_s']:g} s simulated in {manifest['wall_time_s']:.1f} s wall "
+        f"({manifest['events_executed']:,} events)"
+    )
+    summary = request_summary(results.tables)
+    if summary is not None and len(summary):
+        table = Table(show_edge=False)
+        for column in summary.columns:
+            table.add_column(column, justify="left" if summary[column].dtype == object else "right")
+        for row in summary.itertuples(index=False):
+            table.add_row(*(str(value) for value in row))
+        stdout.print(table)
+    files = ", ".join(sorted(p.name for p in folder.iterdir()))
+    print(f"Results in {folder}/ ({files})")
+    first = next(iter(results.tables), None)
+    if first is not None:
+        print(f"Load with pandas: pd.read_parquet('{folder}/{first}.parquet')")
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
+    debug: DebugOption = False,
+) -> None:
+    """Check scenario files; report every problem with its field path and value."""
+    _configure_logging(debug)
+    n_bad = 0
+    for name in files:
+        try:
+            scenario = load(name)
+        except ConfigError as error:
+            if debug:
+                raise
+            stderr.print(f"error: {error}", markup=False)
+            n_bad += 1
+            continue
+        topology, _ = check_scenario(scenario)
+        stdout.print(
+            f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
+            f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",
+            markup=False,
+            highlight=False,
+        )
+    if n_bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the scenarios shipped with the package."""
+    table = Table(show_edge=False)
+    table.add_column("name")
+    table.add_column("description")
+    for name in library.names():
+        marker = " (default)" if name == library.DEFAULT else ""
+        table.add_row(name + marker, library.describe(name).split(". ")[0].rstrip(".") + ".")
+    stdout.print(table)
+
+
+@app.command()
+def show(
+    name: Annotated[str, typer.Argument(help="Built-in scenario name.")],
+    debug: DebugOption = False,
+) -> None:
+    """Print a built-in scenario's YAML (a starting point for your own)."""
+    with _reported_errors(debug):
+        if name not in library.names():
+            raise ConfigError(f"no built-in scenario called {name!r}{library.suggest(name)}")
+        sys.stdout.write(library.path(name).read_text(encoding="utf-8"))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        stdout.print(f"qnetsim {version('qnetsim')} (sequence {version('sequence')})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show versions.")
+    ] = False,
+) -> None:
+    """Quantum network simulation on SeQUeNCe: run scenarios, get tidy tables."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

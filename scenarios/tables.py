@@ -1,0 +1,113 @@
+"""Result tables: every table's columns and dtypes, declared once.
+
+Tables are tidy: one row per observation, identifiers first (``run_id``,
+``scenario``, ``seed``, then any swept parameters), then keys, then values with
+units in the column names, so ``pd.concat`` over runs just works and a
+``groupby`` gives a curve. :func:`to_frame` is the only way tables are made, so
+every table written has exactly its declared columns and dtypes.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+#: Identifier columns that lead every table.
+ID_COLUMNS: dict[str, str] = {"run_id": "str", "scenario": "str", "seed": "int64"}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Name, description and ``column -> dtype`` of one table (identifiers excluded)."""
+
+    name: str
+    description: str
+    columns: dict[str, str]
+
+    def all_columns(self) -> dict[str, str]:
+        """Identifier columns followed by this table's own columns."""
+        return {**ID_COLUMNS, **self.columns}
+
+
+PAIRS = TableSpec(
+    name="pairs",
+    description="One row per end-to-end entangled pair delivered to a requesting application.",
+    columns={
+        "request_id": "int64",
+        "t_s": "float64",
+        "src": "str",
+        "dst": "str",
+        "path": "str",
+        "n_hops": "int64",
+        "fidelity": "float64",
+        "latency_s": "float64",
+        "memory_index": "int64",
+    },
+)
+
+ENTANGLEMENT_REQUESTS = TableSpec(
+    name="entanglement_requests",
+    description="One row per entanglement request: the network's answer and what it delivered.",
+    columns={
+        "request_id": "int64",
+        "src": "str",
+        "dst": "str",
+        "start_s": "float64",
+        "end_s": "float64",
+        "n_memories": "int64",
+        "target_fidelity": "float64",
+        "approved": "bool",
+        "setup_s": "float64",
+        "path": "str",
+        "n_hops": "int64",
+        "n_pairs": "int64",
+        "pair_rate_hz": "float64",
+        "mean_fidelity": "float64",
+        "reason": "str",
+    },
+)
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS)}
+
+
+def to_frame(
+    spec: TableSpec,
+    records: Iterable[Mapping[str, Any]],
+    ids: Mapping[str, Any],
+) -> pd.DataFrame:
+    """A DataFrame with exactly ``spec``'s columns and dtypes.
+
+    Args:
+        spec: the table's declaration.
+        records: one mapping per row with the table's own columns.
+        ids: identifier values repeated on every row (``run_id``, ``scenario``,
+            ``seed`` and any swept parameters, in that order).
+
+    Raises:
+        ValueError: a record lacks a declared column or has an undeclared one.
+    """
+    rows = list(records)
+    expected = set(spec.columns)
+    for index, row in enumerate(rows):
+        if set(row) != expected:
+            missing = sorted(expected - set(row))
+            extra = sorted(set(row) - expected)
+            raise ValueError(f"table {spec.name!r} row {index}: missing {missing}, undeclared {extra}")
+    frame = pd.DataFrame(rows, columns=list(spec.columns))
+    id_frame = pd.DataFrame({key: [value] * len(frame) for key, value in ids.items()}, index=frame.index)
+    frame = pd.concat([id_frame, frame], axis=1)
+    dtypes = {**{k: _id_dtype(k, v) for k, v in ids.items()}, **spec.columns}
+    return frame.astype(dtypes)
+
+
+def _id_dtype(key: str, value: Any) -> str:
+    if key in ID_COLUMNS:
+        return ID_COLUMNS[key]
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    return "str"
