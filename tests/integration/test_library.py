@@ -1,0 +1,24 @@
+"""Every scenario shipped in the library validates and runs briefly (mesa-style example test)."""
+
+import pytest
+
+from scenarios import from_dict, library, load, run
+
+
+@pytest.mark.parametrize("name", library.names())
+def test_builtin_scenario_runs_briefly(name):
+    scenario = load(name)
+    data = scenario.model_dump(mode="json", exclude_unset=True)
+    data["duration_s"] = min(scenario.duration_s, 0.02)
+    for item in data.get("traffic", []):
+        item.pop("end_s", None)
+    results = run(from_dict(data))
+    for table in results.tables.values():
+        assert list(table["scenario"].unique()) in ([scenario.name], [])
+    requests = results.tables.get("entanglement_requests")
+    if requests is not None and len(requests):
+        assert requests["approved"].all()
+
+
+def test_default_scenario_exists():
+    assert library.DEFAULT in library.names()
