@@ -87,6 +87,8 @@ class FastEventList:
         seq = next(self._sequence)
         setattr(event, _SEQ_ATTR, seq)
         heapq.heappush(self.data, (event.time, event.priority, seq, event))
+        if len(self.data) > 4 * self._n_live + 4096:
+            self._compact()
 
     def _compact(self) -> None:
         kept = []

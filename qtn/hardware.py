@@ -39,7 +39,8 @@ class DetectorConfig(HardwareModel):
     Attributes:
         efficiency: probability that an arriving photon clicks.
         dark_count_rate_hz: rate of clicks with no photon.
-        time_resolution_ps: timing jitter window of a click.
+        time_resolution_ps: timing jitter window of a click (SeQUeNCe keeps it
+            in whole picoseconds, so it is rounded when the detector is built).
         count_rate_hz: maximum click rate (inverse dead time).
     """
 

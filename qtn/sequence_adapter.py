@@ -46,6 +46,7 @@ from sequence.kernel.quantum_manager import QuantumManager
 from sequence.kernel.timeline import Timeline
 from sequence.topology.node import BSMNode, QuantumRouter
 
+from qtn.errors import ConfigError
 from qtn.event_list import FastEventList
 from qtn.hardware import (
     BSMConfig,
@@ -181,7 +182,7 @@ def sequence_globals(formalism: str = BELL_DIAGONAL_STATE_FORMALISM) -> Iterator
     gate and measurement errors, Pauli decoherence of stored qubits).
     """
     if formalism not in SUPPORTED_FORMALISMS:
-        raise ValueError(f"formalism {formalism!r} not supported; use one of {SUPPORTED_FORMALISMS}")
+        raise ConfigError(f"formalism: {formalism!r} is not supported; use one of {SUPPORTED_FORMALISMS}")
     saved = (
         QuantumManager.get_active_formalism(),
         EntanglementGenerationA.get_global_type(),
