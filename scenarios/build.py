@@ -14,8 +14,7 @@ def network_spec(scenario: Scenario, topology: ResolvedTopology) -> NetworkSpec:
         for node in topology.nodes
     )
     links = tuple(
-        LinkSpec(link.a, link.b, link.length_km, templates.link_template(link.template))
-        for link in topology.links
+        LinkSpec(link.a, link.b, link.length_km, templates.link_template(link.template)) for link in topology.links
     )
     return NetworkSpec(nodes, links)
 

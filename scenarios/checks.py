@@ -7,6 +7,7 @@ existing, connected nodes within the run's duration, and requested tables
 exist. Every problem is collected, each with its dotted path and bad value.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -14,7 +15,10 @@ import networkx as nx
 from scenarios.schema import Scenario
 from scenarios.tables import TABLES
 from scenarios.topology import generate
-from scenarios.validation import did_you_mean
+from scenarios.validation import did_you_mean, show_value
+
+#: Up to this many names are listed when a reference matches none of them.
+_MAX_NAMES_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,26 @@ class ResolvedTopology:
 def resolve_topology(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
     """The scenario's nodes and links, and every problem found building them."""
     network = scenario.network
-    if network.generator is not None and (network.nodes or network.links):
-        return ResolvedTopology((), ()), ["network: give either 'generator' or 'nodes' and 'links', not both"]
+    listed = [repr(field) for field in ("nodes", "links") if getattr(network, field)]
+    if network.generator is not None and listed:
+        got = " and ".join(["'generator'", *listed])
+        return ResolvedTopology((), ()), [
+            f"network: give either 'generator' or 'nodes' and 'links', not both; got {got}"
+        ]
     if network.generator is None and not network.nodes:
-        return ResolvedTopology((), ()), ["network: needs a 'generator' or a list of 'nodes'"]
+        got = "'links' without 'nodes'" if network.links else "neither"
+        return ResolvedTopology((), ()), [f"network: needs a 'generator' or a list of 'nodes'; got {got}"]
     if network.generator is not None:
         return _resolve_generated(scenario)
     return _resolve_listed(scenario)
+
+
+def _name_hint(name: str, names: Sequence[str]) -> str:
+    """A "did you mean", or the names to choose from when there are few and none is close."""
+    hint = did_you_mean(name, names)
+    if not hint and 0 < len(names) <= _MAX_NAMES_LISTED:
+        hint = f"; choose from {', '.join(names)}"
+    return hint
 
 
 def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
@@ -76,16 +93,15 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
         for name in getattr(network, field):
             if name not in names:
                 problems.append(
-                    f"network.{field}.{name}: no generated node is called {name!r}{did_you_mean(name, names)}"
+                    f"network.{field}.{name}: the generator makes no node of that name; got {name!r}"
+                    f"{_name_hint(name, names)}"
                 )
     nodes = tuple(
         ResolvedNode(
             name=name,
             role=network.node_roles.get(name, role),
             template=network.node_templates.get(name, network.node_template),
-            where=f"network.node_templates.{name}"
-            if name in network.node_templates
-            else "network.node_template",
+            where=f"network.node_templates.{name}" if name in network.node_templates else "network.node_template",
         )
         for name, role in topology.nodes
     )
@@ -100,13 +116,18 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
 def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
     network = scenario.network
     problems: list[str] = []
-    if network.node_roles or network.node_templates:
-        problems.append("network: 'node_roles' and 'node_templates' apply to generated networks only")
+    for field, instead in (("node_roles", "role"), ("node_templates", "template")):
+        if getattr(network, field):
+            problems.append(
+                f"network.{field}: applies to generated networks only; set {instead!r} on each listed node"
+                f"; got {show_value(getattr(network, field))}"
+            )
     seen: dict[str, int] = {}
     for i, node in enumerate(network.nodes):
         if node.name in seen:
             problems.append(
-                f"network.nodes[{i}].name: duplicate node name {node.name!r} (also network.nodes[{seen[node.name]}])"
+                f"network.nodes[{i}].name: duplicate node name, already used by network.nodes[{seen[node.name]}]"
+                f"; got {node.name!r}"
             )
         else:
             seen[node.name] = i
@@ -121,7 +142,8 @@ def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
         for end in ("a", "b"):
             name = getattr(link, end)
             if name not in seen:
-                problems.append(f"network.links[{i}].{end}: unknown node {name!r}{did_you_mean(name, names)}")
+                hint = _name_hint(name, names)
+                problems.append(f"network.links[{i}].{end}: must name a node in network.nodes; got {name!r}{hint}")
         links.append(ResolvedLink(link.a, link.b, link.length_km, link.template, f"network.links[{i}]"))
     problems += _link_problems(tuple(links))
     return ResolvedTopology(nodes, tuple(links)), problems
@@ -131,36 +153,34 @@ def _link_problems(links: tuple[ResolvedLink, ...]) -> list[str]:
     problems = []
     seen: dict[frozenset[str], str] = {}
     for link in links:
+        ends = f"{link.a!r} - {link.b!r}"
         if link.a == link.b:
-            problems.append(f"{link.where}: a link must join two different nodes; got {link.a!r} twice")
+            problems.append(f"{link.where}: a link must join two different nodes; got {ends}")
             continue
         key = frozenset((link.a, link.b))
         if key in seen:
-            problems.append(f"{link.where}: duplicate link {link.a}-{link.b} (also {seen[key]})")
+            problems.append(f"{link.where}: duplicate link, joins the same two nodes as {seen[key]}; got {ends}")
         else:
             seen[key] = link.where
     return problems
 
 
 def _template_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
-    problems = []
+    problems: list[str] = []
     node_names = scenario.templates.node_template_names()
     link_names = scenario.templates.link_template_names()
-    for node in topology.nodes:
-        if node.template not in node_names:
-            problems.append(
-                f"{node.where}: unknown node template {node.template!r}{did_you_mean(node.template, node_names)}"
-                f" (available: {', '.join(node_names)})"
-            )
     link_where = "network.link_template" if scenario.network.generator is not None else None
-    for link in topology.links:
-        if link.template not in link_names:
-            where = link_where or f"{link.where}.template"
+    references = [(node.where, "node", node.template, node_names) for node in topology.nodes]
+    references += [
+        (link_where or f"{link.where}.template", "link", link.template, link_names) for link in topology.links
+    ]
+    for where, what, template, names in references:
+        if template not in names:
             message = (
-                f"{where}: unknown link template {link.template!r}{did_you_mean(link.template, link_names)}"
-                f" (available: {', '.join(link_names)})"
+                f"{where}: must name a {what} template in templates.{what}s (available: {', '.join(names)})"
+                f"; got {template!r}{did_you_mean(template, names)}"
             )
-            if message not in problems:
+            if message not in problems:  # a generated network names its templates once for all
                 problems.append(message)
     return problems
 
@@ -169,26 +189,37 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
     problems = []
     graph = topology.graph()
     names = [node.name for node in topology.nodes]
+    # A link to a missing node is reported already; whether pairs are connected is then unknown.
+    links_known = all(link.a in names and link.b in names for link in topology.links)
     for i, item in enumerate(scenario.traffic):
         where = f"traffic[{i}]"
         known = True
         for end in ("src", "dst"):
             name = getattr(item, end)
-            if name not in graph:
-                problems.append(f"{where}.{end}: unknown node {name!r}{did_you_mean(name, names)}")
+            if name not in names:
+                problems.append(
+                    f"{where}.{end}: must name a node of the network; got {name!r}{_name_hint(name, names)}"
+                )
                 known = False
         if known and item.src == item.dst:
-            problems.append(f"{where}: src and dst must differ; got {item.src!r} twice")
-        elif known and not nx.has_path(graph, item.src, item.dst):
+            problems.append(f"{where}.dst: must differ from src; got {item.dst!r}")
+        elif known and links_known and not nx.has_path(graph, item.src, item.dst):
+            n_parts = nx.number_connected_components(graph)
             problems.append(
-                f"{where}: no path between {item.src!r} and {item.dst!r}: the network is disconnected"
+                f"{where}: src and dst must be connected, but the network falls into {n_parts} separate parts"
+                f"; got {item.src!r} and {item.dst!r}"
             )
-        end_s = item.end_s if item.end_s is not None else scenario.duration_s
-        if end_s > scenario.duration_s:
-            problems.append(f"{where}.end_s: must be <= duration_s ({scenario.duration_s}); got {end_s}")
-        if item.start_s >= end_s:
-            problems.append(f"{where}.start_s: must be < end_s ({end_s}); got {item.start_s}")
+        problems += _window_problems(where, item.start_s, item.end_s, scenario.duration_s)
     return problems
+
+
+def _window_problems(where: str, start_s: float, end_s: float | None, duration_s: float) -> list[str]:
+    if end_s is not None and end_s > duration_s:
+        return [f"{where}.end_s: must be <= duration_s ({duration_s:g}); got {end_s:g}"]
+    limit = f"end_s ({end_s:g})" if end_s is not None else f"duration_s ({duration_s:g}), as end_s is not given"
+    if start_s >= (end_s if end_s is not None else duration_s):
+        return [f"{where}.start_s: must be < {limit}; got {start_s:g}"]
+    return []
 
 
 def _output_problems(scenario: Scenario) -> list[str]:
@@ -196,8 +227,8 @@ def _output_problems(scenario: Scenario) -> list[str]:
     for i, name in enumerate(scenario.outputs.tables or []):
         if name not in TABLES:
             problems.append(
-                f"outputs.tables[{i}]: unknown table {name!r}{did_you_mean(name, list(TABLES))}"
-                f" (available: {', '.join(TABLES)})"
+                f"outputs.tables[{i}]: must name a table (available: {', '.join(TABLES)})"
+                f"; got {name!r}{did_you_mean(name, list(TABLES))}"
             )
     return problems
 

@@ -7,10 +7,11 @@ folder). Bad input gets one line per problem on stderr; a traceback only with
 
 import logging
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.table import Table
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.checks import check_scenario
+from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results
 from scenarios.runner import run as run_scenario
@@ -39,7 +41,31 @@ app = typer.Typer(
 stdout = Console() if sys.stdout.isatty() else Console(width=140)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
+_DEBUG_HINT = "(run with --debug for a traceback)"
+
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def _report(error: BaseException, hint: str = "") -> None:
+    """Bad input or a failed run as one line per problem on stderr (``hint`` ends the line)."""
+    suffix = f" {hint}" if hint else ""
+    if isinstance(error, ScenarioError):
+        where = f"{error.source}: " if error.source else ""
+        lines = [f"{where}{problem}" for problem in error.problems]
+    elif isinstance(error, QNetSimError):
+        lines = [str(error)]
+    else:
+        lines = [f"{type(error).__name__}: {error}"]
+    for line in lines:
+        stderr.print(f"error: {line}{suffix}", markup=False)
+
+
+def _fail(error: BaseException, exit_code: int, debug: bool, hint: str = "") -> NoReturn:
+    """Report ``error`` (with its traceback under ``--debug``) and exit with ``exit_code``."""
+    if debug:
+        traceback.print_exception(error)
+    _report(error, "" if debug else hint)
+    raise typer.Exit(exit_code) from None
 
 
 @contextmanager
@@ -48,27 +74,16 @@ def _reported_errors(debug: bool) -> Iterator[None]:
     try:
         yield
     except ConfigError as error:
-        if debug:
-            raise
-        stderr.print(f"error: {error}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _fail(error, EXIT_BAD_INPUT, debug)
     except QNetSimError as error:
-        if debug:
-            raise
-        stderr.print(f"error: {error}", markup=False)
-        raise typer.Exit(EXIT_FAILED) from None
+        _fail(error, EXIT_FAILED, debug, _DEBUG_HINT)
     except KeyboardInterrupt:
         stderr.print("interrupted; nothing was written")
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as error:  # an unexpected failure is a failed run, not bad input
-        if debug:
-            raise
-        stderr.print(
-            f"error: {type(error).__name__}: {error} (run with --debug for a traceback)", markup=False
-        )
-        raise typer.Exit(EXIT_FAILED) from None
+        _fail(error, EXIT_FAILED, debug, _DEBUG_HINT)
 
 
 def _configure_logging(debug: bool) -> None:
@@ -79,14 +94,24 @@ def _configure_logging(debug: bool) -> None:
 
 
 def _with_overrides(scenario: Scenario, seed: int | None, duration_s: float | None, source: str) -> Scenario:
-    if seed is None and duration_s is None:
+    """``scenario`` with the command line's ``--seed`` and ``--duration-s``, validated again."""
+    overrides = {field: value for field, value in (("seed", seed), ("duration_s", duration_s)) if value is not None}
+    if not overrides:
         return scenario
-    data = scenario.model_dump(mode="json", exclude_unset=True)
-    if seed is not None:
-        data["seed"] = seed
-    if duration_s is not None:
-        data["duration_s"] = duration_s
-    return from_dict(data, source)
+    data = scenario.model_dump(mode="json", exclude_unset=True) | overrides
+    try:
+        return from_dict(data, source)
+    except ScenarioError as error:
+        problems = [_name_option(problem, overrides) for problem in error.problems]
+        raise ScenarioError(problems, source) from None
+
+
+def _name_option(problem: str, overrides: Mapping[str, object]) -> str:
+    """``seed: must be >= 0; got -1`` -> ``seed (from --seed): ...`` when the seed came from the command line."""
+    field, separator, rest = problem.partition(": ")
+    if separator and field in overrides:
+        return f"{field} (from --{field.replace('_', '-')}): {rest}"
+    return problem
 
 
 @app.command()
@@ -99,9 +124,7 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Result folder (default: results/<scenario name>).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
-    duration_s: Annotated[
-        float | None, typer.Option("--duration-s", help="Override the simulated duration.")
-    ] = None,
+    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
@@ -157,8 +180,8 @@ def validate(
             scenario = load(name)
         except ConfigError as error:
             if debug:
-                raise
-            stderr.print(f"error: {error}", markup=False)
+                traceback.print_exception(error)
+            _report(error)
             n_bad += 1
             continue
         topology, _ = check_scenario(scenario)
@@ -215,4 +238,4 @@ def _main(
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="qnetsim")

@@ -45,10 +45,19 @@ def parse_yaml(text: str, source: str = "") -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ScenarioError([f"malformed YAML: {where}{problem}"], source) from None
+        raise ScenarioError([f"malformed YAML: {_describe_yaml_error(error)}"], source) from None
+
+
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    """``line 5, column 3: <problem> (while parsing ... started at line 4, column 10)``."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and context_mark is not None and context_mark.line != getattr(mark, "line", None):
+        # An unclosed bracket or quote is found only later; say where it was opened.
+        problem += f" ({context} started at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    return f"{where}{problem}"
 
 
 def from_dict(data: Any, source: str = "") -> Scenario:

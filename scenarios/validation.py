@@ -7,6 +7,8 @@ one line that names where it is and what was wrong with the value, in the form
 """
 
 import difflib
+import math
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -16,12 +18,20 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from scenarios.errors import ScenarioError
-from scenarios.schema import GENERATOR_KINDS, NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
+from scenarios.schema import NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
 
 _MAX_VALUE_CHARS = 60
 _PATTERN_HINTS = {
     NODE_NAME_PATTERN: "must start with a letter and use only letters, digits and '_'",
     SCENARIO_NAME_PATTERN: "must start with a letter or digit and use only letters, digits, '_', '.' and '-'",
+}
+_KEY_MARKER = "[key]"  # pydantic's location item for a problem with a mapping key
+_MISSING_LINE = ": required field is missing"
+_RANGE_OPERATORS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
 }
 
 
@@ -37,26 +47,14 @@ def show_value(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
 
-def format_location(location: Sequence[Any]) -> str:
-    """``("network", "links", 3, "length_km")`` -> ``"network.links[3].length_km"``.
+def show_bound(bound: Any) -> str:
+    """A range limit as a reader writes it: ``0`` rather than ``0.0``, ``0.5`` as is."""
+    if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
+        return str(int(bound))
+    return str(bound)
 
-    Union tags that pydantic inserts (``network.generator.chain.n_nodes``) are dropped.
-    """
-    parts: list[str] = []
-    previous: Any = None
-    for item in location:
-        if previous == "generator" and item in GENERATOR_KINDS:
-            previous = item
-            continue
-        if isinstance(item, int):
-            if parts:
-                parts[-1] += f"[{item}]"
-            else:
-                parts.append(f"[{item}]")
-        else:
-            parts.append(str(item))
-        previous = item
-    return ".".join(parts)
+
+# --- following an error location through the schema ------------------------------------
 
 
 def _strip(annotation: Any) -> Any:
@@ -69,108 +67,211 @@ def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (Union, types.UnionType)
 
 
-def _kind_of(model: type[BaseModel]) -> Any:
-    field = model.model_fields.get("kind")
-    if field is None:
+def _variants(annotation: Any) -> list[Any]:
+    """The members of a (possibly nested, possibly optional) union, ``None`` left out."""
+    annotation = _strip(annotation)
+    if not _is_union(annotation):
+        return [annotation]
+    return [v for arg in typing.get_args(annotation) if arg is not type(None) for v in _variants(arg)]
+
+
+def _single_model(variants: list[Any]) -> type[BaseModel] | None:
+    models = [v for v in variants if isinstance(v, type) and issubclass(v, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _kind_of(model: Any) -> Any:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
-    args = typing.get_args(field.annotation)
+    field = model.model_fields.get("kind")
+    args = typing.get_args(field.annotation) if field is not None else ()
     return args[0] if args else None
 
 
+def _tagged(annotation: Any, item: Any) -> type[BaseModel] | None:
+    """The variant of a discriminated union whose ``kind`` is ``item`` (None if not such a union)."""
+    variants = _variants(annotation)
+    if len(variants) < 2:
+        return None
+    return next((v for v in variants if _kind_of(v) == item), None)
+
+
+def _step(annotation: Any, item: Any) -> Any:
+    """The annotation one location item below ``annotation`` (None if unknown)."""
+    tagged = _tagged(annotation, item)
+    if tagged is not None:
+        return tagged
+    variants = _variants(annotation)
+    current = variants[0] if len(variants) == 1 else _single_model(variants)
+    origin = typing.get_origin(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        field = current.model_fields.get(str(item))
+        return field.annotation if field is not None else None
+    if origin is list:
+        return typing.get_args(current)[0]
+    if origin is dict:
+        return typing.get_args(current)[1]
+    if origin is tuple:
+        args = typing.get_args(current)
+        return args[item] if isinstance(item, int) and item < len(args) else None
+    return None
+
+
 def model_at(root: type[BaseModel], location: Sequence[Any]) -> type[BaseModel] | None:
-    """The model class found by following ``location`` from ``root`` (None if not a model)."""
+    """The model class found by following ``location`` from ``root`` (None if not a model).
+
+    ``location`` is a pydantic error location, so it may hold the tag of a
+    discriminated union (``("network", "generator", "chain")``).
+    """
     current: Any = root
     for item in location:
-        current = _strip(current)
-        if _is_union(current):
-            variants = [_strip(arg) for arg in typing.get_args(current) if arg is not type(None)]
-            tagged = [v for v in variants if isinstance(v, type) and _kind_of(v) == item]
-            if tagged:
-                current = tagged[0]
-                continue
-            models = [v for v in variants if isinstance(v, type) and issubclass(v, BaseModel)]
-            current = models[0] if len(models) == 1 else (variants[0] if len(variants) == 1 else None)
-            if current is None:
-                return None
-            current = _strip(current)
-        origin = typing.get_origin(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(item))
-            if field is None:
-                return None
-            current = field.annotation
-        elif origin is list:
-            current = typing.get_args(current)[0]
-        elif origin is dict:
-            current = typing.get_args(current)[1]
-        elif origin is tuple:
-            args = typing.get_args(current)
-            current = args[item] if isinstance(item, int) and item < len(args) else None
-        else:
+        current = _step(current, item)
+        if current is None:
             return None
-    current = _strip(current)
-    if _is_union(current):
-        models = [a for a in typing.get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)]
-        current = models[0] if len(models) == 1 else None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+    return _single_model(_variants(current))
+
+
+def _kinds_at(root: type[BaseModel], location: Sequence[Any]) -> list[str]:
+    """The ``kind`` tags of the discriminated union at ``location``."""
+    current: Any = root
+    for item in location:
+        current = _step(current, item)
+    return [kind for kind in map(_kind_of, _variants(current)) if kind is not None]
+
+
+def format_location(location: Sequence[Any], root: type[BaseModel] = Scenario) -> str:
+    """``("network", "links", 3, "length_km")`` -> ``"network.links[3].length_km"``.
+
+    Union tags that pydantic inserts (``network.generator.chain.n_nodes``) are
+    dropped; list positions are written ``[3]`` and mapping keys (even numeric ones) ``.key``.
+    """
+    text = ""
+    current: Any = root
+    for item in location:
+        if item == _KEY_MARKER:
+            continue
+        if current is not None and _tagged(current, item) is not None:
+            current = _step(current, item)
+            continue
+        in_sequence = current is None or typing.get_origin(_variants(current)[0]) in (list, tuple)
+        if isinstance(item, int) and in_sequence:
+            text += f"[{item}]"
+        else:
+            text += f".{item}" if text else str(item)
+        current = _step(current, item) if current is not None else None
+    return text
+
+
+# --- one line per problem ----------------------------------------------------------------
+
+
+def _quoted_choices(expected: str) -> list[str]:
+    """``"'a', 'b' or 'c'"`` -> ``["a", "b", "c"]``."""
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _hint(value: Any, choices: Sequence[str]) -> str:
+    return did_you_mean(value, choices) if isinstance(value, str) else ""
+
+
+def _unknown_field(location: Sequence[Any], root: type[BaseModel]) -> str:
+    key = str(location[-1])
+    model = model_at(root, location[:-1])
+    allowed = [name for name in model.model_fields if name != "kind"] if model else []
+    hint = did_you_mean(key, allowed)
+    if not hint and allowed:
+        hint = f"; allowed here: {', '.join(allowed)}"
+    return f"{format_location(location, root)}: unknown field{hint}"
+
+
+def _range_message(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "must be a number, not NaN; got nan"
+    operator, key = _RANGE_OPERATORS[kind]
+    return f"must be {operator} {show_bound(ctx.get(key))}; got {show_value(value)}"
+
+
+def _message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+    """What is wrong, for one pydantic error type (None if the type is not one we word)."""
+    got = f"; got {show_value(value)}"
+    if kind in _RANGE_OPERATORS:
+        return _range_message(kind, ctx, value)
+    if kind == "literal_error":
+        expected = str(ctx.get("expected"))
+        return f"must be {expected}{got}{_hint(value, _quoted_choices(expected))}"
+    if kind == "union_tag_invalid":
+        expected, tag = str(ctx.get("expected_tags")), ctx.get("tag")
+        return f"must be one of {expected}; got {show_value(tag)}{_hint(tag, _quoted_choices(expected))}"
+    if kind == "string_pattern_mismatch":
+        return f"{_PATTERN_HINTS.get(str(ctx.get('pattern')), 'has a bad format')}{got}"
+    if kind == "missing":
+        return "required field is missing"
+    messages = {
+        "invalid_key": "field names must be text",
+        "string_too_long": f"must be at most {ctx.get('max_length')} characters",
+        "int_parsing": "must be an integer",
+        "int_type": "must be an integer",
+        "int_from_float": "must be an integer",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
+        "string_type": "must be text",
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "model_attributes_type": "must be a mapping",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "too_long": f"must have at most {ctx.get('max_length')} item(s)",
+    }
+    return f"{messages[kind]}{got}" if kind in messages else None
 
 
 def describe_error(error: ErrorDetails, root: type[BaseModel] = Scenario) -> str:
     """One line for one pydantic error: ``path: what is wrong; got value``."""
-    location = error["loc"]
+    location = list(error["loc"])
     kind = error["type"]
-    ctx = error.get("ctx", {}) or {}
     value = error.get("input")
-    got = f"; got {show_value(value)}"
     if kind == "extra_forbidden":
-        key = str(location[-1])
-        model = model_at(root, location[:-1])
-        hint = did_you_mean(key, list(model.model_fields)) if model else ""
-        where = format_location(location[:-1])
-        prefix = f"{where}: " if where else ""
-        return f"{prefix}unknown field {key!r}{hint}"
-    messages = {
-        "missing": "required field is missing",
-        "greater_than": f"must be > {ctx.get('gt')}{got}",
-        "greater_than_equal": f"must be >= {ctx.get('ge')}{got}",
-        "less_than": f"must be < {ctx.get('lt')}{got}",
-        "less_than_equal": f"must be <= {ctx.get('le')}{got}",
-        "literal_error": f"must be {ctx.get('expected')}{got}",
-        "union_tag_invalid": (
-            f"unknown kind {show_value(ctx.get('tag'))}; expected one of {ctx.get('expected_tags')}"
-        ),
-        "union_tag_not_found": f"'kind' is missing; it must be one of {', '.join(GENERATOR_KINDS)}",
-        "string_pattern_mismatch": f"{_PATTERN_HINTS.get(str(ctx.get('pattern')), 'has a bad format')}{got}",
-        "string_too_long": f"must be at most {ctx.get('max_length')} characters{got}",
-        "int_parsing": f"must be an integer{got}",
-        "int_type": f"must be an integer{got}",
-        "int_from_float": f"must be an integer{got}",
-        "float_parsing": f"must be a number{got}",
-        "float_type": f"must be a number{got}",
-        "bool_parsing": f"must be true or false{got}",
-        "bool_type": f"must be true or false{got}",
-        "string_type": f"must be a string{got}",
-        "list_type": f"must be a list{got}",
-        "tuple_type": f"must be a list{got}",
-        "dict_type": f"must be a mapping{got}",
-        "model_type": f"must be a mapping{got}",
-        "model_attributes_type": f"must be a mapping{got}",
-        "too_short": f"must have at least {ctx.get('min_length')} item(s){got}",
-        "too_long": f"must have at most {ctx.get('max_length')} item(s){got}",
-    }
-    message = messages.get(kind, f"{error['msg']}{got}")
-    where = format_location(location)
+        return _unknown_field(location, root)
+    if kind == "union_tag_not_found":
+        kinds = ", ".join(repr(k) for k in _kinds_at(root, location))
+        return f"{format_location([*location, 'kind'], root)}: required field is missing; must be one of {kinds}"
+    if kind == "union_tag_invalid":
+        location.append("kind")  # the problem is the 'kind' field of the union's mapping
+    if kind == "missing" and location and isinstance(location[-1], int):
+        # A too-short tuple, e.g. an edge written [a, b] instead of [a, b, length_km].
+        where = format_location(location[:-1], root)
+        return f"{where}: item {location[-1]} is missing; got {show_value(value)}"
+    message = _message(kind, error.get("ctx", {}) or {}, value) or f"{error['msg']}; got {show_value(value)}"
+    where = format_location(location, root)
     return f"{where}: {message}" if where else message
 
 
+def _explained_by_typo(line: str, problems: Sequence[str]) -> bool:
+    """True for ``x.length_km: required field is missing`` when ``x.lenght_km`` was suggested as it."""
+    if not line.endswith(_MISSING_LINE):
+        return False
+    parent, _, name = line[: -len(_MISSING_LINE)].rpartition(".")
+    suggestion = f": unknown field; did you mean {name!r}?"
+    return any(
+        other.endswith(suggestion) and other.partition(": ")[0].rpartition(".")[0] == parent for other in problems
+    )
+
+
 def structural_problems(error: ValidationError, root: type[BaseModel] = Scenario) -> list[str]:
-    """Every problem in ``error`` as one line each, in document order, without duplicates."""
-    problems: list[str] = []
+    """Every problem in ``error`` as one line each, in schema order, without duplicates.
+
+    A missing field whose misspelling is reported as an unknown field (with a
+    "did you mean" naming it) is left out: the typo line already says it.
+    """
+    lines: list[str] = []
     for detail in error.errors():
         line = describe_error(detail, root)
-        if line not in problems:
-            problems.append(line)
-    return problems
+        if line not in lines:
+            lines.append(line)
+    return [line for line in lines if not _explained_by_typo(line, lines)]
 
 
 def validate_structure(data: Any, source: str = "") -> Scenario:
@@ -179,6 +280,8 @@ def validate_structure(data: Any, source: str = "") -> Scenario:
     Only the structure is checked here (types, ranges, unknown keys); cross
     references are checked by :func:`scenarios.checks.check_scenario`.
     """
+    if data is None:
+        raise ScenarioError(["the scenario is empty; it needs at least 'name', 'duration_s' and 'network'"], source)
     if not isinstance(data, dict):
         raise ScenarioError([f"a scenario must be a mapping of fields; got {show_value(data)}"], source)
     try:
