@@ -18,7 +18,7 @@ from qtn.units import FIBRE_SPEED_KM_PER_S
 class HardwareModel(BaseModel):
     """Base of all hardware descriptions: immutable, unknown keys are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class FibreConfig(HardwareModel):

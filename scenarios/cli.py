@@ -22,8 +22,7 @@ from scenarios import library
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
-from scenarios.results import Results
-from scenarios.runner import run as run_scenario
+from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
 from scenarios.summary import request_summary
 
@@ -137,6 +136,9 @@ def run(
         name = scenario or library.DEFAULT
         loaded = _with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / loaded.name
+        check_output_folder(target)  # refuse a bad folder before a long run, not after
+        from scenarios.runner import run as run_scenario  # imports SeQUeNCe: only when running
+
         results = run_scenario(loaded, progress=progress)
         written = results.write(target)
         if quiet:

@@ -47,7 +47,7 @@ class Results:
         any other non-empty folder is left alone and :class:`OutputError` raised.
         """
         target = Path(directory)
-        _check_target(target)
+        check_output_folder(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
         _make_world_readable(staging)
@@ -78,7 +78,8 @@ def _make_world_readable(folder: Path) -> None:
     folder.chmod(0o777 & ~umask)
 
 
-def _check_target(target: Path) -> None:
+def check_output_folder(target: Path) -> None:
+    """Raise :class:`OutputError` unless ``target`` may receive (or replace) a result folder."""
     if target.exists() and not target.is_dir():
         raise OutputError(f"output folder {target} exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST_FILE).is_file():

@@ -27,7 +27,7 @@ PositiveKm = Annotated[float, Field(gt=0)]
 class StrictModel(BaseModel):
     """Base of every scenario model: immutable, unknown keys are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 # --- network -----------------------------------------------------------------------------

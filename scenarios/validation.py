@@ -206,6 +206,8 @@ def _message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
         return f"{_PATTERN_HINTS.get(str(ctx.get('pattern')), 'has a bad format')}{got}"
     if kind == "missing":
         return "required field is missing"
+    if kind == "finite_number":
+        return f"must be a finite number{got}"
     messages = {
         "invalid_key": "field names must be text",
         "string_too_long": f"must be at most {ctx.get('max_length')} characters",

@@ -199,7 +199,7 @@ def test_bad_input_with_debug_shows_traceback_and_still_exits_2(tmp_path):
         ("--seed", "-1", "seed (from --seed): must be >= 0; got -1"),
         ("--duration-s", "-0.5", "duration_s (from --duration-s): must be > 0; got -0.5"),
         ("--duration-s", "0", "duration_s (from --duration-s): must be > 0; got 0.0"),
-        ("--duration-s", "nan", "duration_s (from --duration-s): must be a number, not NaN; got nan"),
+        ("--duration-s", "nan", "duration_s (from --duration-s): must be a finite number; got nan"),
     ],
 )
 def test_bad_override_names_the_field_and_option(tmp_path, option, value, problem):
@@ -402,3 +402,10 @@ def test_failed_write_keeps_the_previous_results(tmp_path, monkeypatch):
     assert result.stderr == "error: OSError: disk full (injected) (run with --debug for a traceback)\n"
     assert {name: (out / name).read_bytes() for name in entries(out)} == before
     assert entries(tmp_path) == ["out"]
+
+
+def test_reading_commands_do_not_import_sequence():
+    """Only running a scenario needs SeQUeNCe (about 2 s to import); the CLI module does not load it."""
+    code = "import sys, scenarios, scenarios.cli; print('sequence' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -270,7 +270,7 @@ def test_negative_seed_and_duration():
 
 
 def test_nan_duration_is_called_nan():
-    assert problems_of(edited(VALID, duration_s=math.nan)) == ["duration_s: must be a number, not NaN; got nan"]
+    assert problems_of(edited(VALID, duration_s=math.nan)) == ["duration_s: must be a finite number; got nan"]
 
 
 @pytest.mark.parametrize(
@@ -488,3 +488,9 @@ def test_show_bound_writes_whole_numbers_without_decimals():
 def test_did_you_mean_only_for_close_words():
     assert did_you_mean("lenght_km", ["length_km", "template"]) == "; did you mean 'length_km'?"
     assert did_you_mean("colour", ["length_km", "template"]) == ""
+
+
+def test_infinite_length_is_rejected():
+    data = edited(VALID)
+    data["network"] = {"generator": {"kind": "chain", "n_nodes": 3, "length_km": math.inf}}
+    assert problems_of(data) == ["network.generator.length_km: must be a finite number; got inf"]
