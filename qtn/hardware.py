@@ -112,8 +112,10 @@ class NodeHardwareConfig(HardwareModel):
 
     n_memories: int = Field(4, ge=1)
     memory: MemoryConfig = MemoryConfig()
-    gate_fidelity: float = Field(1.0, ge=0, le=1)
-    measurement_fidelity: float = Field(1.0, ge=0, le=1)
+    # SeQUeNCe's purification asserts a success probability of at least 1/2, which a
+    # readout fidelity below 1/2 breaks, and a positive gate fidelity.
+    gate_fidelity: float = Field(1.0, gt=0, le=1)
+    measurement_fidelity: float = Field(1.0, ge=0.5, le=1)
     swap_success_probability: float = Field(1.0, ge=0, le=1)
     detector: DetectorConfig = DetectorConfig()
     light_source: LightSourceConfig = LightSourceConfig()

@@ -16,13 +16,9 @@ decohere, so every delivered pair must have exactly F_n (tolerance 1e-9, floatin
 
 import pytest
 
+from qtn.analytic.swapping import werner_chain_fidelity
 from scenarios import run
 from tests.conftest import chain_scenario
-
-
-def werner_chain_fidelity(raw_fidelity: float, n_links: int) -> float:
-    w0 = (4 * raw_fidelity - 1) / 3
-    return 0.25 + 0.75 * w0**n_links
 
 
 @pytest.mark.parametrize("n_nodes", [2, 3, 5])
