@@ -6,6 +6,7 @@ folder). Bad input gets one line per problem on stderr; a traceback only with
 """
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -20,6 +21,7 @@ from rich.table import Table
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.checks import check_scenario
+from scenarios.cli_keyrate import keyrate
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
@@ -68,7 +70,7 @@ def _fail(error: BaseException, exit_code: int, debug: bool, hint: str = "") -> 
 
 
 @contextmanager
-def _reported_errors(debug: bool) -> Iterator[None]:
+def reported_errors(debug: bool) -> Iterator[None]:
     """Turn the project's errors into one-line messages and exit codes."""
     try:
         yield
@@ -76,6 +78,11 @@ def _reported_errors(debug: bool) -> Iterator[None]:
         _fail(error, EXIT_BAD_INPUT, debug)
     except QNetSimError as error:
         _fail(error, EXIT_FAILED, debug, _DEBUG_HINT)
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_OK) from None
     except KeyboardInterrupt:
         stderr.print("interrupted; nothing was written")
         raise typer.Exit(130) from None
@@ -132,7 +139,7 @@ def run(
 ) -> None:
     """Run a scenario and write its tables (Parquet) and manifest to a folder."""
     _configure_logging(debug)
-    with _reported_errors(debug):
+    with reported_errors(debug):
         name = scenario or library.DEFAULT
         loaded = _with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / loaded.name
@@ -215,10 +222,13 @@ def show(
     debug: DebugOption = False,
 ) -> None:
     """Print a built-in scenario's YAML (a starting point for your own)."""
-    with _reported_errors(debug):
+    with reported_errors(debug):
         if name not in library.names():
             raise ConfigError(f"no built-in scenario called {name!r}{library.suggest(name)}")
         sys.stdout.write(library.path(name).read_text(encoding="utf-8"))
+
+
+app.command("keyrate")(keyrate)
 
 
 def _version_callback(value: bool) -> None:

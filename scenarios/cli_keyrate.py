@@ -1,0 +1,103 @@
+"""``qnetsim keyrate``: analytic key rate against distance for one or more QKD protocols."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from qtn.errors import ConfigError
+
+FORMATS = ("table", "csv")
+
+#: Hardware fields settable with their own option (others through --set NAME=VALUE).
+_OPTION_FIELDS = (
+    "attenuation_db_per_km",
+    "detector_efficiency",
+    "dark_count_probability",
+    "misalignment_error",
+    "error_correction_efficiency",
+    "repetition_rate_hz",
+)
+
+
+def _parse_sets(assignments: list[str]) -> dict[str, float]:
+    values = {}
+    for assignment in assignments:
+        name, separator, text = assignment.partition("=")
+        if not separator or not name:
+            raise ConfigError(f"--set: expected NAME=VALUE; got {assignment!r}")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            raise ConfigError(f"--set {name}: must be a number; got {text!r}") from None
+    return values
+
+
+def keyrate(
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option("--protocol", "-p", help="Model name; repeat for several (default: decoy-bb84)."),
+    ] = None,
+    distance_km: Annotated[
+        str, typer.Option("--distance-km", help="'start:stop:step' (stop included) or one distance.")
+    ] = "0:200:10",
+    hardware: Annotated[str, typer.Option("--hardware", help="Hardware preset (gys, ideal).")] = "gys",
+    attenuation_db_per_km: Annotated[float | None, typer.Option(help="Fibre loss.")] = None,
+    detector_efficiency: Annotated[float | None, typer.Option(help="Receiver efficiency (eta_Bob).")] = None,
+    dark_count_probability: Annotated[float | None, typer.Option(help="Dark counts per pulse (Y0).")] = None,
+    misalignment_error: Annotated[float | None, typer.Option(help="Optical misalignment (e_det).")] = None,
+    error_correction_efficiency: Annotated[float | None, typer.Option(help="Error correction f >= 1.")] = None,
+    repetition_rate_hz: Annotated[float | None, typer.Option(help="Pulse rate, for key_rate_bps.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Any other hardware field: NAME=VALUE (repeatable).")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or csv (machine-readable).")] = "table",
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also write a PNG of rate vs distance.")] = None,
+    plob: Annotated[bool, typer.Option("--plob/--no-plob", help="Add the PLOB bound to the plot.")] = True,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Key rate vs distance from the analytic link models (decoy BB84, GLLP, BBM92, MDI, CV-QKD, PLOB)."""
+    from scenarios.cli import reported_errors, stdout
+
+    with reported_errors(debug):
+        from qkdn.keyrate import distances_from_range, hardware_preset, keyrate_table, model_names
+
+        if output_format not in FORMATS:
+            raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}; got {output_format!r}")
+        protocols = protocol or ["decoy-bb84"]
+        overrides = _parse_sets(set_ or [])
+        local = locals()
+        overrides.update({name: local[name] for name in _OPTION_FIELDS if local[name] is not None})
+        link_hardware = hardware_preset(hardware, **overrides)
+        distances = distances_from_range(distance_km)
+        table = keyrate_table(protocols, distances, link_hardware)
+        if plot is not None:
+            from analysis.plots import plot_key_rate_vs_distance
+
+            shown = protocols + (["plob"] if plob and "plob" in model_names() and "plob" not in protocols else [])
+            plotted = keyrate_table(shown, distances, link_hardware)
+            written = plot_key_rate_vs_distance(plotted, plot, title=f"hardware: {hardware}")
+            print(f"wrote {written}", file=sys.stderr)
+        if output_format == "csv":
+            table.to_csv(sys.stdout, index=False)
+        else:
+            _print_table(table, stdout)
+
+
+def _print_table(table, console) -> None:  # type: ignore[no-untyped-def]
+    view = Table(show_edge=False)
+    for column in table.columns:
+        view.add_column(column, justify="left" if column == "protocol" else "right")
+    for row in table.itertuples(index=False):
+        cells = []
+        for column, value in zip(table.columns, row, strict=True):
+            if column == "protocol":
+                cells.append(str(value))
+            elif column == "distance_km":
+                cells.append(f"{value:g}")
+            else:
+                cells.append("-" if value != value else f"{value:.4g}")
+        view.add_row(*cells)
+    console.print(view)

@@ -1,0 +1,62 @@
+"""``qnetsim keyrate``: tables, CSV, plots and bad input."""
+
+import io
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scenarios.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["keyrate", *args])
+
+
+def test_csv_has_the_documented_columns_and_gys_figures():
+    result = invoke("--protocol", "decoy-bb84", "--distance-km", "0:160:20", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.stdout))
+    assert list(table.columns) == ["protocol", "distance_km", "key_rate_per_pulse", "key_rate_bps", "mu_opt", "qber"]
+    assert list(table["distance_km"]) == [0, 20, 40, 60, 80, 100, 120, 140, 160]
+    # GYS (Lo, Ma, Chen, PRL 94, 230504 (2005)): mu_opt near 0.48, no key at 160 km (max ~142 km).
+    assert table.loc[table.distance_km == 40, "mu_opt"].item() == pytest.approx(0.48, abs=0.02)
+    assert table.loc[table.distance_km == 160, "key_rate_per_pulse"].item() == 0
+    rate = table["key_rate_bps"] / table["key_rate_per_pulse"]
+    assert rate.dropna().round().eq(2.0e6).all()
+
+
+def test_hardware_options_change_the_rate():
+    base = invoke("--distance-km", "50", "--format", "csv")
+    worse = invoke("--distance-km", "50", "--format", "csv", "--detector-efficiency", "0.01")
+    assert base.exit_code == worse.exit_code == 0
+    rate = lambda out: pd.read_csv(io.StringIO(out.stdout))["key_rate_per_pulse"].item()  # noqa: E731
+    assert rate(worse) < rate(base)
+
+
+def test_plot_writes_a_png(tmp_path):
+    path = tmp_path / "rates.png"
+    result = invoke("-p", "decoy-bb84", "-p", "cv-qkd-gg02", "--distance-km", "0:100:25", "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--protocol", "decoy-bb8"], "unknown key-rate model 'decoy-bb8'; did you mean 'decoy-bb84'?"),
+        (["--distance-km", "10:5:1"], "distance_km: stop must be >= start"),
+        (["--distance-km", "abc"], "distance_km: expected 'start:stop:step' or a number; got 'abc'"),
+        (["--hardware", "gyss"], "unknown preset 'gyss'"),
+        (["--detector-efficiency", "1.5"], "detector_efficiency: must be <= 1; got 1.5"),
+        (["--set", "nonsense=1"], "nonsense"),
+        (["--set", "excess_noise_snu"], "--set: expected NAME=VALUE"),
+        (["--format", "xml"], "--format: must be one of table, csv; got 'xml'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.output
