@@ -19,7 +19,7 @@ import networkx as nx
 from qtn import sequence_adapter as adapter
 from qtn.entanglement_app import EntanglementApp, PairDelivery, ReservationOutcome
 from qtn.errors import ConfigError
-from qtn.spec import NetworkSpec
+from qtn.spec import NetworkSpec, QTNOptions
 from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
 
 #: Extra time allowed beyond the reservation round trip before resources are used.
@@ -68,6 +68,7 @@ class EntanglementNetwork:
     spec: NetworkSpec
     seed: int
     duration_s: float
+    options: QTNOptions = field(default_factory=QTNOptions)
     built: adapter.BuiltNetwork = field(init=False)
     pair_records: list[dict[str, object]] = field(default_factory=list, init=False)
     _requests: dict[int, _RequestState] = field(default_factory=dict, init=False)
@@ -75,7 +76,7 @@ class EntanglementNetwork:
     _graph: nx.Graph = field(init=False)
 
     def __post_init__(self) -> None:
-        self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s)
+        self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s, self.options)
         self._graph = self.spec.graph()
         for link in self.spec.links:
             self._graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
@@ -186,15 +187,11 @@ class EntanglementNetwork:
                     "n_memories": request.n_memories,
                     "target_fidelity": request.target_fidelity,
                     "approved": bool(state.approved),
-                    "setup_s": (state.outcome_time_s - request.start_s)
-                    if state.outcome_time_s is not None
-                    else None,
+                    "setup_s": (state.outcome_time_s - request.start_s) if state.outcome_time_s is not None else None,
                     "path": "-".join(state.path),
                     "n_hops": max(len(state.path) - 1, 0),
                     "n_pairs": state.n_pairs,
-                    "reason": state.reason
-                    if state.approved is not None
-                    else "no answer before the run ended",
+                    "reason": state.reason if state.approved is not None else "no answer before the run ended",
                 }
             )
         return records

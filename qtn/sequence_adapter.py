@@ -29,7 +29,7 @@ import networkx as nx
 from sequence.components.detector import Detector
 from sequence.components.memory import Memory
 from sequence.components.optical_channel import ClassicalChannel, QuantumChannel
-from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM, SINGLE_HERALDED
+from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM, DEJMPS
 from sequence.entanglement_management.generation import (
     EntanglementGenerationA,
     EntanglementGenerationB,
@@ -57,7 +57,15 @@ from qtn.hardware import (
     NodeHardwareConfig,
 )
 from qtn.randomness import derive_seed
-from qtn.spec import LinkSpec, NetworkSpec
+from qtn.routing import link_attempt_period_s, next_hops, routing_graph
+from qtn.sequence_protocols import (
+    FAST_GENERATION,
+    HARDWARE_GENERATION,
+    FastBSMNode,
+    LinkObserver,
+    use_sequential_swapping,
+)
+from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import (
     db_per_km_to_db_per_m,
     db_per_m_to_db_per_km,
@@ -167,14 +175,27 @@ def fibre_config_of(channel: QuantumChannel) -> tuple[float, FibreConfig]:
 # --- SeQUeNCe's class-level globals ---------------------------------------------------
 
 
+#: Our generation protocol per link mode (registered in :mod:`qtn.sequence_protocols`).
+GENERATION_PROTOCOLS = {"hardware": HARDWARE_GENERATION, "fast": FAST_GENERATION}
+#: SeQUeNCe's purification protocol name per protocol (both on Bell-diagonal states).
+PURIFICATION_PROTOCOLS = {"bbpssw": BELL_DIAGONAL_STATE_FORMALISM, "dejmps": DEJMPS}
+
+
 @contextmanager
-def sequence_globals(formalism: str = BELL_DIAGONAL_STATE_FORMALISM) -> Iterator[None]:
+def sequence_globals(
+    formalism: str = BELL_DIAGONAL_STATE_FORMALISM,
+    link_mode: str = "hardware",
+    purification: str = "bbpssw",
+) -> Iterator[None]:
     """Select SeQUeNCe's formalism and protocols for one run, then restore the old selection.
 
     SeQUeNCe keeps the quantum-state formalism and the generation, swapping and
     purification protocol choices in class attributes. They are read when
     components and protocols are created, which happens throughout a run, so they
     must stay set while the network is built *and* while it runs.
+
+    ``link_mode`` picks the generation protocol (photon by photon, or the fast
+    mode) and ``purification`` BBPSSW or DEJMPS.
 
     Only the Bell-diagonal formalism is offered: SeQUeNCe's ket-vector swapping
     updates fidelity with a toy rule (``f1 * f2 * degradation``), whereas the
@@ -183,6 +204,10 @@ def sequence_globals(formalism: str = BELL_DIAGONAL_STATE_FORMALISM) -> Iterator
     """
     if formalism not in SUPPORTED_FORMALISMS:
         raise ConfigError(f"formalism: {formalism!r} is not supported; use one of {SUPPORTED_FORMALISMS}")
+    if link_mode not in GENERATION_PROTOCOLS:
+        raise ConfigError(f"link_mode: must be one of {', '.join(GENERATION_PROTOCOLS)}; got {link_mode!r}")
+    if purification not in PURIFICATION_PROTOCOLS:
+        raise ConfigError(f"purification: must be one of {', '.join(PURIFICATION_PROTOCOLS)}; got {purification!r}")
     saved = (
         QuantumManager.get_active_formalism(),
         EntanglementGenerationA.get_global_type(),
@@ -192,11 +217,11 @@ def sequence_globals(formalism: str = BELL_DIAGONAL_STATE_FORMALISM) -> Iterator
         PurificationProtocol.get_formalism(),
     )
     QuantumManager.set_global_manager_formalism(formalism)
-    EntanglementGenerationA.set_global_type(SINGLE_HERALDED)
-    EntanglementGenerationB.set_global_type(SINGLE_HERALDED)
+    EntanglementGenerationA.set_global_type(GENERATION_PROTOCOLS[link_mode])
+    EntanglementGenerationB.set_global_type(GENERATION_PROTOCOLS[link_mode])
     EntanglementSwappingA.set_formalism(formalism)
     EntanglementSwappingB.set_formalism(formalism)
-    PurificationProtocol.set_formalism(formalism)
+    PurificationProtocol.set_formalism(PURIFICATION_PROTOCOLS[purification])
     try:
         yield
     finally:
@@ -278,6 +303,7 @@ class BuiltNetwork:
     bsm_nodes: dict[str, BSMNode] = field(default_factory=dict)
     quantum_channels: list[QuantumChannel] = field(default_factory=list)
     classical_channels: list[ClassicalChannel] = field(default_factory=list)
+    observer: LinkObserver = field(default_factory=LinkObserver)
 
 
 def bsm_node_name(link: LinkSpec) -> str:
@@ -292,7 +318,21 @@ def _own(channel: Entity, node: Entity) -> None:
     channel.owner = node
 
 
-def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, seed: int) -> None:
+def _apply_cutoff(router: QuantumRouter, memory: MemoryConfig, cutoff_s: float | None) -> None:
+    """Discard stored pairs older than ``cutoff_s`` (SeQUeNCe's expiry at cutoff_ratio x coherence time)."""
+    if cutoff_s is None:
+        return
+    for slot in router.get_components_by_type("MemoryArray")[0]:
+        if memory.coherence_time_s is None:
+            # No decoherence, but still an expiry: the expiry time is coherence_time x ratio.
+            slot.coherence_time = cutoff_s
+            slot.cutoff_ratio = 1.0
+            slot.decoherence_rate = 0.0
+        else:
+            slot.cutoff_ratio = cutoff_s / memory.coherence_time_s
+
+
+def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, seed: int, options: QTNOptions) -> None:
     router = QuantumRouter(
         name,
         built.timeline,
@@ -302,13 +342,18 @@ def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, se
         gate_fid=hardware.gate_fidelity,
         meas_fid=hardware.measurement_fidelity,
     )
+    _apply_cutoff(router, hardware.memory, options.cutoff_s)
+    router.qnetsim_observer = built.observer
+    if options.swapping_order == "sequential":
+        use_sequential_swapping(router)
     built.routers[name] = router
 
 
-def _add_link(built: BuiltNetwork, link: LinkSpec, seed: int) -> None:
+def _add_link(built: BuiltNetwork, link: LinkSpec, seed: int, options: QTNOptions) -> None:
     timeline = built.timeline
     bsm_name = bsm_node_name(link)
-    bsm_node = BSMNode(
+    node_class = FastBSMNode if options.link_mode == "fast" else BSMNode
+    bsm_node = node_class(
         bsm_name,
         timeline,
         [link.a, link.b],
@@ -339,54 +384,64 @@ def _add_link(built: BuiltNetwork, link: LinkSpec, seed: int) -> None:
             built.classical_channels.append(cc)
 
 
-def _add_router_mesh(built: BuiltNetwork, spec: NetworkSpec) -> None:
+def _add_router_mesh(built: BuiltNetwork, spec: NetworkSpec) -> dict[str, dict[str, float]]:
     """Classical channels between every pair of routers, delayed by the fibre route.
 
     SeQUeNCe's protocols message distant routers directly (swapping results go
     from a repeater to both ends), so every router pair needs a channel; its delay
-    is that of the fastest fibre route between them.
+    is that of the fastest fibre route between them. Returns the delays (s).
     """
-    graph = spec.graph()
-    for link in spec.links:
-        graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
-            link.length_km, link.hardware.fibre.speed_km_per_s
-        )
+    graph = routing_graph(spec)
+    delays: dict[str, dict[str, float]] = {}
     for src, (delays_s, paths) in nx.all_pairs_dijkstra(graph, weight="delay_s"):
+        delays[src] = dict(delays_s)
         for dst, delay_s in delays_s.items():
             if dst == src:
                 continue
             route = paths[dst]
             length_km = sum(graph.edges[u, v]["length_km"] for u, v in zip(route, route[1:], strict=False))
-            cc = ClassicalChannel(
-                f"cc.{src}.{dst}", built.timeline, km_to_m(length_km), max(1, s_to_ps(delay_s))
-            )
+            cc = ClassicalChannel(f"cc.{src}.{dst}", built.timeline, km_to_m(length_km), max(1, s_to_ps(delay_s)))
             cc.set_ends(built.routers[src], dst)
             _own(cc, built.routers[src])
             built.classical_channels.append(cc)
+    return delays
 
 
-def install_static_routes(built: BuiltNetwork, spec: NetworkSpec) -> None:
-    """Fill every router's forwarding table with shortest (by length) paths."""
-    graph = spec.graph()
-    for src, paths in nx.all_pairs_dijkstra_path(graph, weight="length_km"):
+def _record_attempt_periods(built: BuiltNetwork, spec: NetworkSpec, delays: dict[str, dict[str, float]]) -> None:
+    """Each link's retry period in both primary cases, for the fast mode."""
+    for link in spec.links:
+        for requester_is_primary in (False, True):
+            period_s = link_attempt_period_s(
+                spec, link, requester_is_primary=requester_is_primary, classical_delay_s=delays[link.a][link.b]
+            )
+            built.observer.periods_ps[(bsm_node_name(link), requester_is_primary)] = s_to_ps(period_s)
+
+
+def install_static_routes(built: BuiltNetwork, spec: NetworkSpec, metric: str = "shortest") -> None:
+    """Fill every router's forwarding table with shortest paths for ``metric`` (see :mod:`qtn.routing`)."""
+    for src, table in next_hops(spec, metric).items():
         routing = built.routers[src].network_manager.get_routing_protocol()
-        for dst, path in paths.items():
-            if dst != src:
-                routing.update_forwarding_rule(dst, path[1])
+        for dst, hop in table.items():
+            routing.update_forwarding_rule(dst, hop)
 
 
-def build_entanglement_network(spec: NetworkSpec, seed: int, stop_time_s: float) -> BuiltNetwork:
+def build_entanglement_network(
+    spec: NetworkSpec, seed: int, stop_time_s: float, options: QTNOptions | None = None
+) -> BuiltNetwork:
     """Build quantum routers, midpoint BSM nodes and channels for ``spec`` on a new timeline.
 
-    Must be called inside :func:`sequence_globals`. Every node is a SeQUeNCe
+    Must be called inside :func:`sequence_globals` (with the same link mode and
+    purification protocol as ``options``). Every node is a SeQUeNCe
     ``QuantumRouter``; every link gets a ``BSMNode`` at its midpoint with a
     quantum and a classical channel to each end.
     """
+    options = options or QTNOptions()
     built = BuiltNetwork(timeline=new_timeline(stop_time_s))
     for node in spec.nodes:
-        _add_router(built, node.name, node.hardware, seed)
+        _add_router(built, node.name, node.hardware, seed, options)
     for link in spec.links:
-        _add_link(built, link, seed)
-    _add_router_mesh(built, spec)
-    install_static_routes(built, spec)
+        _add_link(built, link, seed, options)
+    delays = _add_router_mesh(built, spec)
+    _record_attempt_periods(built, spec, delays)
+    install_static_routes(built, spec, options.routing)
     return built

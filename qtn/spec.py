@@ -64,3 +64,40 @@ class NetworkSpec:
         for link in self.links:
             graph.add_edge(link.a, link.b, length_km=link.length_km, name=link.name)
         return graph
+
+
+LinkMode = Literal["hardware", "fast"]
+SwappingOrder = Literal["nested", "sequential"]
+PurificationProtocolName = Literal["bbpssw", "dejmps"]
+PurificationMode = Literal["until_target", "once"]
+RoutingMetric = Literal["shortest", "fewest_hops", "highest_rate"]
+
+
+@dataclass(frozen=True)
+class QTNOptions:
+    """How the entanglement network runs (network-wide protocol choices).
+
+    Attributes:
+        link_mode: ``hardware`` simulates every generation attempt photon by
+            photon; ``fast`` samples the number of failed attempts per success
+            from the same hardware (see :mod:`qtn.sequence_protocols`).
+        swapping_order: ``nested`` (SeQUeNCe's doubling schedule: pairs of
+            neighbouring segments are joined level by level) or ``sequential``
+            (every repeater joins its pair with the initiator to its pair with
+            the next node, left to right).
+        purification: ``bbpssw`` (Bennett et al. 1996) or ``dejmps``
+            (Deutsch et al. 1996), used whenever a pair is below the target.
+        purification_mode: ``until_target`` (repeat until the target fidelity
+            is reached) or ``once`` (at most one round per pair).
+        cutoff_s: stored pairs older than this are discarded; ``None`` uses the
+            memory coherence time (SeQUeNCe's default).
+        routing: path metric: fibre length, number of hops, or expected link
+            generation time (``highest_rate``).
+    """
+
+    link_mode: LinkMode = "hardware"
+    swapping_order: SwappingOrder = "nested"
+    purification: PurificationProtocolName = "bbpssw"
+    purification_mode: PurificationMode = "until_target"
+    cutoff_s: float | None = None
+    routing: RoutingMetric = "shortest"

@@ -1,7 +1,7 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
 from qtn.network import EntanglementRequest
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
 from scenarios.checks import ResolvedTopology
 from scenarios.schema import Scenario
 
@@ -34,3 +34,16 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
         for i, item in enumerate(scenario.traffic)
         if item.kind == "entanglement"
     ]
+
+
+def qtn_options(scenario: Scenario) -> QTNOptions:
+    """The entanglement network's protocol options for ``scenario``."""
+    settings = scenario.entanglement
+    return QTNOptions(
+        link_mode=scenario.fidelity_level,
+        swapping_order=settings.swapping_order,
+        purification=settings.purification,
+        purification_mode=settings.purification_mode,
+        cutoff_s=settings.cutoff_s,
+        routing=settings.routing,
+    )

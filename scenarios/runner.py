@@ -22,7 +22,7 @@ from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
 from qtn.network import EntanglementNetwork
 from qtn.randomness import controlled_global_random_state
-from scenarios.build import entanglement_requests, network_spec
+from scenarios.build import entanglement_requests, network_spec, qtn_options
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.loader import load
@@ -63,8 +63,12 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     requests = entanglement_requests(scenario)
     started = datetime.now(UTC)
     wall_start = time.perf_counter()
-    with sequence_adapter.sequence_globals(), controlled_global_random_state(scenario.seed):
-        network = EntanglementNetwork(spec, scenario.seed, scenario.duration_s)
+    options = qtn_options(scenario)
+    with (
+        sequence_adapter.sequence_globals(link_mode=options.link_mode, purification=options.purification),
+        controlled_global_random_state(scenario.seed),
+    ):
+        network = EntanglementNetwork(spec, scenario.seed, scenario.duration_s, options)
         for request in requests:
             network.add_request(request)
         logger.info("running %s for %s s simulated", scenario.name, scenario.duration_s)

@@ -190,6 +190,31 @@ TrafficItem = EntanglementTraffic
 TRAFFIC_KINDS = ("entanglement",)
 
 
+# --- entanglement protocols ---------------------------------------------------------------
+
+
+class EntanglementSettings(StrictModel):
+    """Network-wide choices of the entanglement (QTN) protocols.
+
+    Attributes:
+        swapping_order: ``nested`` (join neighbouring segments level by level,
+            SeQUeNCe's schedule) or ``sequential`` (left to right from the initiator).
+        purification: ``bbpssw`` or ``dejmps``; pairs below a request's target
+            fidelity are purified.
+        purification_mode: ``until_target`` (as many rounds as needed) or ``once``.
+        cutoff_s: discard stored pairs older than this (default: the memories'
+            coherence time).
+        routing: path metric: ``shortest`` (fibre length), ``fewest_hops``, or
+            ``highest_rate`` (expected pair generation time per link).
+    """
+
+    swapping_order: Literal["nested", "sequential"] = "nested"
+    purification: Literal["bbpssw", "dejmps"] = "bbpssw"
+    purification_mode: Literal["until_target", "once"] = "until_target"
+    cutoff_s: float | None = Field(None, gt=0)
+    routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
+
+
 # --- outputs and the scenario ----------------------------------------------------------
 
 
@@ -200,7 +225,7 @@ class Outputs(StrictModel):
     csv: bool = False
 
 
-FidelityLevel = Literal["hardware"]
+FidelityLevel = Literal["hardware", "fast"]
 
 
 class Scenario(StrictModel):
@@ -211,8 +236,10 @@ class Scenario(StrictModel):
         description: free text.
         seed: the run's one seed; every random stream is derived from it.
         duration_s: simulated time to run.
-        fidelity_level: ``hardware`` simulates every attempt on SeQUeNCe's
-            hardware models.
+        fidelity_level: ``hardware`` simulates every generation attempt on
+            SeQUeNCe's hardware models; ``fast`` samples the number of attempts
+            per heralded pair from the same hardware (network-scale runs).
+        entanglement: protocol choices of the entanglement network.
         templates: named node and link hardware.
         network: topology.
         traffic: requests.
@@ -225,6 +252,7 @@ class Scenario(StrictModel):
     duration_s: float = Field(gt=0, le=10 * 24 * 3600)
     fidelity_level: FidelityLevel = "hardware"
     templates: Templates = Templates()
+    entanglement: EntanglementSettings = EntanglementSettings()
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()

@@ -17,7 +17,7 @@ from sequence.components.detector import Detector
 from sequence.components.light_source import LightSource
 from sequence.components.memory import Memory
 from sequence.components.optical_channel import QuantumChannel
-from sequence.constants import BARRET_KOK, BELL_DIAGONAL_STATE_FORMALISM, KET_VECTOR_FORMALISM, SINGLE_HERALDED
+from sequence.constants import BARRET_KOK, BELL_DIAGONAL_STATE_FORMALISM, DEJMPS, KET_VECTOR_FORMALISM
 from sequence.entanglement_management.generation import EntanglementGenerationA, EntanglementGenerationB
 from sequence.entanglement_management.purification import PurificationProtocol
 from sequence.entanglement_management.swapping import EntanglementSwappingA, EntanglementSwappingB
@@ -53,6 +53,7 @@ from qtn.sequence_adapter import (
     sequence_globals,
     unowned_random_entities,
 )
+from qtn.sequence_protocols import FAST_GENERATION, HARDWARE_GENERATION
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 
 SLOW_FIBRE = FibreConfig(attenuation_db_per_km=0.3, speed_km_per_s=1.0e4)
@@ -463,9 +464,14 @@ CALLERS_SELECTORS = (
     KET_VECTOR_FORMALISM,
     KET_VECTOR_FORMALISM,
 )
-INSIDE_SELECTORS = (BELL_DIAGONAL_STATE_FORMALISM, SINGLE_HERALDED, SINGLE_HERALDED) + (
+INSIDE_SELECTORS = (BELL_DIAGONAL_STATE_FORMALISM, HARDWARE_GENERATION, HARDWARE_GENERATION) + (
     BELL_DIAGONAL_STATE_FORMALISM,
 ) * 3
+FAST_DEJMPS_SELECTORS = (BELL_DIAGONAL_STATE_FORMALISM, FAST_GENERATION, FAST_GENERATION) + (
+    BELL_DIAGONAL_STATE_FORMALISM,
+    BELL_DIAGONAL_STATE_FORMALISM,
+    DEJMPS,
+)
 
 
 @pytest.fixture
@@ -480,6 +486,13 @@ def callers_selectors():
 def test_sequence_globals_selects_and_restores():
     with sequence_globals():
         assert _selectors() == INSIDE_SELECTORS
+    assert _selectors() == CALLERS_SELECTORS
+
+
+@pytest.mark.usefixtures("callers_selectors")
+def test_sequence_globals_selects_fast_mode_and_dejmps():
+    with sequence_globals(link_mode="fast", purification="dejmps"):
+        assert _selectors() == FAST_DEJMPS_SELECTORS
     assert _selectors() == CALLERS_SELECTORS
 
 
