@@ -83,9 +83,7 @@ class EntanglementApp(App):
         target_fidelity: float,
     ) -> None:
         """Ask the network for pairs with ``responder`` between ``start_ps`` and ``end_ps``."""
-        self.node.reserve_net_resource(
-            responder, start_ps, end_ps, n_memories, target_fidelity, identity=request_id
-        )
+        self.node.reserve_net_resource(responder, start_ps, end_ps, n_memories, target_fidelity, identity=request_id)
 
     # --- App interface (called by the QuantumRouter) ------------------------------------
 
