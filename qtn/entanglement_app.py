@@ -45,6 +45,27 @@ class PairDelivery:
 
 
 @dataclass(frozen=True)
+class HeldHalf:
+    """One end's half of a pair that the application keeps for a protocol of its own.
+
+    Attributes:
+        request_id: identity of the reservation that produced the pair.
+        time_ps: when this end got the pair.
+        node: this end.
+        memory: name of the memory holding this half.
+        remote_node: the other end.
+        remote_memory: name of the memory holding the other half.
+    """
+
+    request_id: int
+    time_ps: int
+    node: str
+    memory: str
+    remote_node: str
+    remote_memory: str
+
+
+@dataclass(frozen=True)
 class ReservationOutcome:
     """Answer of the network to a request, seen at the initiator."""
 
@@ -66,10 +87,13 @@ class EntanglementApp(App):
         node: QuantumRouter,
         on_pair: Callable[[PairDelivery], None],
         on_outcome: Callable[[ReservationOutcome], None],
+        on_held: Callable[[HeldHalf], None] | None = None,
     ) -> None:
         super().__init__(node)
         self._on_pair = on_pair
         self._on_outcome = on_outcome
+        self._on_held = on_held
+        self._held_requests: set[int] = set()
         self._memory_reservation: dict[int, Reservation] = {}
         self._free_since_ps: dict[int, int] = {}
 
@@ -84,6 +108,34 @@ class EntanglementApp(App):
     ) -> None:
         """Ask the network for pairs with ``responder`` between ``start_ps`` and ``end_ps``."""
         self.node.reserve_net_resource(responder, start_ps, end_ps, n_memories, target_fidelity, identity=request_id)
+
+    def hold_pairs_of(self, request_id: int) -> None:
+        """Keep pairs of reservation ``request_id`` at this node (report them, do not release)."""
+        self._held_requests.add(request_id)
+
+    def release(self, memory_name: str) -> None:
+        """Free a held memory so the network can use it again."""
+        memory = self.node.timeline.get_entity_by_name(memory_name)
+        self.node.resource_manager.update(None, memory, MemoryInfo.RAW)
+
+    def holds(self, half: HeldHalf) -> bool:
+        """Whether the memory of ``half`` still holds that pair (it may have expired since)."""
+        memory = self.node.timeline.get_entity_by_name(half.memory)
+        info = self.node.resource_manager.memory_manager.get_info_by_memory(memory)
+        return info.state in _DELIVERABLE_STATES and memory.entangled_memory["memo_id"] == half.remote_memory
+
+    def pair_state(self, memory_name: str) -> list[float]:
+        """Bell-diagonal coefficients [Phi+, Phi-, Psi+, Psi-] of the pair in ``memory_name`` now.
+
+        Both halves are first decohered up to the present (the recorder reads the
+        shared state; no node acts on the remote half).
+        """
+        memory = self.node.timeline.get_entity_by_name(memory_name)
+        remote = self.node.timeline.get_entity_by_name(memory.entangled_memory["memo_id"])
+        memory.bds_decohere()
+        if remote is not None:
+            remote.bds_decohere()
+        return [float(x) for x in memory.get_bds_state()]
 
     # --- App interface (called by the QuantumRouter) ------------------------------------
 
@@ -114,6 +166,18 @@ class EntanglementApp(App):
         is_initiator = info.remote_node == reservation.responder
         is_responder = info.remote_node == reservation.initiator
         if not (is_initiator or is_responder) or info.fidelity < reservation.fidelity:
+            return
+        if reservation.identity in self._held_requests and self._on_held is not None:
+            self._on_held(
+                HeldHalf(
+                    request_id=reservation.identity,
+                    time_ps=self.node.timeline.now(),
+                    node=self.node.name,
+                    memory=info.memory.name,
+                    remote_node=info.remote_node,
+                    remote_memory=info.remote_memo,
+                )
+            )
             return
         if is_initiator:
             self._deliver(info, reservation)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from qtn import sequence_adapter as adapter
-from qtn.entanglement_app import EntanglementApp, PairDelivery, ReservationOutcome
+from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
 from qtn.errors import ConfigError
+from qtn.messaging import Mailbox
+from qtn.routing import link_success_probability, route
 from qtn.spec import NetworkSpec, QTNOptions
+from qtn.teleportation import TeleportationRequest, TeleportationService
 from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
 
 #: Extra time allowed beyond the reservation round trip before resources are used.
@@ -50,10 +53,67 @@ class EntanglementRequest:
     target_fidelity: float
 
 
+@dataclass(frozen=True)
+class TeleportationTraffic:
+    """Teleport qubits from ``src`` to ``dst`` over pairs generated on every link of the route.
+
+    Attributes:
+        request_id: unique id within the run (shared id space with entanglement requests).
+        src: source node.
+        dst: destination node.
+        scheme: ``hop_by_hop`` or ``end_to_end`` (see :mod:`qtn.teleportation`).
+        start_s: when the links start generating pairs.
+        end_s: when the link reservations end.
+        start_times_s: when each qubit is ready at the source.
+        inputs: unit Bloch vector of each qubit.
+        n_memories: memories per link reserved at each end.
+        target_fidelity: links are purified until they reach it.
+    """
+
+    request_id: int
+    src: str
+    dst: str
+    scheme: str
+    start_s: float
+    end_s: float
+    start_times_s: tuple[float, ...]
+    inputs: tuple[tuple[float, float, float], ...]
+    n_memories: int
+    target_fidelity: float
+
+
+#: Link reservations of teleportation request r get ids LINK_ID_BASE * (r + 1) + hop.
+LINK_ID_BASE = 1_000_000
+
+
+@dataclass
+class _Port:
+    """What one node can do locally, for the teleportation services (see ``qtn.teleportation.NodePort``)."""
+
+    app: EntanglementApp
+    mailbox: Mailbox
+
+    def now_s(self) -> float:
+        return adapter.now_s(self.app.node.timeline)
+
+    def send(self, dst: str, payload: object, n_bits: int) -> None:
+        self.mailbox.send(dst, payload, n_bits)
+
+    def release(self, memory: str) -> None:
+        self.app.release(memory)
+
+    def holds(self, half: HeldHalf) -> bool:
+        return self.app.holds(half)
+
+    def pair_state(self, memory: str) -> list[float]:
+        return self.app.pair_state(memory)
+
+
 @dataclass
 class _RequestState:
     request: EntanglementRequest
     setup_s: float
+    purpose: str = "pairs"
     outcome_time_s: float | None = None
     approved: bool | None = None
     path: tuple[str, ...] = ()
@@ -74,6 +134,11 @@ class EntanglementNetwork:
     _requests: dict[int, _RequestState] = field(default_factory=dict, init=False)
     _apps: dict[str, EntanglementApp] = field(default_factory=dict, init=False)
     _graph: nx.Graph = field(init=False)
+    _ports: dict[str, _Port] = field(default_factory=dict, init=False)
+    _services: dict[int, TeleportationService] = field(default_factory=dict, init=False)
+    _link_service: dict[int, int] = field(default_factory=dict, init=False)
+    memory_sample_interval_s: float | None = None
+    memory_records: list[dict[str, object]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s, self.options)
@@ -83,11 +148,16 @@ class EntanglementNetwork:
                 link.length_km, link.hardware.fibre.speed_km_per_s
             )
         for name, router in self.built.routers.items():
-            self._apps[name] = EntanglementApp(router, self._record_pair, self._record_outcome)
+            app = EntanglementApp(router, self._record_pair, self._record_outcome, self._route_held)
+            self._apps[name] = app
+            mailbox = Mailbox(router, lambda src, payload, node=name: self._route_mail(node, src, payload))
+            self._ports[name] = _Port(app, mailbox)
+        if self.memory_sample_interval_s is not None:
+            adapter.schedule_call(self.built.timeline, 0.0, self._sample_memories)
 
     # --- requests -----------------------------------------------------------------------
 
-    def add_request(self, request: EntanglementRequest) -> None:
+    def add_request(self, request: EntanglementRequest, purpose: str = "pairs") -> None:
         """Issue ``request`` at its start time (before :meth:`run`)."""
         if request.request_id in self._requests:
             raise ConfigError(f"request id {request.request_id} used twice")
@@ -96,7 +166,7 @@ class EntanglementNetwork:
                 raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst))
+        state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst), purpose=purpose)
         self._requests[request.request_id] = state
         adapter.schedule_call(self.built.timeline, request.start_s, self._issue, request.request_id)
 
@@ -128,6 +198,52 @@ class EntanglementNetwork:
             target_fidelity=request.target_fidelity,
         )
 
+    def add_teleportation(self, traffic: TeleportationTraffic) -> list[str]:
+        """Reserve every link of the route and teleport ``traffic``'s qubits; returns the path.
+
+        Each link gets a single-hop reservation whose pairs both ends hold for the
+        teleportation service instead of delivering them.
+        """
+        path = route(self.spec, traffic.src, traffic.dst, self.options.routing)
+        if path is None:
+            raise ConfigError(f"teleportation {traffic.request_id}: no path from {traffic.src} to {traffic.dst}")
+        link_ids = []
+        for hop, (a, b) in enumerate(zip(path, path[1:], strict=False)):
+            link_id = LINK_ID_BASE * (traffic.request_id + 1) + hop
+            link = EntanglementRequest(
+                link_id, a, b, traffic.start_s, traffic.end_s, traffic.n_memories, traffic.target_fidelity
+            )
+            self.add_request(link, purpose=f"teleportation {traffic.request_id} link {hop}")
+            self._apps[a].hold_pairs_of(link_id)
+            self._apps[b].hold_pairs_of(link_id)
+            self._link_service[link_id] = traffic.request_id
+            link_ids.append(link_id)
+        request = TeleportationRequest(
+            request_id=traffic.request_id,
+            scheme=traffic.scheme,  # type: ignore[arg-type]
+            path=tuple(path),
+            start_times_s=traffic.start_times_s,
+            inputs=traffic.inputs,
+            link_request_ids=tuple(link_ids),
+        )
+        hardware = {node.name: node.hardware for node in self.spec.nodes}
+        service = TeleportationService(request, self._ports, hardware)
+        self._services[traffic.request_id] = service
+        for index, start_s in enumerate(traffic.start_times_s):
+            adapter.schedule_call(self.built.timeline, start_s, service.job_ready, index)
+        return path
+
+    def _route_held(self, half: HeldHalf) -> None:
+        self._services[self._link_service[half.request_id]].pair_held(half)
+
+    def _route_mail(self, node: str, src: str, payload: object) -> None:
+        assert isinstance(payload, dict)
+        self._services[payload["service"]].mail(node, src, payload)
+
+    def teleportation_records(self) -> list[dict[str, object]]:
+        """One record per teleported (or still pending) qubit."""
+        return [record for _, service in sorted(self._services.items()) for record in service.records()]
+
     # --- callbacks from the apps ----------------------------------------------------------
 
     def _record_outcome(self, outcome: ReservationOutcome) -> None:
@@ -156,6 +272,57 @@ class EntanglementNetwork:
             }
         )
 
+    # --- observation --------------------------------------------------------------------
+
+    def _sample_memories(self) -> None:
+        """Record every node's memory occupancy now, then again one interval later.
+
+        Sampling only reads state; the extra events keep the relative order of all
+        other events, so results do not depend on the interval.
+        """
+        timeline = self.built.timeline
+        t_s = adapter.now_s(timeline)
+        for name, router in self.built.routers.items():
+            counts = adapter.memory_state_counts(router)
+            self.memory_records.append(
+                {
+                    "t_s": t_s,
+                    "node": name,
+                    "n_memories": sum(counts.values()),
+                    "n_raw": counts["raw"],
+                    "n_occupied": counts["occupied"],
+                    "n_entangled": counts["entangled"],
+                }
+            )
+        assert self.memory_sample_interval_s is not None
+        next_s = t_s + self.memory_sample_interval_s
+        if next_s < self.duration_s:
+            adapter.schedule_call(timeline, next_s, self._sample_memories)
+
+    def link_records(self) -> list[dict[str, object]]:
+        """One record per link: attempts and successes counted, with the model's prediction."""
+        records = []
+        for link in self.spec.links:
+            name = adapter.bsm_node_name(link)
+            counters = self.built.observer.links.get(name)
+            n_attempts = counters.n_attempts if counters else 0
+            n_successes = counters.n_successes if counters else 0
+            records.append(
+                {
+                    "link": link.name,
+                    "a": link.a,
+                    "b": link.b,
+                    "length_km": link.length_km,
+                    "link_mode": self.options.link_mode,
+                    "n_attempts": n_attempts,
+                    "n_successes": n_successes,
+                    "success_probability": n_successes / n_attempts if n_attempts else float("nan"),
+                    "model_success_probability": link_success_probability(self.spec, link),
+                    "attempt_period_s": ps_to_s(self.built.observer.periods_ps[(name, False)]),
+                }
+            )
+        return records
+
     # --- running --------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -180,6 +347,7 @@ class EntanglementNetwork:
             records.append(
                 {
                     "request_id": request_id,
+                    "purpose": state.purpose,
                     "src": request.src,
                     "dst": request.dst,
                     "start_s": request.start_s,

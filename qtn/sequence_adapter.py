@@ -270,6 +270,23 @@ def events_executed(timeline: Timeline) -> int:
     return int(timeline.run_counter)
 
 
+def memory_state_counts(router: QuantumRouter) -> dict[str, int]:
+    """How many of ``router``'s memories are free, busy in a protocol, or hold a pair.
+
+    Keys: ``raw`` (free), ``occupied`` (in a generation, purification or
+    swapping protocol), ``entangled`` (holding a pair, purified or not).
+    """
+    counts = {"raw": 0, "occupied": 0, "entangled": 0}
+    for info in router.resource_manager.memory_manager:
+        if info.state == "RAW":
+            counts["raw"] += 1
+        elif info.state == "OCCUPIED":
+            counts["occupied"] += 1
+        else:
+            counts["entangled"] += 1
+    return counts
+
+
 def unowned_random_entities(timeline: Timeline) -> list[str]:
     """Names of entities whose random draws would be unseeded.
 

@@ -1,6 +1,11 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
-from qtn.network import EntanglementRequest
+import math
+
+import numpy as np
+
+from qtn.network import EntanglementRequest, TeleportationTraffic
+from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
 from scenarios.checks import ResolvedTopology
 from scenarios.schema import Scenario
@@ -34,6 +39,60 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
         for i, item in enumerate(scenario.traffic)
         if item.kind == "entanglement"
     ]
+
+
+#: Bloch vectors of the named input states.
+NAMED_BLOCH_VECTORS: dict[str, tuple[float, float, float]] = {
+    "zero": (0.0, 0.0, 1.0),
+    "one": (0.0, 0.0, -1.0),
+    "plus": (1.0, 0.0, 0.0),
+    "minus": (-1.0, 0.0, 0.0),
+    "plus_i": (0.0, 1.0, 0.0),
+    "minus_i": (0.0, -1.0, 0.0),
+}
+
+
+def haar_random_bloch_vectors(rng: np.random.Generator, n: int) -> list[tuple[float, float, float]]:
+    """``n`` Bloch vectors of Haar-random pure qubit states (uniform on the sphere)."""
+    vectors = rng.normal(size=(n, 3))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [(float(x), float(y), float(z)) for x, y, z in vectors]
+
+
+def _input_vectors(states: object, n: int, rng: np.random.Generator) -> tuple[tuple[float, float, float], ...]:
+    if states == "random":
+        return tuple(haar_random_bloch_vectors(rng, n))
+    assert isinstance(states, list)
+    cycle = [NAMED_BLOCH_VECTORS[s] if isinstance(s, str) else tuple(float(x) for x in s) for s in states]
+    vectors = [cycle[k % len(cycle)] for k in range(n)]
+    return tuple((x / math.hypot(x, y, z), y / math.hypot(x, y, z), z / math.hypot(x, y, z)) for x, y, z in vectors)
+
+
+def teleportation_traffic(scenario: Scenario) -> list[TeleportationTraffic]:
+    """The scenario's teleportation traffic, numbered by position in the traffic list."""
+    traffic = []
+    for i, item in enumerate(scenario.traffic):
+        if item.kind != "teleportation":
+            continue
+        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        interval_s = item.interval_s if item.interval_s is not None else (end_s - item.start_s) / item.n_teleportations
+        start_times = tuple(item.start_s + k * interval_s for k in range(item.n_teleportations))
+        rng = generator(scenario.seed, f"teleportation.{i}.inputs")
+        traffic.append(
+            TeleportationTraffic(
+                request_id=i,
+                src=item.src,
+                dst=item.dst,
+                scheme=item.scheme,
+                start_s=item.start_s,
+                end_s=end_s,
+                start_times_s=start_times,
+                inputs=_input_vectors(item.input_states, item.n_teleportations, rng),
+                n_memories=item.n_memories,
+                target_fidelity=item.target_fidelity,
+            )
+        )
+    return traffic
 
 
 def qtn_options(scenario: Scenario) -> QTNOptions:

@@ -210,6 +210,14 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
                 f"; got {item.src!r} and {item.dst!r}"
             )
         problems += _window_problems(where, item.start_s, item.end_s, scenario.duration_s)
+        if item.kind == "teleportation" and item.interval_s is not None:
+            end_s = item.end_s if item.end_s is not None else scenario.duration_s
+            last_s = item.start_s + (item.n_teleportations - 1) * item.interval_s
+            if last_s >= end_s:
+                problems.append(
+                    f"{where}.interval_s: the last of {item.n_teleportations} qubits would start at {last_s:g} s,"
+                    f" not before end_s ({end_s:g}); got {item.interval_s:g}"
+                )
     return problems
 
 

@@ -22,14 +22,14 @@ from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
 from qtn.network import EntanglementNetwork
 from qtn.randomness import controlled_global_random_state
-from scenarios.build import entanglement_requests, network_spec, qtn_options
+from scenarios.build import entanglement_requests, network_spec, qtn_options, teleportation_traffic
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
 from scenarios.schema import Scenario
-from scenarios.tables import ENTANGLEMENT_REQUESTS, PAIRS, TABLES, to_frame
+from scenarios.tables import ENTANGLEMENT_REQUESTS, LINKS, MEMORIES, PAIRS, TABLES, TELEPORTATIONS, to_frame
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,17 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         sequence_adapter.sequence_globals(link_mode=options.link_mode, purification=options.purification),
         controlled_global_random_state(scenario.seed),
     ):
-        network = EntanglementNetwork(spec, scenario.seed, scenario.duration_s, options)
+        network = EntanglementNetwork(
+            spec,
+            scenario.seed,
+            scenario.duration_s,
+            options,
+            memory_sample_interval_s=scenario.outputs.memory_sample_interval_s or scenario.duration_s / 100,
+        )
         for request in requests:
             network.add_request(request)
+        for traffic in teleportation_traffic(scenario):
+            network.add_teleportation(traffic)
         logger.info("running %s for %s s simulated", scenario.name, scenario.duration_s)
         try:
             with simulated_time_progress(network.now_s, scenario.duration_s, enabled=progress):
@@ -106,7 +114,13 @@ def _tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]
                 "setup_s": float("nan") if record["setup_s"] is None else record["setup_s"],
             }
         )
-    return {"pairs": pairs, "entanglement_requests": to_frame(ENTANGLEMENT_REQUESTS, request_rows, ids)}
+    return {
+        "pairs": pairs,
+        "entanglement_requests": to_frame(ENTANGLEMENT_REQUESTS, request_rows, ids),
+        "teleportations": to_frame(TELEPORTATIONS, network.teleportation_records(), ids),
+        "links": to_frame(LINKS, network.link_records(), ids),
+        "memories": to_frame(MEMORIES, network.memory_records, ids),
+    }
 
 
 def _version(package: str) -> str:
@@ -128,6 +142,11 @@ def _manifest(
         "scenario_name": scenario.name,
         "seed": scenario.seed,
         "fidelity_level": scenario.fidelity_level,
+        "link_mode": (
+            "fast: number of failed attempts sampled per heralded pair"
+            if scenario.fidelity_level == "fast"
+            else "hardware: every generation attempt simulated photon by photon"
+        ),
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 6),
         "events_executed": network.events_executed(),

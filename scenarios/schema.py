@@ -9,9 +9,12 @@ models (:mod:`scenarios.loader`); structural problems are reported by
 Units are in every physical name (``length_km``, ``duration_s``).
 """
 
-from typing import Annotated, Literal
+import difflib
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic_core import PydanticCustomError
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
 
@@ -186,8 +189,87 @@ class EntanglementTraffic(StrictModel):
 
 
 # One kind of traffic so far; later kinds join a union discriminated by ``kind``.
-TrafficItem = EntanglementTraffic
-TRAFFIC_KINDS = ("entanglement",)
+NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
+BlochVector = tuple[float, float, float]
+
+
+class TeleportationTraffic(StrictModel):
+    """Teleport ``n_teleportations`` qubits from ``src`` to ``dst``.
+
+    Every link of the route generates pairs from ``start_s`` to ``end_s`` (each
+    link reserves ``n_memories`` memories at both ends, purified up to
+    ``target_fidelity``); qubit k is ready at the source at ``start_s + k *
+    interval_s`` and is teleported with ``scheme``:
+
+    * ``hop_by_hop``: teleported link by link, corrected at every node;
+    * ``end_to_end``: intermediate nodes swap, every Bell-measurement result goes
+      to the destination, which corrects once (seed 000, section 5.2, ref. [37]).
+
+    ``input_states`` is ``random`` (Haar-random pure states from the run's seed)
+    or a list cycled over the qubits, each a name (``zero``, ``one``, ``plus``,
+    ``minus``, ``plus_i``, ``minus_i``) or a unit Bloch vector ``[x, y, z]``.
+    """
+
+    kind: Literal["teleportation"]
+    src: NodeName
+    dst: NodeName
+    scheme: Literal["hop_by_hop", "end_to_end"] = "hop_by_hop"
+    start_s: float = Field(0.0, ge=0)
+    end_s: float | None = Field(None, gt=0)
+    n_teleportations: int = Field(10, ge=1, le=1_000_000)
+    interval_s: float | None = Field(None, gt=0)
+    n_memories: int = Field(1, ge=1)
+    target_fidelity: float = Field(0.5, gt=0, le=1)
+    input_states: str | list[str | BlochVector] = "random"
+
+    @field_validator("input_states", mode="before")
+    @classmethod
+    def _check_input_states(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value != "random":
+                raise PydanticCustomError("input_states", "must be 'random' or a list of states")
+            return value
+        if not isinstance(value, list) or not value:
+            raise PydanticCustomError("input_states", "must be 'random' or a non-empty list of states")
+        for index, item in enumerate(value):
+            problem = _state_problem(item)
+            if problem:
+                raise PydanticCustomError(
+                    "input_states", "item {index}: {problem}", {"index": index, "problem": problem}
+                )
+        return value
+
+
+def _state_problem(item: Any) -> str:
+    """What is wrong with one input state ('' if nothing)."""
+    if isinstance(item, str):
+        if item in NAMED_STATES:
+            return ""
+        close = difflib.get_close_matches(item, NAMED_STATES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (states: {', '.join(NAMED_STATES)})"
+        return f"unknown state {item!r}{hint}"
+    if isinstance(item, (list, tuple)) and len(item) == 3 and all(isinstance(x, (int, float)) for x in item):
+        norm = math.sqrt(sum(float(x) ** 2 for x in item))
+        return (
+            ""
+            if abs(norm - 1.0) <= 1e-6
+            else f"a Bloch vector of a pure state must have length 1 (this one: {norm:.6g})"
+        )
+    return f"must be a state name or a Bloch vector [x, y, z]; got {item!r}"
+
+
+def _traffic_kind(value: Any) -> str:
+    # A traffic item without 'kind' is an entanglement request (the common case).
+    if isinstance(value, dict):
+        return str(value.get("kind", "entanglement"))
+    return str(getattr(value, "kind", "entanglement"))
+
+
+TRAFFIC_KINDS = ("entanglement", "teleportation")
+TrafficItem = Annotated[
+    Annotated[EntanglementTraffic, Tag("entanglement")] | Annotated[TeleportationTraffic, Tag("teleportation")],
+    Discriminator(_traffic_kind),
+]
 
 
 # --- entanglement protocols ---------------------------------------------------------------
@@ -219,10 +301,18 @@ class EntanglementSettings(StrictModel):
 
 
 class Outputs(StrictModel):
-    """Which tables to write (all by default) and whether to add CSV copies."""
+    """Which tables to write (all by default), CSV copies, and the memory sampling interval.
+
+    Attributes:
+        tables: names of the tables to write (default: all).
+        csv: also write each table as CSV.
+        memory_sample_interval_s: interval of the ``memories`` occupancy samples
+            (default: a hundredth of the duration).
+    """
 
     tables: list[str] | None = None
     csv: bool = False
+    memory_sample_interval_s: float | None = Field(None, gt=0)
 
 
 FidelityLevel = Literal["hardware", "fast"]

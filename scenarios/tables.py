@@ -51,6 +51,7 @@ ENTANGLEMENT_REQUESTS = TableSpec(
     description="One row per entanglement request: the network's answer and what it delivered.",
     columns={
         "request_id": "int64",
+        "purpose": "str",
         "src": "str",
         "dst": "str",
         "start_s": "float64",
@@ -68,7 +69,70 @@ ENTANGLEMENT_REQUESTS = TableSpec(
     },
 )
 
-TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS)}
+LINKS = TableSpec(
+    name="links",
+    description=(
+        "One row per link: heralded-generation attempts and successes counted in the run, "
+        "with the hardware model's success probability and attempt period."
+    ),
+    columns={
+        "link": "str",
+        "a": "str",
+        "b": "str",
+        "length_km": "float64",
+        "link_mode": "str",
+        "n_attempts": "int64",
+        "n_successes": "int64",
+        "success_probability": "float64",
+        "model_success_probability": "float64",
+        "attempt_period_s": "float64",
+    },
+)
+
+MEMORIES = TableSpec(
+    name="memories",
+    description="Memory occupancy of every node, sampled at a fixed interval (outputs.memory_sample_interval_s).",
+    columns={
+        "t_s": "float64",
+        "node": "str",
+        "n_memories": "int64",
+        "n_raw": "int64",
+        "n_occupied": "int64",
+        "n_entangled": "int64",
+    },
+)
+
+TELEPORTATIONS = TableSpec(
+    name="teleportations",
+    description=(
+        "One row per teleported qubit: scheme, route, input state (Bloch vector), output fidelity, "
+        "latency from the qubit being ready to its correction at the destination, classical cost."
+    ),
+    columns={
+        "request_id": "int64",
+        "job": "int64",
+        "scheme": "str",
+        "src": "str",
+        "dst": "str",
+        "path": "str",
+        "n_hops": "int64",
+        "start_s": "float64",
+        "t_s": "float64",
+        "latency_s": "float64",
+        "input_x": "float64",
+        "input_y": "float64",
+        "input_z": "float64",
+        "completed": "bool",
+        "fidelity": "float64",
+        "n_classical_messages": "int64",
+        "classical_bits": "int64",
+        "n_corrections": "int64",
+    },
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, MEMORIES)
+}
 
 
 def to_frame(

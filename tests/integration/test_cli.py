@@ -23,6 +23,9 @@ from typer.testing import CliRunner
 
 from scenarios import library, load, loads
 from scenarios.cli import app
+from scenarios.tables import TABLES
+
+RESULT_FILES = sorted([*(f"{name}.parquet" for name in TABLES), "manifest.json"])
 
 SHORT_S = "0.02"
 
@@ -280,7 +283,8 @@ def test_run_builtin_writes_results_and_prints_summary(tmp_path):
     assert lines[0].startswith("entanglement-ring  seed 5  0.02 s simulated in ")
     assert lines[1].split() == ["request", "┃", "pair", "┃", "path", "┃", "served", "┃", "pairs", "┃", "rate_hz", "┃",
                                 "fidelity", "┃", "latency_ms"]  # fmt: skip
-    assert lines[-2] == "Results in out/ (entanglement_requests.parquet, manifest.json, pairs.parquet)"
+    files = ", ".join(sorted([*(f"{name}.parquet" for name in TABLES), "manifest.json"]))
+    assert lines[-2] == f"Results in out/ ({files})"
     assert lines[-1] == "Load with pandas: pd.read_parquet('out/pairs.parquet')"
     assert entries(tmp_path) == ["out"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -332,7 +336,7 @@ def test_existing_result_folder_is_replaced(tmp_path):
     result = qnetsim("run", "--duration-s", SHORT_S, "--seed", "2", "-o", out)
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
-    assert entries(out) == ["entanglement_requests.parquet", "manifest.json", "pairs.parquet"]
+    assert entries(out) == RESULT_FILES
     assert entries(tmp_path) == ["out"]
 
 

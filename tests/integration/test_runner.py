@@ -58,7 +58,7 @@ def test_manifest_records_provenance(results):
 def test_written_tables_read_back_identically(results, tmp_path):
     folder = results.write(tmp_path / "out")
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["tables"]) == {"pairs", "entanglement_requests"}
+    assert set(manifest["tables"]) == set(TABLES)
     loaded = load_run(folder)
     for name, frame in results.tables.items():
         pd.testing.assert_frame_equal(loaded.tables[name], frame)

@@ -27,10 +27,22 @@ def test_every_table_starts_with_identifiers():
         assert list(spec.all_columns())[: len(ID_COLUMNS)] == list(ID_COLUMNS)
 
 
+DIMENSIONLESS = {
+    "fidelity",
+    "mean_fidelity",
+    "target_fidelity",
+    "input_x",
+    "input_y",
+    "input_z",
+    "success_probability",
+    "model_success_probability",
+}
+
+
 def test_units_are_in_physical_column_names():
     for spec in TABLES.values():
         for column, dtype in spec.columns.items():
-            if dtype == "float64" and column not in {"fidelity", "mean_fidelity", "target_fidelity"}:
+            if dtype == "float64" and column not in DIMENSIONLESS:
                 assert column.endswith(("_s", "_hz", "_km", "_bps")), column
 
 

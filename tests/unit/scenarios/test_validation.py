@@ -376,7 +376,9 @@ def test_misspelt_role_suggests_the_close_one():
 def test_unknown_traffic_kind():
     data = edited(VALID)
     data["traffic"][0]["kind"] = "teleport"
-    assert problems_of(data) == ["traffic[0].kind: must be 'entanglement'; got 'teleport'"]
+    assert problems_of(data) == [
+        "traffic[0].kind: must be one of 'entanglement', 'teleportation'; got 'teleport'; did you mean 'teleportation'?"
+    ]
 
 
 @pytest.mark.parametrize(
