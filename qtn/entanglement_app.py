@@ -32,8 +32,9 @@ class PairDelivery:
         fidelity: fidelity of the shared Bell-diagonal state at ``time_ps``,
             after decoherence of both stored halves up to that moment.
         wait_ps: time the initiator's memory spent from being free (reservation
-            start or release of its previous pair) until this delivery.
+            start or release of its previous pair) until the pair was there.
         memory_index: index of the initiator memory holding the pair.
+        stored_ps: how long the pair was stored before the application used it.
     """
 
     request_id: int
@@ -42,6 +43,7 @@ class PairDelivery:
     fidelity: float
     wait_ps: int
     memory_index: int
+    stored_ps: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class EntanglementApp(App):
         self._on_outcome = on_outcome
         self._on_held = on_held
         self._held_requests: set[int] = set()
+        self._hold_ps: dict[int, int] = {}
         self._memory_reservation: dict[int, Reservation] = {}
         self._free_since_ps: dict[int, int] = {}
 
@@ -108,6 +111,10 @@ class EntanglementApp(App):
     ) -> None:
         """Ask the network for pairs with ``responder`` between ``start_ps`` and ``end_ps``."""
         self.node.reserve_net_resource(responder, start_ps, end_ps, n_memories, target_fidelity, identity=request_id)
+
+    def store_pairs_of(self, request_id: int, hold_ps: int) -> None:
+        """Keep each pair of ``request_id`` stored ``hold_ps`` before using (initiator) or freeing it."""
+        self._hold_ps[request_id] = hold_ps
 
     def hold_pairs_of(self, request_id: int) -> None:
         """Keep pairs of reservation ``request_id`` at this node (report them, do not release)."""
@@ -179,22 +186,38 @@ class EntanglementApp(App):
                 )
             )
             return
+        hold_ps = self._hold_ps.get(reservation.identity, 0)
+        if hold_ps > 0:
+            # The pair stays in memory (and decoheres) until the application uses it.
+            available_ps = self.node.timeline.now()
+            use = Process(self, "_use_stored", [info, reservation, is_initiator, available_ps])
+            self.node.timeline.schedule(Event(available_ps + hold_ps, use))
+            return
         if is_initiator:
             self._deliver(info, reservation)
         self.node.resource_manager.update(None, info.memory, MemoryInfo.RAW)
 
+    def _use_stored(self, info: MemoryInfo, reservation: Reservation, is_initiator: bool, available_ps: int) -> None:
+        if info.state not in _DELIVERABLE_STATES:
+            return  # the pair expired (cut-off) while stored
+        if is_initiator:
+            self._deliver(info, reservation, available_ps)
+        self.node.resource_manager.update(None, info.memory, MemoryInfo.RAW)
+
     # --- internals ------------------------------------------------------------------------
 
-    def _deliver(self, info: MemoryInfo, reservation: Reservation) -> None:
+    def _deliver(self, info: MemoryInfo, reservation: Reservation, available_ps: int | None = None) -> None:
         now_ps = self.node.timeline.now()
+        available_ps = now_ps if available_ps is None else available_ps
         self._on_pair(
             PairDelivery(
                 request_id=reservation.identity,
                 time_ps=now_ps,
                 path=tuple(reservation.path),
                 fidelity=self._fidelity_now(info),
-                wait_ps=now_ps - self._free_since_ps.get(info.index, reservation.start_time),
+                wait_ps=available_ps - self._free_since_ps.get(info.index, reservation.start_time),
                 memory_index=info.index,
+                stored_ps=now_ps - available_ps,
             )
         )
         self._free_since_ps[info.index] = now_ps

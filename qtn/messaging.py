@@ -46,7 +46,12 @@ class Mailbox(Protocol):
         self._on_mail = on_mail
         self.n_sent = 0
         self.n_bits_sent = 0
+        # SeQUeNCe's resource manager walks node.protocols expecting memories and release().
+        self.memories: list[Any] = []
         node.protocols.append(self)
+
+    def release(self) -> None:
+        """Nothing to release: a mailbox holds no memory."""
 
     def send(self, dst: str, payload: Any, n_bits: int) -> None:
         """Send ``payload`` (``n_bits`` bits on the wire) to node ``dst``."""

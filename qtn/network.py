@@ -42,6 +42,8 @@ class EntanglementRequest:
         n_memories: memories reserved at each node of the path per direction.
         target_fidelity: links are purified until they reach it; delivered
             end-to-end pairs must reach it.
+        hold_s: each pair is stored this long before the application uses it
+            (its fidelity is reported at use).
     """
 
     request_id: int
@@ -51,6 +53,7 @@ class EntanglementRequest:
     end_s: float
     n_memories: int
     target_fidelity: float
+    hold_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,11 @@ class EntanglementNetwork:
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
         state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst), purpose=purpose)
+        if request.hold_s > 0:
+            # The responder frees its half only once the initiator has surely used the pair:
+            # it may learn of a swapped pair up to one set-up round trip earlier.
+            self._apps[request.src].store_pairs_of(request.request_id, s_to_ps(request.hold_s))
+            self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s + state.setup_s))
         self._requests[request.request_id] = state
         adapter.schedule_call(self.built.timeline, request.start_s, self._issue, request.request_id)
 
@@ -268,6 +276,7 @@ class EntanglementNetwork:
                 "n_hops": len(pair.path) - 1,
                 "fidelity": pair.fidelity,
                 "latency_s": ps_to_s(pair.wait_ps),
+                "stored_s": ps_to_s(pair.stored_ps),
                 "memory_index": pair.memory_index,
             }
         )
@@ -319,6 +328,22 @@ class EntanglementNetwork:
                     "success_probability": n_successes / n_attempts if n_attempts else float("nan"),
                     "model_success_probability": link_success_probability(self.spec, link),
                     "attempt_period_s": ps_to_s(self.built.observer.periods_ps[(name, False)]),
+                }
+            )
+        return records
+
+    def purification_records(self) -> list[dict[str, object]]:
+        """One record per node pair that purified: rounds attempted and succeeded."""
+        records = []
+        for (a, b), counters in sorted(self.built.observer.purifications.items()):
+            records.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "protocol": self.options.purification,
+                    "n_attempts": counters.n_attempts,
+                    "n_successes": counters.n_successes,
+                    "success_probability": counters.n_successes / counters.n_attempts,
                 }
             )
         return records

@@ -29,7 +29,7 @@ import networkx as nx
 from sequence.components.detector import Detector
 from sequence.components.memory import Memory
 from sequence.components.optical_channel import ClassicalChannel, QuantumChannel
-from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM, DEJMPS
+from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM
 from sequence.entanglement_management.generation import (
     EntanglementGenerationA,
     EntanglementGenerationB,
@@ -65,6 +65,7 @@ from qtn.sequence_protocols import (
     LinkObserver,
     use_sequential_swapping,
 )
+from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
 from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import (
     db_per_km_to_db_per_m,
@@ -177,8 +178,8 @@ def fibre_config_of(channel: QuantumChannel) -> tuple[float, FibreConfig]:
 
 #: Our generation protocol per link mode (registered in :mod:`qtn.sequence_protocols`).
 GENERATION_PROTOCOLS = {"hardware": HARDWARE_GENERATION, "fast": FAST_GENERATION}
-#: SeQUeNCe's purification protocol name per protocol (both on Bell-diagonal states).
-PURIFICATION_PROTOCOLS = {"bbpssw": BELL_DIAGONAL_STATE_FORMALISM, "dejmps": DEJMPS}
+#: Our registered purification protocol per protocol name (both on Bell-diagonal states).
+PURIFICATION_PROTOCOLS = {"bbpssw": BBPSSW_NAME, "dejmps": DEJMPS_NAME}
 
 
 @contextmanager
@@ -220,7 +221,7 @@ def sequence_globals(
     EntanglementGenerationA.set_global_type(GENERATION_PROTOCOLS[link_mode])
     EntanglementGenerationB.set_global_type(GENERATION_PROTOCOLS[link_mode])
     EntanglementSwappingA.set_formalism(formalism)
-    EntanglementSwappingB.set_formalism(formalism)
+    EntanglementSwappingB.set_formalism(SWAPPING_NAME)
     PurificationProtocol.set_formalism(PURIFICATION_PROTOCOLS[purification])
     try:
         yield
@@ -363,6 +364,7 @@ def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, se
     router.qnetsim_observer = built.observer
     if options.swapping_order == "sequential":
         use_sequential_swapping(router)
+    use_round_limited_purification(router, options.purification_rounds)
     built.routers[name] = router
 
 

@@ -57,6 +57,8 @@ from sequence.resource_management.reservation_rule_registry import (
 from sequence.resource_management.rule_manager import Rule
 from sequence.topology.node import BSMNode, QuantumRouter
 
+from qtn.sequence_purification import reset_rounds
+
 HARDWARE_GENERATION = "qnetsim_single_heralded"
 FAST_GENERATION = "qnetsim_fast_heralded"
 
@@ -81,12 +83,19 @@ class LinkObserver:
 
     links: dict[str, LinkCounters] = field(default_factory=dict)
     periods_ps: dict[tuple[str, bool], int] = field(default_factory=dict)
+    purifications: dict[tuple[str, str], LinkCounters] = field(default_factory=dict)
 
     def count(self, link: str, n_attempts: int, n_successes: int) -> None:
         """Add attempts and successes to ``link``."""
         counters = self.links.setdefault(link, LinkCounters())
         counters.n_attempts += n_attempts
         counters.n_successes += n_successes
+
+    def count_purification(self, node: str, remote: str, success: bool) -> None:
+        """Add one purification round between ``node`` and ``remote`` (either order)."""
+        counters = self.purifications.setdefault(tuple(sorted((node, remote))), LinkCounters())  # type: ignore[arg-type]
+        counters.n_attempts += 1
+        counters.n_successes += int(success)
 
 
 def _observer(protocol: EntanglementGenerationA) -> LinkObserver | None:
@@ -100,6 +109,10 @@ class CountedSingleHeraldedA(SingleHeraldedA):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.protocol_type = HARDWARE_GENERATION
+
+    def _entanglement_succeed(self) -> None:
+        reset_rounds(self.memory)  # a heralded pair has not been purified yet
+        super()._entanglement_succeed()
 
     def update_memory(self) -> bool | None:
         deciding = self.ent_round == 1 and self in self.owner.protocols
@@ -215,6 +228,10 @@ class FastHeraldedA(SingleHeraldedA):
         self.protocol_type = FAST_GENERATION
         self._n_failures = 0
         self._emit_time = -1
+
+    def _entanglement_succeed(self) -> None:
+        reset_rounds(self.memory)
+        super()._entanglement_succeed()
 
     def emit_event(self) -> None:
         self._emit_time = self.owner.timeline.now()

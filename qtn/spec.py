@@ -69,7 +69,6 @@ class NetworkSpec:
 LinkMode = Literal["hardware", "fast"]
 SwappingOrder = Literal["nested", "sequential"]
 PurificationProtocolName = Literal["bbpssw", "dejmps"]
-PurificationMode = Literal["until_target", "once"]
 RoutingMetric = Literal["shortest", "fewest_hops", "highest_rate"]
 
 
@@ -87,8 +86,8 @@ class QTNOptions:
             the next node, left to right).
         purification: ``bbpssw`` (Bennett et al. 1996) or ``dejmps``
             (Deutsch et al. 1996), used whenever a pair is below the target.
-        purification_mode: ``until_target`` (repeat until the target fidelity
-            is reached) or ``once`` (at most one round per pair).
+        purification_rounds: at most this many purification rounds per pair
+            (``None``: as many as it takes to reach the target fidelity).
         cutoff_s: stored pairs older than this are discarded; ``None`` uses the
             memory coherence time (SeQUeNCe's default).
         routing: path metric: fibre length, number of hops, or expected link
@@ -98,6 +97,6 @@ class QTNOptions:
     link_mode: LinkMode = "hardware"
     swapping_order: SwappingOrder = "nested"
     purification: PurificationProtocolName = "bbpssw"
-    purification_mode: PurificationMode = "until_target"
+    purification_rounds: int | None = None
     cutoff_s: float | None = None
     routing: RoutingMetric = "shortest"

@@ -35,6 +35,7 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
             end_s=item.end_s if item.end_s is not None else scenario.duration_s,
             n_memories=item.n_memories,
             target_fidelity=item.target_fidelity,
+            hold_s=item.hold_s,
         )
         for i, item in enumerate(scenario.traffic)
         if item.kind == "entanglement"
@@ -102,7 +103,7 @@ def qtn_options(scenario: Scenario) -> QTNOptions:
         link_mode=scenario.fidelity_level,
         swapping_order=settings.swapping_order,
         purification=settings.purification,
-        purification_mode=settings.purification_mode,
+        purification_rounds=settings.purification_rounds,
         cutoff_s=settings.cutoff_s,
         routing=settings.routing,
     )

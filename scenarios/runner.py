@@ -29,7 +29,16 @@ from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
 from scenarios.schema import Scenario
-from scenarios.tables import ENTANGLEMENT_REQUESTS, LINKS, MEMORIES, PAIRS, TABLES, TELEPORTATIONS, to_frame
+from scenarios.tables import (
+    ENTANGLEMENT_REQUESTS,
+    LINKS,
+    MEMORIES,
+    PAIRS,
+    PURIFICATIONS,
+    TABLES,
+    TELEPORTATIONS,
+    to_frame,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +128,7 @@ def _tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]
         "entanglement_requests": to_frame(ENTANGLEMENT_REQUESTS, request_rows, ids),
         "teleportations": to_frame(TELEPORTATIONS, network.teleportation_records(), ids),
         "links": to_frame(LINKS, network.link_records(), ids),
+        "purifications": to_frame(PURIFICATIONS, network.purification_records(), ids),
         "memories": to_frame(MEMORIES, network.memory_records, ids),
     }
 

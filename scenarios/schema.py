@@ -176,7 +176,9 @@ class EntanglementTraffic(StrictModel):
 
     The request is issued at ``start_s``; once the reservation is set up along
     the path, pairs are generated, purified to ``target_fidelity`` and swapped
-    until ``end_s`` (the scenario's end if omitted).
+    until ``end_s`` (the scenario's end if omitted). Each delivered pair is kept
+    ``hold_s`` in memory before the application uses it (its reported fidelity
+    is the one at use).
     """
 
     kind: Literal["entanglement"] = "entanglement"
@@ -186,9 +188,9 @@ class EntanglementTraffic(StrictModel):
     end_s: float | None = Field(None, gt=0)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
+    hold_s: float = Field(0.0, ge=0)
 
 
-# One kind of traffic so far; later kinds join a union discriminated by ``kind``.
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
 BlochVector = tuple[float, float, float]
 
@@ -283,7 +285,9 @@ class EntanglementSettings(StrictModel):
             SeQUeNCe's schedule) or ``sequential`` (left to right from the initiator).
         purification: ``bbpssw`` or ``dejmps``; pairs below a request's target
             fidelity are purified.
-        purification_mode: ``until_target`` (as many rounds as needed) or ``once``.
+        purification_rounds: at most this many purification rounds per pair (at
+            each level: links, then swapped pairs); default: as many as needed
+            to reach the request's target fidelity.
         cutoff_s: discard stored pairs older than this (default: the memories'
             coherence time).
         routing: path metric: ``shortest`` (fibre length), ``fewest_hops``, or
@@ -292,7 +296,7 @@ class EntanglementSettings(StrictModel):
 
     swapping_order: Literal["nested", "sequential"] = "nested"
     purification: Literal["bbpssw", "dejmps"] = "bbpssw"
-    purification_mode: Literal["until_target", "once"] = "until_target"
+    purification_rounds: int | None = Field(None, ge=1, le=1000)
     cutoff_s: float | None = Field(None, gt=0)
     routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
 

@@ -42,6 +42,7 @@ PAIRS = TableSpec(
         "n_hops": "int64",
         "fidelity": "float64",
         "latency_s": "float64",
+        "stored_s": "float64",
         "memory_index": "int64",
     },
 )
@@ -130,8 +131,21 @@ TELEPORTATIONS = TableSpec(
     },
 )
 
+PURIFICATIONS = TableSpec(
+    name="purifications",
+    description="One row per pair of nodes that purified pairs together: rounds attempted and succeeded.",
+    columns={
+        "a": "str",
+        "b": "str",
+        "protocol": "str",
+        "n_attempts": "int64",
+        "n_successes": "int64",
+        "success_probability": "float64",
+    },
+)
+
 TABLES: dict[str, TableSpec] = {
-    spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, MEMORIES)
+    spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
 }
 
 

@@ -17,7 +17,7 @@ from sequence.components.detector import Detector
 from sequence.components.light_source import LightSource
 from sequence.components.memory import Memory
 from sequence.components.optical_channel import QuantumChannel
-from sequence.constants import BARRET_KOK, BELL_DIAGONAL_STATE_FORMALISM, DEJMPS, KET_VECTOR_FORMALISM
+from sequence.constants import BARRET_KOK, BELL_DIAGONAL_STATE_FORMALISM, KET_VECTOR_FORMALISM
 from sequence.entanglement_management.generation import EntanglementGenerationA, EntanglementGenerationB
 from sequence.entanglement_management.purification import PurificationProtocol
 from sequence.entanglement_management.swapping import EntanglementSwappingA, EntanglementSwappingB
@@ -54,6 +54,7 @@ from qtn.sequence_adapter import (
     unowned_random_entities,
 )
 from qtn.sequence_protocols import FAST_GENERATION, HARDWARE_GENERATION
+from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 
 SLOW_FIBRE = FibreConfig(attenuation_db_per_km=0.3, speed_km_per_s=1.0e4)
@@ -464,13 +465,21 @@ CALLERS_SELECTORS = (
     KET_VECTOR_FORMALISM,
     KET_VECTOR_FORMALISM,
 )
-INSIDE_SELECTORS = (BELL_DIAGONAL_STATE_FORMALISM, HARDWARE_GENERATION, HARDWARE_GENERATION) + (
+INSIDE_SELECTORS = (
     BELL_DIAGONAL_STATE_FORMALISM,
-) * 3
-FAST_DEJMPS_SELECTORS = (BELL_DIAGONAL_STATE_FORMALISM, FAST_GENERATION, FAST_GENERATION) + (
+    HARDWARE_GENERATION,
+    HARDWARE_GENERATION,
     BELL_DIAGONAL_STATE_FORMALISM,
+    SWAPPING_NAME,
+    BBPSSW_NAME,
+)
+FAST_DEJMPS_SELECTORS = (
     BELL_DIAGONAL_STATE_FORMALISM,
-    DEJMPS,
+    FAST_GENERATION,
+    FAST_GENERATION,
+    BELL_DIAGONAL_STATE_FORMALISM,
+    SWAPPING_NAME,
+    DEJMPS_NAME,
 )
 
 

@@ -16,6 +16,7 @@ def _pair_row(**overrides):
         "n_hops": 1,
         "fidelity": 0.9,
         "latency_s": 0.001,
+        "stored_s": 0.0,
         "memory_index": 0,
     }
     row.update(overrides)

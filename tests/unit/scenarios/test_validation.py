@@ -222,7 +222,8 @@ def test_unknown_traffic_field_lists_allowed_fields():
     data = edited(VALID)
     data["traffic"][0]["priority"] = 1
     assert problems_of(data) == [
-        "traffic[0].priority: unknown field; allowed here: src, dst, start_s, end_s, n_memories, target_fidelity"
+        "traffic[0].priority: unknown field; allowed here: "
+        "src, dst, start_s, end_s, n_memories, target_fidelity, hold_s"
     ]
 
 
