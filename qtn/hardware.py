@@ -41,13 +41,16 @@ class DetectorConfig(HardwareModel):
         dark_count_rate_hz: rate of clicks with no photon.
         time_resolution_ps: timing jitter window of a click (SeQUeNCe keeps it
             in whole picoseconds, so it is rounded when the detector is built).
-        count_rate_hz: maximum click rate (inverse dead time).
+        count_rate_hz: maximum click rate (inverse dead time). The default
+            (10 ns dead time) lets a BSM station's detectors serve attempts of
+            different memories in neighbouring 12.5 ns emission slots; a longer
+            dead time blocks some of them (the fast link mode does not model that).
     """
 
     efficiency: float = Field(0.9, ge=0, le=1)
     dark_count_rate_hz: float = Field(10.0, ge=0)
     time_resolution_ps: float = Field(100.0, gt=0)
-    count_rate_hz: float = Field(5.0e7, gt=0)
+    count_rate_hz: float = Field(1.0e8, gt=0)
 
 
 class MemoryConfig(HardwareModel):

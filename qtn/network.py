@@ -20,7 +20,7 @@ from qtn import sequence_adapter as adapter
 from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
-from qtn.routing import link_success_probability, route
+from qtn.routing import link_success_probability, next_hops, route
 from qtn.spec import NetworkSpec, QTNOptions
 from qtn.teleportation import TeleportationRequest, TeleportationService
 from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
@@ -140,6 +140,7 @@ class EntanglementNetwork:
     _ports: dict[str, _Port] = field(default_factory=dict, init=False)
     _services: dict[int, TeleportationService] = field(default_factory=dict, init=False)
     _link_service: dict[int, int] = field(default_factory=dict, init=False)
+    _tables: dict[str, dict[str, str]] | None = field(default=None, init=False)
     memory_sample_interval_s: float | None = None
     memory_records: list[dict[str, object]] = field(default_factory=list, init=False)
 
@@ -170,18 +171,24 @@ class EntanglementNetwork:
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
         state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst), purpose=purpose)
+        # The responder frees its half only once the initiator has surely used the pair: the
+        # two ends learn of a swapped or purified pair at times up to a round trip apart, and
+        # the initiator still reads the pair then (SeQUeNCe's purification does too).
         if request.hold_s > 0:
-            # The responder frees its half only once the initiator has surely used the pair:
-            # it may learn of a swapped pair up to one set-up round trip earlier.
             self._apps[request.src].store_pairs_of(request.request_id, s_to_ps(request.hold_s))
-            self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s + state.setup_s))
+        self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s + state.setup_s))
         self._requests[request.request_id] = state
         adapter.schedule_call(self.built.timeline, request.start_s, self._issue, request.request_id)
+
+    def _route(self, src: str, dst: str) -> list[str] | None:
+        if self._tables is None:
+            self._tables = next_hops(self.spec, self.options.routing)
+        return route(self.spec, src, dst, self.options.routing, self._tables)
 
     def _setup_time_s(self, src: str, dst: str) -> float:
         # RSVP travels hop by hop to the responder and the approval travels back;
         # rules may only start once every node on the path has them.
-        path = nx.dijkstra_path(self._graph, src, dst, weight="length_km")
+        path = self._route(src, dst) or nx.dijkstra_path(self._graph, src, dst)
         delay_s = sum(self._graph.edges[u, v]["delay_s"] for u, v in zip(path, path[1:], strict=False))
         return 2.0 * delay_s + SETUP_GUARD_S
 
@@ -212,7 +219,7 @@ class EntanglementNetwork:
         Each link gets a single-hop reservation whose pairs both ends hold for the
         teleportation service instead of delivering them.
         """
-        path = route(self.spec, traffic.src, traffic.dst, self.options.routing)
+        path = self._route(traffic.src, traffic.dst)
         if path is None:
             raise ConfigError(f"teleportation {traffic.request_id}: no path from {traffic.src} to {traffic.dst}")
         link_ids = []

@@ -100,9 +100,18 @@ def next_hops(spec: NetworkSpec, metric: str = "shortest") -> dict[str, dict[str
     return tables
 
 
-def route(spec: NetworkSpec, src: str, dst: str, metric: str = "shortest") -> list[str] | None:
-    """The hop-by-hop path the forwarding tables give from ``src`` to ``dst`` (None if none)."""
-    tables = next_hops(spec, metric)
+def route(
+    spec: NetworkSpec,
+    src: str,
+    dst: str,
+    metric: str = "shortest",
+    tables: dict[str, dict[str, str]] | None = None,
+) -> list[str] | None:
+    """The hop-by-hop path the forwarding tables give from ``src`` to ``dst`` (None if none).
+
+    Pass ``tables`` (from :func:`next_hops`) to avoid recomputing them per call.
+    """
+    tables = tables if tables is not None else next_hops(spec, metric)
     path = [src]
     while path[-1] != dst:
         hop = tables.get(path[-1], {}).get(dst)

@@ -22,7 +22,9 @@ stack (reservations, rules, purification, swapping) runs unchanged on top.
   and succeed one herald delay after that, exactly as the K-th retry would, with
   the same raw state and the same decoherence during the herald. Dark counts
   and detector dead time are not sampled in this mode (a false herald has a
-  probability of about rate x resolution, 1e-9 per attempt, at 10 Hz, 100 ps).
+  probability of about rate x resolution, 1e-9 per attempt, at 10 Hz, 100 ps;
+  dead time matters photon by photon only when attempts of different memories
+  come closer than 1/count_rate, i.e. for dead times above the 12.5 ns slots).
 
 Counters are reported to an observer attached to each router as
 ``router.qnetsim_observer`` (see :class:`LinkObserver`).

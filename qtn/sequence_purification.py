@@ -89,10 +89,17 @@ class RoundResettingSwappingB(EntanglementSwappingB_BDS):
 # --- rules: purify pairs with equal round counts, up to a number of rounds ------------
 
 
+def _purifiable(info: MemoryInfo, target: float) -> bool:
+    # Below the target, and above 1/2: recurrence purification only helps pairs with
+    # F > 1/2 (Bennett et al. 1996), and SeQUeNCe asserts it. A swapped pair of decayed
+    # links can fall below 1/2; it is left alone (the cut-off frees it).
+    return 0.5 < info.fidelity < target
+
+
 def rounds_condition_request(kept: MemoryInfo, manager: MemoryManager, args: dict[str, Any]) -> list[MemoryInfo]:
     """Kept and measured memory for a round: same remote node and same number of rounds so far."""
     indices, target, max_rounds = args["memory_indices"], args["fidelity"], args["max_rounds"]
-    if kept.index not in indices or kept.state not in _HOLDING or kept.fidelity >= target:
+    if kept.index not in indices or kept.state not in _HOLDING or not _purifiable(kept, target):
         return []
     level = rounds_of(kept)
     if level >= max_rounds:
@@ -103,7 +110,7 @@ def rounds_condition_request(kept: MemoryInfo, manager: MemoryManager, args: dic
             and measured.index in indices
             and measured.state in _HOLDING
             and measured.remote_node == kept.remote_node
-            and measured.fidelity < target
+            and _purifiable(measured, target)
             and rounds_of(measured) == level
         ):
             return [kept, measured]
@@ -115,7 +122,7 @@ def rounds_condition_await(info: MemoryInfo, _manager: MemoryManager, args: dict
     if (
         info.index in args["memory_indices"]
         and info.state in _HOLDING
-        and info.fidelity < args["fidelity"]
+        and _purifiable(info, args["fidelity"])
         and rounds_of(info) < args["max_rounds"]
     ):
         return [info]

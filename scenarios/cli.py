@@ -26,7 +26,7 @@ from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
-from scenarios.summary import request_summary
+from scenarios.summary import request_summary, teleportation_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -161,14 +161,14 @@ def _print_summary(results: Results, folder: Path) -> None:
         f"{manifest['simulated_time_s']:g} s simulated in {manifest['wall_time_s']:.1f} s wall "
         f"({manifest['events_executed']:,} events)"
     )
-    summary = request_summary(results.tables)
-    if summary is not None and len(summary):
-        table = Table(show_edge=False)
-        for column in summary.columns:
-            table.add_column(column, justify="left" if summary[column].dtype == object else "right")
-        for row in summary.itertuples(index=False):
-            table.add_row(*(str(value) for value in row))
-        stdout.print(table)
+    for summary in (request_summary(results.tables), teleportation_summary(results.tables)):
+        if summary is not None and len(summary):
+            table = Table(show_edge=False)
+            for column in summary.columns:
+                table.add_column(column, justify="left" if summary[column].dtype == object else "right")
+            for row in summary.itertuples(index=False):
+                table.add_row(*(str(value) for value in row))
+            stdout.print(table)
     files = ", ".join(sorted(p.name for p in folder.iterdir()))
     print(f"Results in {folder}/ ({files})")
     first = next(iter(results.tables), None)

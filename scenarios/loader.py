@@ -14,6 +14,7 @@ import yaml
 from scenarios import library
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
+from scenarios.feasibility import target_problems
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
 
@@ -63,7 +64,9 @@ def _describe_yaml_error(error: yaml.YAMLError) -> str:
 def from_dict(data: Any, source: str = "") -> Scenario:
     """Validate a mapping (e.g. parsed YAML) into a :class:`Scenario`."""
     scenario = validate_structure(data, source)
-    _, problems = check_scenario(scenario)
+    topology, problems = check_scenario(scenario)
+    if not problems:
+        problems = target_problems(scenario, topology)
     if problems:
         raise ScenarioError(problems, source)
     return scenario

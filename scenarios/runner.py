@@ -25,6 +25,7 @@ from qtn.randomness import controlled_global_random_state
 from scenarios.build import entanglement_requests, network_spec, qtn_options, teleportation_traffic
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
+from scenarios.feasibility import target_problems
 from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
@@ -66,6 +67,8 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     topology, problems = check_scenario(scenario)
+    if not problems:
+        problems = target_problems(scenario, topology)
     if problems:
         raise ScenarioError(problems, scenario.name)
     spec = network_spec(scenario, topology)

@@ -1,0 +1,63 @@
+"""Requests that no amount of waiting can serve, found before running.
+
+A request whose target fidelity is above what purification can ever give on a
+link of its route would keep SeQUeNCe purifying (and discarding) pairs until
+the run ends, never delivering one. The recurrence of the chosen protocol
+(:mod:`qtn.analytic.recurrence`) gives the highest fidelity reachable from a
+link's raw fidelity with its nodes' gate and measurement errors (and within the
+scenario's number of rounds); a target above it is reported as bad input.
+This checks the links of the route only (a necessary condition: swapped pairs
+are purified with the same errors, so their limit is no higher).
+"""
+
+import networkx as nx
+
+from qtn.analytic.recurrence import max_reachable_fidelity, recurrence
+from scenarios.checks import ResolvedTopology
+from scenarios.schema import Scenario
+
+
+def _reachable(
+    protocol: str, raw: float, rounds: int | None, gate: tuple[float, float], meas: tuple[float, float]
+) -> float:
+    errors = {
+        "gate_fidelity_a": gate[0],
+        "gate_fidelity_b": gate[1],
+        "measurement_fidelity_a": meas[0],
+        "measurement_fidelity_b": meas[1],
+    }
+    if rounds is None:
+        return max_reachable_fidelity(protocol, raw, **errors)
+    return float(max(state[0] for state in recurrence(protocol, raw, rounds, **errors).states))
+
+
+def target_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
+    """One problem per traffic item whose target fidelity no link purification can reach."""
+    graph = topology.graph()
+    template_of = {node.name: scenario.templates.node_template(node.template) for node in topology.nodes}
+    settings = scenario.entanglement
+    problems = []
+    cache: dict[tuple[object, ...], float] = {}
+    for i, item in enumerate(scenario.traffic):
+        if item.src not in graph or item.dst not in graph or not nx.has_path(graph, item.src, item.dst):
+            continue  # reported by the cross-reference checks
+        path = nx.shortest_path(graph, item.src, item.dst, weight="length_km")
+        for a, b in zip(path, path[1:], strict=False):
+            ha, hb = template_of[a], template_of[b]
+            raw = min(ha.memory.raw_fidelity, hb.memory.raw_fidelity)
+            gate = (ha.gate_fidelity, hb.gate_fidelity)
+            meas = (ha.measurement_fidelity, hb.measurement_fidelity)
+            key = (settings.purification, raw, settings.purification_rounds, gate, meas)
+            if key not in cache:
+                cache[key] = _reachable(settings.purification, raw, settings.purification_rounds, gate, meas)
+            best = cache[key]
+            if item.target_fidelity > best + 1e-12:
+                rounds = settings.purification_rounds
+                limit = f"{rounds} round(s)" if rounds is not None else "any number of rounds"
+                problems.append(
+                    f"traffic[{i}].target_fidelity: {settings.purification} purification with {limit} reaches at most"
+                    f" {best:.4f} on link {a}-{b} (raw fidelity {raw:g}, gate fidelities {gate[0]:g}/{gate[1]:g},"
+                    f" measurement fidelities {meas[0]:g}/{meas[1]:g}); got {item.target_fidelity:g}"
+                )
+                break
+    return problems
