@@ -247,6 +247,12 @@ def vacuum_weak_decoy_rate(
     return sifting_factor * (secret - _error_correction_cost(gain, error_gain, error_correction_efficiency))
 
 
+def _sifted(mean_photon_number: float, transmittance: float, hardware: KeyRateHardwareConfig, sifting: float) -> dict:
+    """``{"sifted_per_pulse": Q_mu * sifting}``: sifted bits per pulse at the optimum (for key-link blocks)."""
+    gain, _ = signal_gain_and_error(mean_photon_number, transmittance, hardware.dark_count_probability, 0.0)
+    return {"sifted_per_pulse": float(gain) * sifting}
+
+
 def _qber(mean_photon_number: float, transmittance: float, hardware: KeyRateHardwareConfig) -> float:
     gain, error_gain = signal_gain_and_error(
         mean_photon_number, transmittance, hardware.dark_count_probability, hardware.misalignment_error
@@ -274,7 +280,7 @@ class DecoyBB84Model(KeyRateModel):
             ),
             *MEAN_PHOTON_NUMBER_RANGE,
         )
-        return rate, _qber(mu, eta, hardware), mu, {}
+        return rate, _qber(mu, eta, hardware), mu, _sifted(mu, eta, hardware, self.sifting_factor)
 
 
 @dataclass(frozen=True)
@@ -297,7 +303,7 @@ class GLLPBB84Model(KeyRateModel):
             ),
             *MEAN_PHOTON_NUMBER_RANGE,
         )
-        return rate, _qber(mu, eta, hardware), mu, {}
+        return rate, _qber(mu, eta, hardware), mu, _sifted(mu, eta, hardware, self.sifting_factor)
 
 
 @dataclass(frozen=True)
@@ -323,5 +329,8 @@ class VacuumWeakDecoyBB84Model(KeyRateModel):
             nu * 1.001,
             max(MEAN_PHOTON_NUMBER_RANGE[1], 3.0 * nu),
         )
-        parameters: Mapping[str, float] = {"weak_decoy_mean_photon_number": nu}
+        parameters: Mapping[str, float] = {
+            "weak_decoy_mean_photon_number": nu,
+            **_sifted(mu, eta, hardware, self.sifting_factor),
+        }
         return rate, _qber(mu, eta, hardware), mu, parameters
