@@ -299,6 +299,17 @@ class QKDNetwork:
 
     # --- observation --------------------------------------------------------------------
 
+    def start_pool_sampling(self, interval_s: float, duration_s: float) -> None:
+        """Sample every key store at 0, interval, 2 interval, ... before ``duration_s``."""
+
+        def sample() -> None:
+            self.sample_pools()
+            following = adapter.now_s(self.timeline) + interval_s
+            if following < duration_s:
+                adapter.schedule_call(self.timeline, following, sample)
+
+        adapter.schedule_call(self.timeline, 0.0, sample)
+
     def sample_pools(self) -> None:
         """Record the level of every key store now (one row per node, peer and direction)."""
         now = adapter.now_s(self.timeline)

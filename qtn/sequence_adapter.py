@@ -261,6 +261,12 @@ def schedule_call(timeline: Timeline, time_s: float, function: Callable[..., Non
     timeline.schedule(Event(s_to_ps(time_s), process))
 
 
+def run_timeline(timeline: Timeline) -> None:
+    """Initialise every entity on ``timeline`` and run it to its stop time."""
+    timeline.init()
+    timeline.run()
+
+
 def now_s(timeline: Timeline) -> float:
     """Current simulated time of ``timeline`` in seconds."""
     return ps_to_s(timeline.now())

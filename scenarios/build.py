@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 
+from qkdn.keyrate import get_model
+from qkdn.link_hardware import keyrate_hardware
+from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
@@ -107,3 +110,72 @@ def qtn_options(scenario: Scenario) -> QTNOptions:
         cutoff_s=settings.cutoff_s,
         routing=settings.routing,
     )
+
+
+def key_requests(scenario: Scenario) -> list[KeyRequest]:
+    """The scenario's key traffic as requests: Poisson arrivals (or evenly spaced), numbered in time order."""
+    arrivals: list[tuple[float, int, object]] = []
+    for i, item in enumerate(scenario.traffic):
+        if item.kind != "key":
+            continue
+        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        window = end_s - item.start_s
+        if item.n_requests is not None:
+            times = [item.start_s + window * k / item.n_requests for k in range(item.n_requests)]
+        else:
+            rng = generator(scenario.seed, f"traffic.{i}.arrivals")
+            gaps = rng.exponential(1.0 / item.rate_hz, size=int(item.rate_hz * window * 2 + 20))
+            while gaps.sum() < window:
+                gaps = np.concatenate([gaps, rng.exponential(1.0 / item.rate_hz, size=len(gaps))])
+            times = [float(t) for t in item.start_s + np.cumsum(gaps) if t < end_s]
+        arrivals += [(t, i, item) for t in times]
+    arrivals.sort(key=lambda entry: (entry[0], entry[1]))
+    return [
+        KeyRequest(
+            request_id=n,
+            t_s=t,
+            src=item.src,  # type: ignore[attr-defined]
+            dst=item.dst,  # type: ignore[attr-defined]
+            n_bits=item.bits,  # type: ignore[attr-defined]
+            deadline_s=t + item.deadline_s,  # type: ignore[attr-defined]
+            priority=item.priority,  # type: ignore[attr-defined]
+        )
+        for n, (t, _, item) in enumerate(arrivals)
+    ]
+
+
+def has_key_traffic(scenario: Scenario) -> bool:
+    """Whether the scenario runs a QKD network."""
+    return any(item.kind == "key" for item in scenario.traffic)
+
+
+def has_entanglement_traffic(scenario: Scenario) -> bool:
+    """Whether the scenario runs an entanglement network."""
+    return any(item.kind in ("entanglement", "teleportation") for item in scenario.traffic)
+
+
+def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDNetwork:
+    """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools."""
+    qkd = scenario.qkd
+    settings = QKDSettings(
+        routing=qkd.routing,
+        k_paths=qkd.k_paths,
+        block_bits=qkd.block_bits,
+        pool_capacity_bits=qkd.pool_capacity_bits,
+        direction_share=qkd.direction_share,
+        untrusted=tuple(qkd.untrusted_nodes),
+    )
+    network = QKDNetwork(spec, settings, scenario.seed, timeline)
+    model = get_model(qkd.link_model)
+    for link in spec.links:
+        hardware = keyrate_hardware(
+            link.hardware.fibre,
+            spec.node(link.a).hardware.light_source,
+            spec.node(link.b).hardware.detector,
+            qkd.misalignment_error,
+            qkd.error_correction_efficiency,
+        )
+        network.add_fast_link(link.a, link.b, model.evaluate(link.length_km, hardware), 0.0, scenario.duration_s)
+    for request in key_requests(scenario):
+        network.add_request(request)
+    return network

@@ -241,11 +241,31 @@ def _output_problems(scenario: Scenario) -> list[str]:
     return problems
 
 
+#: Fast models that can drive key links (they report a sifted rate), and the photon-level mode.
+KEY_LINK_MODELS = ("decoy-bb84", "decoy-bb84-vacuum-weak", "bb84-gllp", "photon")
+
+
+def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
+    qkd = scenario.qkd
+    problems = []
+    if qkd.link_model not in KEY_LINK_MODELS:
+        problems.append(
+            f"qkd.link_model: must be one of {', '.join(KEY_LINK_MODELS)}; got {qkd.link_model!r}"
+            f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
+        )
+    names = [node.name for node in topology.nodes]
+    for i, name in enumerate(qkd.untrusted_nodes):
+        if name not in names:
+            problems.append(f"qkd.untrusted_nodes[{i}]: must name a node of the network; got {name!r}")
+    return problems
+
+
 def check_scenario(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
     """Resolve the topology and collect every cross-reference problem of ``scenario``."""
     topology, problems = resolve_topology(scenario)
     if topology.nodes:
         problems += _template_problems(scenario, topology)
         problems += _traffic_problems(scenario, topology)
+        problems += _qkd_problems(scenario, topology)
     problems += _output_problems(scenario)
     return topology, problems

@@ -13,16 +13,27 @@ import json
 import logging
 import platform
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from qkdn.network import QKDNetwork
 from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
 from qtn.network import EntanglementNetwork
 from qtn.randomness import controlled_global_random_state
-from scenarios.build import entanglement_requests, network_spec, qtn_options, teleportation_traffic
+from qtn.spec import NetworkSpec, QTNOptions
+from scenarios.build import (
+    entanglement_requests,
+    has_entanglement_traffic,
+    has_key_traffic,
+    network_spec,
+    qkd_network,
+    qtn_options,
+    teleportation_traffic,
+)
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
@@ -32,10 +43,15 @@ from scenarios.results import Results
 from scenarios.schema import Scenario
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
+    ENTANGLEMENT_TABLES,
+    LINK_BLOCKS,
     LINKS,
     MEMORIES,
     PAIRS,
+    POOLS,
     PURIFICATIONS,
+    QKD_TABLES,
+    REQUESTS,
     TABLES,
     TELEPORTATIONS,
     to_frame,
@@ -72,7 +88,6 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     if problems:
         raise ScenarioError(problems, scenario.name)
     spec = network_spec(scenario, topology)
-    requests = entanglement_requests(scenario)
     started = datetime.now(UTC)
     wall_start = time.perf_counter()
     options = qtn_options(scenario)
@@ -80,38 +95,65 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         sequence_adapter.sequence_globals(link_mode=options.link_mode, purification=options.purification),
         controlled_global_random_state(scenario.seed),
     ):
-        network = EntanglementNetwork(
+        built = _build(scenario, spec, options)
+        logger.info("running %s for %s s simulated", scenario.name, scenario.duration_s)
+        try:
+            with simulated_time_progress(built.now_s, scenario.duration_s, enabled=progress):
+                sequence_adapter.run_timeline(built.timeline)
+        except QNetSimError:
+            raise
+        except Exception as error:
+            raise SimulationError(
+                f"simulation of {scenario.name!r} failed at t = {built.now_s():.6g} s: {type(error).__name__}: {error}"
+            ) from error
+    wall_time_s = time.perf_counter() - wall_start
+    ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
+    tables = {**_entanglement_tables(built.entanglement, ids), **_qkd_tables(built.qkd, ids)}
+    wanted = scenario.outputs.tables or list(TABLES)
+    tables = {name: frame for name, frame in tables.items() if name in wanted}
+    manifest = _manifest(scenario, ids, started, wall_time_s, built)
+    return Results(scenario=scenario, tables=tables, manifest=manifest)
+
+
+@dataclass
+class _Built:
+    """What one run built on its timeline: the entanglement network and/or the QKD network."""
+
+    timeline: Any
+    entanglement: EntanglementNetwork | None
+    qkd: QKDNetwork | None
+
+    def now_s(self) -> float:
+        return sequence_adapter.now_s(self.timeline)
+
+
+def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
+    entanglement = None
+    if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
+        entanglement = EntanglementNetwork(
             spec,
             scenario.seed,
             scenario.duration_s,
             options,
             memory_sample_interval_s=scenario.outputs.memory_sample_interval_s or scenario.duration_s / 100,
         )
-        for request in requests:
-            network.add_request(request)
+        for request in entanglement_requests(scenario):
+            entanglement.add_request(request)
         for traffic in teleportation_traffic(scenario):
-            network.add_teleportation(traffic)
-        logger.info("running %s for %s s simulated", scenario.name, scenario.duration_s)
-        try:
-            with simulated_time_progress(network.now_s, scenario.duration_s, enabled=progress):
-                network.run()
-        except QNetSimError:
-            raise
-        except Exception as error:
-            raise SimulationError(
-                f"simulation of {scenario.name!r} failed at t = {network.now_s():.6g} s: "
-                f"{type(error).__name__}: {error}"
-            ) from error
-    wall_time_s = time.perf_counter() - wall_start
-    ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
-    tables = _tables(network, ids)
-    wanted = scenario.outputs.tables or list(TABLES)
-    tables = {name: frame for name, frame in tables.items() if name in wanted}
-    manifest = _manifest(scenario, ids, started, wall_time_s, network)
-    return Results(scenario=scenario, tables=tables, manifest=manifest)
+            entanglement.add_teleportation(traffic)
+        timeline = entanglement.built.timeline
+    else:
+        timeline = sequence_adapter.new_timeline(scenario.duration_s)
+    qkd = None
+    if has_key_traffic(scenario):
+        qkd = qkd_network(scenario, spec, timeline)
+        qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
+    return _Built(timeline, entanglement, qkd)
 
 
-def _tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]:
+def _entanglement_tables(network: EntanglementNetwork | None, ids: dict[str, Any]) -> dict[str, Any]:
+    if network is None:
+        return {spec.name: to_frame(spec, [], ids) for spec in ENTANGLEMENT_TABLES}
     pairs = to_frame(PAIRS, network.pair_records, ids)
     fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}
     request_rows = []
@@ -136,6 +178,17 @@ def _tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def _qkd_tables(network: QKDNetwork | None, ids: dict[str, Any]) -> dict[str, Any]:
+    if network is None:
+        return {spec.name: to_frame(spec, [], ids) for spec in QKD_TABLES}
+    requests = sorted(network.request_records, key=lambda row: row["request_id"])
+    return {
+        "requests": to_frame(REQUESTS, requests, ids),
+        "link_blocks": to_frame(LINK_BLOCKS, network.block_records, ids),
+        "pools": to_frame(POOLS, network.pool_records, ids),
+    }
+
+
 def _version(package: str) -> str:
     try:
         return version(package)
@@ -148,7 +201,7 @@ def _manifest(
     ids: dict[str, Any],
     started: datetime,
     wall_time_s: float,
-    network: EntanglementNetwork,
+    built: _Built,
 ) -> dict[str, Any]:
     return {
         "run_id": ids["run_id"],
@@ -162,7 +215,9 @@ def _manifest(
         ),
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 6),
-        "events_executed": network.events_executed(),
+        "events_executed": sequence_adapter.events_executed(built.timeline),
+        "networks": [name for name, part in (("entanglement", built.entanglement), ("qkd", built.qkd)) if part],
+        "qkd_link_model": scenario.qkd.link_model if built.qkd is not None else None,
         "simulated_time_s": scenario.duration_s,
         "packages": {name: _version(name) for name in _REPORTED_PACKAGES},
         "python": platform.python_version(),

@@ -191,6 +191,27 @@ class EntanglementTraffic(StrictModel):
     hold_s: float = Field(0.0, ge=0)
 
 
+class KeyTraffic(StrictModel):
+    """Key requests between ``src`` and ``dst``: Poisson arrivals, each for a key of ``bits``.
+
+    Requests arrive at rate ``rate_hz`` between ``start_s`` and ``end_s`` (or
+    exactly ``n_requests`` of them, evenly spaced, when given). Each must be
+    delivered within ``deadline_s`` of its arrival; higher ``priority`` is served
+    first when requests wait for key on a link.
+    """
+
+    kind: Literal["key"]
+    src: NodeName
+    dst: NodeName
+    bits: int = Field(256, ge=1, le=10**9)
+    start_s: float = Field(0.0, ge=0)
+    end_s: float | None = Field(None, gt=0)
+    rate_hz: float = Field(1.0, gt=0)
+    n_requests: int | None = Field(None, ge=1, le=10**7)
+    deadline_s: float = Field(1.0, gt=0)
+    priority: float = 0.0
+
+
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
 BlochVector = tuple[float, float, float]
 
@@ -267,9 +288,11 @@ def _traffic_kind(value: Any) -> str:
     return str(getattr(value, "kind", "entanglement"))
 
 
-TRAFFIC_KINDS = ("entanglement", "teleportation")
+TRAFFIC_KINDS = ("entanglement", "teleportation", "key")
 TrafficItem = Annotated[
-    Annotated[EntanglementTraffic, Tag("entanglement")] | Annotated[TeleportationTraffic, Tag("teleportation")],
+    Annotated[EntanglementTraffic, Tag("entanglement")]
+    | Annotated[TeleportationTraffic, Tag("teleportation")]
+    | Annotated[KeyTraffic, Tag("key")],
     Discriminator(_traffic_kind),
 ]
 
@@ -299,6 +322,37 @@ class EntanglementSettings(StrictModel):
     purification_rounds: int | None = Field(None, ge=1, le=1000)
     cutoff_s: float | None = Field(None, gt=0)
     routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
+
+
+class QKDSection(StrictModel):
+    """Network-wide choices of the QKD network (trusted relays).
+
+    Attributes:
+        link_model: how links make key: a fast model name (``decoy-bb84``,
+            ``decoy-bb84-vacuum-weak``, ``bb84-gllp``), or ``photon`` for BB84 on
+            SeQUeNCe photons with full post-processing.
+        misalignment_error: optical error e_det of every link.
+        error_correction_efficiency: f >= 1 (fast models).
+        block_bits: secret bits per key block of a fast link.
+        pool_capacity_bits: key storage at each end of a link (both directions).
+        direction_share: fraction of a link's key for use by its first node.
+        routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
+        k_paths: how many shortest paths ``k_shortest`` considers.
+        untrusted_nodes: nodes that may not relay keys.
+        pool_sample_interval_s: interval of the ``pools`` samples (default: a
+            hundredth of the duration).
+    """
+
+    link_model: str = "decoy-bb84"
+    misalignment_error: float = Field(0.015, ge=0, lt=0.5)
+    error_correction_efficiency: float = Field(1.16, ge=1)
+    block_bits: int = Field(4096, ge=1, le=10**8)
+    pool_capacity_bits: int = Field(2_000_000, ge=2)
+    direction_share: float = Field(0.5, gt=0, lt=1)
+    routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
+    k_paths: int = Field(3, ge=1, le=100)
+    untrusted_nodes: list[NodeName] = Field(default_factory=list)
+    pool_sample_interval_s: float | None = Field(None, gt=0)
 
 
 # --- outputs and the scenario ----------------------------------------------------------
@@ -334,6 +388,7 @@ class Scenario(StrictModel):
             SeQUeNCe's hardware models; ``fast`` samples the number of attempts
             per heralded pair from the same hardware (network-scale runs).
         entanglement: protocol choices of the entanglement network.
+        qkd: choices of the QKD network (used by ``key`` traffic).
         templates: named node and link hardware.
         network: topology.
         traffic: requests.
@@ -347,6 +402,7 @@ class Scenario(StrictModel):
     fidelity_level: FidelityLevel = "hardware"
     templates: Templates = Templates()
     entanglement: EntanglementSettings = EntanglementSettings()
+    qkd: QKDSection = QKDSection()
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()

@@ -144,9 +144,61 @@ PURIFICATIONS = TableSpec(
     },
 )
 
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec for spec in (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
-}
+REQUESTS = TableSpec(
+    name="requests",
+    description=(
+        "One row per key request of the QKD network: served or not (with the reason), latency, "
+        "the relay path(s) and the link key the relay consumed (relayed length x hops when served)."
+    ),
+    columns={
+        "request_id": "int64",
+        "t_s": "float64",
+        "src": "str",
+        "dst": "str",
+        "bits": "int64",
+        "priority": "float64",
+        "served": "bool",
+        "latency_s": "float64",
+        "path": "str",
+        "n_hops": "int64",
+        "n_paths": "int64",
+        "key_consumed_bits": "int64",
+        "reason": "str",
+    },
+)
+
+LINK_BLOCKS = TableSpec(
+    name="link_blocks",
+    description="One row per key block a QKD link delivered to the pools at both of its ends.",
+    columns={
+        "t_s": "float64",
+        "link": "str",
+        "sifted_bits": "int64",
+        "qber": "float64",
+        "disclosed_bits": "int64",
+        "secret_bits": "int64",
+    },
+)
+
+POOLS = TableSpec(
+    name="pools",
+    description=(
+        "Key store levels sampled at a fixed interval: one row per node, peer and direction "
+        "(out: keys this node sends with; in: keys the peer sends with)."
+    ),
+    columns={
+        "t_s": "float64",
+        "node": "str",
+        "peer": "str",
+        "direction": "str",
+        "level_bits": "int64",
+        "capacity_bits": "int64",
+    },
+)
+
+ENTANGLEMENT_TABLES = (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
+QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS)
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES)}
 
 
 def to_frame(

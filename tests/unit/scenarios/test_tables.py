@@ -37,6 +37,8 @@ DIMENSIONLESS = {
     "input_z",
     "success_probability",
     "model_success_probability",
+    "qber",
+    "priority",
 }
 
 
