@@ -11,6 +11,7 @@ memory (for tests and applications), never in tables.
 """
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,20 +230,42 @@ class QKDNetwork:
             return
         state.shares = shares
         for path, bits in shares:
-            session_id = next(self._session_ids)
-            session = RelaySession(
-                session_id=session_id,
-                path=path,
-                n_bits=bits,
-                deadline_s=request.deadline_s,
-                ports=self.ports,
-                rng=self._relay_rng,
-                on_done=lambda s, outcome, rid=request_id: self._share_done(rid, s, outcome),
-                priority=request.priority,
+            session = self.relay_key(
+                path,
+                bits,
+                request.deadline_s,
+                lambda s, outcome, rid=request_id: self._share_done(rid, s, outcome),
+                request.priority,
             )
-            self._sessions[session_id] = session
-            state.session_ids.append(session_id)
-            session.start()
+            state.session_ids.append(session.session_id)
+
+    def relay_key(
+        self,
+        path: list[str],
+        n_bits: int,
+        deadline_s: float,
+        on_done: Callable[[RelaySession, RelayOutcome], None],
+        priority: float = 0.0,
+    ) -> RelaySession:
+        """Relay a fresh key of ``n_bits`` along ``path`` now (OTP hop by hop); ``on_done`` gets the outcome.
+
+        The outcome carries the key as the source drew it and as the destination
+        recovered it (identical when served).
+        """
+        session_id = next(self._session_ids)
+        session = RelaySession(
+            session_id=session_id,
+            path=path,
+            n_bits=n_bits,
+            deadline_s=deadline_s,
+            ports=self.ports,
+            rng=self._relay_rng,
+            on_done=on_done,
+            priority=priority,
+        )
+        self._sessions[session_id] = session
+        session.start()
+        return session
 
     def _on_mail(self, node: str, payload: dict[str, Any]) -> None:
         self._sessions[payload["session"]].receive(node, payload)
