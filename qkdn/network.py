@@ -18,11 +18,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from qkdn.controller import Controller, ControllerSettings
+from qkdn.failures import LinkOutage
 from qkdn.fast_link import FastKeyLink
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.pool import KeyStore, LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
-from qkdn.routing import route_key
+from qkdn.services import ServiceSource, ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
@@ -57,7 +59,21 @@ class KeyRequest:
 
 @dataclass(frozen=True)
 class QKDSettings:
-    """Network-wide QKD choices (see the scenario's ``qkd`` section)."""
+    """Network-wide QKD choices (see the scenario's ``qkd`` section).
+
+    Attributes:
+        routing: key routing strategy (:mod:`qkdn.routing`).
+        k_paths: candidate paths for k-shortest routing and recovery.
+        block_bits: secret bits per fast-link block.
+        pool_capacity_bits: key storage per link end (both directions).
+        direction_share: share of a link's key for its first node's use.
+        untrusted: nodes that may not relay.
+        controller_site: node hosting the controller (None: the graph's centre by fibre delay).
+        report_interval_s: interval of the nodes' key-level reports to the controller.
+        pool_low_bits: a store falling below this is reported at once ("pool low").
+        twm_window_s: time window of recovery retries after a failure.
+        twm_retry_s: interval of those retries.
+    """
 
     routing: str = "shortest"
     k_paths: int = 3
@@ -65,6 +81,11 @@ class QKDSettings:
     pool_capacity_bits: int = 2_000_000
     direction_share: float = 0.5
     untrusted: tuple[str, ...] = ()
+    controller_site: str | None = None
+    report_interval_s: float = 0.1
+    pool_low_bits: int = 4096
+    twm_window_s: float = 1.0
+    twm_retry_s: float = 0.05
 
 
 @dataclass
@@ -90,6 +111,9 @@ class _Port:
 
     def link_up(self, peer: str) -> bool:
         return self.network.link_is_up(self.name, peer)
+
+    def took(self, peer: str) -> None:
+        self.network.after_take(self.name, peer)
 
 
 @dataclass
@@ -121,6 +145,9 @@ class QKDNetwork:
         self._sessions: dict[int, RelaySession] = {}
         self._session_ids = itertools.count()
         self._relay_rng = generator(seed, "qkd.relay.keys")
+        self._services: dict[int, ServiceSource] = {}
+        self.service_records: list[dict[str, Any]] = []
+        self.outages: list[LinkOutage] = []
         for link in spec.links:
             self.pools[frozenset((link.a, link.b))] = LinkPools(
                 link.a, link.b, settings.pool_capacity_bits, settings.direction_share
@@ -136,11 +163,39 @@ class QKDNetwork:
             links += [ClassicalLink(link.a, link.b, delay, link.length_km)]
             links += [ClassicalLink(link.b, link.a, delay, link.length_km)]
         names = [node.name for node in self.spec.nodes]
-        self.nodes = build_classical_nodes(self.timeline, [f"kms.{n}" for n in names], self._kms(links), self.seed)
+        site = self.settings.controller_site or _centre(self.graph, self.spec)
+        self.controller_site = site
+        delays = nx.single_source_dijkstra_path_length(_delay_graph(self.spec), site, weight="delay_s")
+        lengths = nx.single_source_dijkstra_path_length(self.graph, site, weight="length_km")
+        for name in names:
+            links += [ClassicalLink("ctrl", name, delays.get(name, 0.0), lengths.get(name, 0.0))]
+            links += [ClassicalLink(name, "ctrl", delays.get(name, 0.0), lengths.get(name, 0.0))]
+        self.nodes = build_classical_nodes(
+            self.timeline, [f"kms.{n}" for n in [*names, "ctrl"]], self._kms(links), self.seed
+        )
         self.ports = {name: _Port(name, self) for name in names}
         for name in names:
             node = self.nodes[f"kms.{name}"]
             self.ports[name].mailbox = _KMSMailbox(node, lambda src, payload, at=name: self._on_mail(at, payload))
+        self._controller_mailbox = _KMSMailbox(
+            self.nodes["kms.ctrl"], lambda src, payload: self.controller.on_mail(src.removeprefix("kms."), payload)
+        )
+        self.controller = Controller(
+            self.graph,
+            ControllerSettings(
+                site=site,
+                routing=self.settings.routing,
+                k_paths=self.settings.k_paths,
+                untrusted=self.settings.untrusted,
+                twm_window_s=self.settings.twm_window_s,
+                twm_retry_s=self.settings.twm_retry_s,
+            ),
+            send=self._controller_mailbox.send,
+            now_s=lambda: adapter.now_s(self.timeline),
+            schedule=lambda delay_s, call: adapter.schedule_call(
+                self.timeline, adapter.now_s(self.timeline) + delay_s, call
+            ),
+        )
 
     @staticmethod
     def _kms(links: list[ClassicalLink]) -> list[ClassicalLink]:
@@ -214,17 +269,24 @@ class QKDNetwork:
         return graph
 
     def _arrive(self, request_id: int) -> None:
-        state = self._requests[request_id]
+        """The application at the source asks the controller for a route."""
+        request = self._requests[request_id].request
+        payload = {
+            "type": "key_request",
+            "request_id": request_id,
+            "src": request.src,
+            "dst": request.dst,
+            "n_bits": request.n_bits,
+        }
+        self.ports[request.src].send("ctrl", payload, 256)
+
+    def _on_route(self, node: str, payload: dict[str, Any]) -> None:
+        state = self._requests[payload["request_id"]]
+        request_id = state.request.request_id
         request = state.request
-        shares = route_key(
-            self.settings.routing,
-            self.routing_view(),
-            request.src,
-            request.dst,
-            request.n_bits,
-            untrusted=self.settings.untrusted,
-            k=self.settings.k_paths,
-        )
+        shares = payload["shares"]
+        if state.done:
+            return
         if not shares:
             self._finish(state, False, "no path of working links through trusted nodes")
             return
@@ -268,7 +330,103 @@ class QKDNetwork:
         return session
 
     def _on_mail(self, node: str, payload: dict[str, Any]) -> None:
-        self._sessions[payload["session"]].receive(node, payload)
+        kind = payload.get("type", "relay")
+        if kind == "relay":
+            self._sessions[payload["session"]].receive(node, payload)
+        elif kind == "route":
+            self._on_route(node, payload)
+        elif kind == "service_paths":
+            self._services[payload["service_id"]].install(adapter.now_s(self.timeline), payload["shares"])
+
+    # --- reports, failures and services -------------------------------------------------
+
+    def after_take(self, node: str, peer: str) -> None:
+        """A relay took key from ``node``'s store towards ``peer``: report it if it ran low."""
+        level = self.pools_of(node, peer).store(node, node).level_bits
+        if level < self.settings.pool_low_bits:
+            self.ports[node].send("ctrl", {"type": "pool_low", "levels": {peer: level}}, 64)
+
+    def start_reports(self, duration_s: float) -> None:
+        """Every node reports its outgoing key levels to the controller every report interval."""
+
+        def report() -> None:
+            for node, port in self.ports.items():
+                levels = {peer: self.pools_of(node, peer).store(node, node).level_bits for peer in self.graph[node]}
+                port.send("ctrl", {"type": "pool_report", "levels": levels}, 64 * (1 + len(levels)))
+            following = adapter.now_s(self.timeline) + self.settings.report_interval_s
+            if following < duration_s:
+                adapter.schedule_call(self.timeline, following, report)
+
+        adapter.schedule_call(self.timeline, 0.0, report)
+
+    def add_outage(self, outage: LinkOutage) -> None:
+        """Fail link ``outage.a``-``outage.b`` from ``down_s`` and repair it at ``up_s``."""
+        if not self.graph.has_edge(outage.a, outage.b):
+            raise ConfigError(f"failure: no link {outage.a}-{outage.b}")
+        self.outages.append(outage)
+        adapter.schedule_call(self.timeline, outage.down_s, self._link_event, outage.a, outage.b, False)
+        adapter.schedule_call(self.timeline, outage.up_s, self._link_event, outage.a, outage.b, True)
+
+    def _link_event(self, a: str, b: str, up: bool) -> None:
+        self.set_link_up(a, b, up)
+        now = adapter.now_s(self.timeline)
+        for node in (a, b):  # both ends notice and tell the controller
+            self.ports[node].send("ctrl", {"type": "link_state", "link": (a, b), "up": up, "t_s": now}, 128)
+        if not up:
+            for store in self.pools_of(a, b).stores.values():
+                store.discard_waiters()
+            for session in self._sessions.values():
+                if not session.done and any({a, b} == {u, v} for u, v in itertools.pairwise(session.path)):
+                    session.fail_link(a, b)
+
+    def add_service(self, spec: ServiceSpec) -> None:
+        """Register a key service at its start and supply it every period until its end."""
+        source = ServiceSource(spec, self._service_relay, self.service_records)
+        self._services[spec.service_id] = source
+        payload = {
+            "type": "service_register",
+            "service_id": spec.service_id,
+            "src": spec.src,
+            "dst": spec.dst,
+            "demand_bits": spec.demand_bits,
+        }
+        adapter.schedule_call(self.timeline, spec.start_s, self.ports[spec.src].send, "ctrl", payload, 256)
+        t = spec.start_s + spec.period_s
+        while t <= spec.end_s + 1e-12:
+            adapter.schedule_call(self.timeline, t, source.supply, t)
+            t += spec.period_s
+
+    def _service_relay(self, path: list[str], n_bits: int, deadline_s: float, on_done: Any) -> RelaySession:
+        return self.relay_key(path, n_bits, deadline_s, on_done)
+
+    def recovery_records(self) -> list[dict[str, Any]]:
+        """One row per (failure, affected service): method, recovered, recovery time, key lost."""
+        rows = []
+        for record in self.controller.recoveries:
+            source = self._services[record.service_id]
+            installed = [t for t, shares in source.installs if t >= record.failure_s and shares]
+            a, b = record.link
+            lost = sum(
+                s.key_consumed_bits
+                for s in self._sessions.values()
+                if s.failed_link == frozenset((a, b)) and s.failed_at_s >= record.failure_s
+            )
+            rows.append(
+                {
+                    "t_s": record.failure_s,
+                    "link": "~".join(sorted(record.link)),
+                    "service_id": record.service_id,
+                    "method": record.method,
+                    "recovered": record.recovered and bool(installed),
+                    "recovery_time_s": (installed[0] - record.failure_s)
+                    if record.recovered and installed
+                    else float("nan"),
+                    "n_attempts": record.attempts,
+                    "demand_bits": source.spec.demand_bits,
+                    "key_lost_bits": lost,
+                }
+            )
+        return rows
 
     def _share_done(self, request_id: int, session: RelaySession, outcome: RelayOutcome) -> None:
         state = self._requests[request_id]
@@ -355,3 +513,19 @@ class _KMSMailbox(Mailbox):
 
     def send(self, dst: str, payload: Any, n_bits: int) -> None:
         super().send(f"kms.{dst}", payload, n_bits)
+
+
+def _delay_graph(spec: NetworkSpec) -> nx.Graph:
+    graph = spec.graph()
+    for link in spec.links:
+        graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s)
+    return graph
+
+
+def _centre(graph: nx.Graph, spec: NetworkSpec) -> str:
+    """The node with the smallest largest fibre delay to the others (ties: first by name)."""
+    delays = _delay_graph(spec)
+    if not nx.is_connected(delays):
+        return min(graph.nodes)
+    eccentricity = nx.eccentricity(delays, weight="delay_s")
+    return min(eccentricity, key=lambda node: (eccentricity[node], node))

@@ -36,6 +36,8 @@ class RelayPort(Protocol):
 
     def link_up(self, peer: str) -> bool: ...
 
+    def took(self, peer: str) -> None: ...
+
 
 @dataclass(repr=False)
 class RelayOutcome:
@@ -70,6 +72,8 @@ class RelaySession:
     priority: float = 0.0
     key_consumed_bits: int = 0
     done: bool = False
+    failed_link: frozenset[str] | None = None
+    failed_at_s: float = float("nan")
     _source_key: np.ndarray | None = field(default=None, repr=False)
 
     # --- the source ---------------------------------------------------------------------
@@ -85,7 +89,7 @@ class RelaySession:
         node, nxt = self.path[hop], self.path[hop + 1]
         port = self.ports[node]
         if not port.link_up(nxt):
-            self._finish(False, f"link {node}-{nxt} failed")
+            self.fail_link(node, nxt)
             return
         store = port.store_towards(nxt)
         if store.capacity_bits < self.n_bits:
@@ -102,9 +106,10 @@ class RelaySession:
             self._finish(False, f"deadline passed waiting for key on link {node}-{nxt}")
             return
         if not port.link_up(nxt):
-            self._finish(False, f"link {node}-{nxt} failed")
+            self.fail_link(node, nxt)
             return
         pad, ids = port.store_towards(nxt).take(self.n_bits)
+        port.took(nxt)
         self.key_consumed_bits += self.n_bits  # one link key of n bits (held at both ends)
         payload = {"session": self.session_id, "hop": hop, "ids": ids, "cipher": key ^ pad}
         port.send(nxt, payload, n_bits=self.n_bits + 64 * len(ids))
@@ -122,6 +127,13 @@ class RelaySession:
             self._finish(True, "", destination_key=key)
         else:
             self._forward(hop + 1, key)
+
+    def fail_link(self, a: str, b: str) -> None:
+        """Link ``a``-``b`` of the path failed: the relay fails (keys already used are lost)."""
+        if not self.done:
+            self.failed_link = frozenset((a, b))
+            self.failed_at_s = self.ports[self.path[0]].now_s()
+            self._finish(False, f"link {a}-{b} failed")
 
     def expire(self) -> None:
         """The deadline has come: fail unless already done."""

@@ -4,9 +4,11 @@ import math
 
 import numpy as np
 
+from qkdn.failures import LinkOutage, random_outages
 from qkdn.keyrate import get_model
 from qkdn.link_hardware import keyrate_hardware
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
+from qkdn.services import ServiceSpec
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
@@ -146,7 +148,40 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
 
 def has_key_traffic(scenario: Scenario) -> bool:
     """Whether the scenario runs a QKD network."""
-    return any(item.kind == "key" for item in scenario.traffic)
+    return any(item.kind in ("key", "service") for item in scenario.traffic)
+
+
+def services(scenario: Scenario) -> list[ServiceSpec]:
+    """The scenario's key services, numbered by position in the traffic list."""
+    return [
+        ServiceSpec(
+            service_id=i,
+            src=item.src,
+            dst=item.dst,
+            key_rate_bps=item.key_rate_bps,
+            period_s=item.period_s,
+            start_s=item.start_s,
+            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+        )
+        for i, item in enumerate(scenario.traffic)
+        if item.kind == "service"
+    ]
+
+
+def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
+    """Scheduled and random link outages of ``scenario`` (random ones per link, from the seed)."""
+    failures = scenario.failures
+    result = [
+        LinkOutage(item.link[0], item.link[1], item.at_s, item.at_s + item.repair_after_s)
+        for item in failures.scheduled
+    ]
+    if failures.random is not None:
+        for link in spec.links:
+            rng = generator(scenario.seed, f"failures.{link.name}")
+            result += random_outages(
+                link.a, link.b, failures.random.mtbf_s, failures.random.mttr_s, scenario.duration_s, rng
+            )
+    return result
 
 
 def has_entanglement_traffic(scenario: Scenario) -> bool:
@@ -164,6 +199,11 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         pool_capacity_bits=qkd.pool_capacity_bits,
         direction_share=qkd.direction_share,
         untrusted=tuple(qkd.untrusted_nodes),
+        controller_site=qkd.controller_site,
+        report_interval_s=qkd.report_interval_s,
+        pool_low_bits=qkd.pool_low_bits,
+        twm_window_s=qkd.recovery_window_s,
+        twm_retry_s=qkd.recovery_retry_s,
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
     model = get_model(qkd.link_model)
@@ -178,4 +218,9 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         network.add_fast_link(link.a, link.b, model.evaluate(link.length_km, hardware), 0.0, scenario.duration_s)
     for request in key_requests(scenario):
         network.add_request(request)
+    for service in services(scenario):
+        network.add_service(service)
+    for outage in outages(scenario, spec):
+        network.add_outage(outage)
+    network.start_reports(scenario.duration_s)
     return network

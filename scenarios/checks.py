@@ -254,6 +254,14 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
         )
     names = [node.name for node in topology.nodes]
+    pairs = {frozenset((link.a, link.b)) for link in topology.links}
+    for i, outage in enumerate(scenario.failures.scheduled):
+        if frozenset(outage.link) not in pairs:
+            problems.append(
+                f"failures.scheduled[{i}].link: must be a link of the network; got {outage.link[0]}-{outage.link[1]}"
+            )
+    if qkd.controller_site is not None and qkd.controller_site not in names:
+        problems.append(f"qkd.controller_site: must name a node of the network; got {qkd.controller_site!r}")
     for i, name in enumerate(qkd.untrusted_nodes):
         if name not in names:
             problems.append(f"qkd.untrusted_nodes[{i}]: must name a node of the network; got {name!r}")

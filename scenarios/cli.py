@@ -26,7 +26,7 @@ from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
-from scenarios.summary import request_summary, teleportation_summary
+from scenarios.summary import key_request_summary, request_summary, service_summary, teleportation_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -161,7 +161,13 @@ def _print_summary(results: Results, folder: Path) -> None:
         f"{manifest['simulated_time_s']:g} s simulated in {manifest['wall_time_s']:.1f} s wall "
         f"({manifest['events_executed']:,} events)"
     )
-    for summary in (request_summary(results.tables), teleportation_summary(results.tables)):
+    summaries = (
+        request_summary(results.tables),
+        teleportation_summary(results.tables),
+        key_request_summary(results.tables),
+        service_summary(results.tables),
+    )
+    for summary in summaries:
         if summary is not None and len(summary):
             table = Table(show_edge=False)
             for column in summary.columns:
@@ -171,7 +177,7 @@ def _print_summary(results: Results, folder: Path) -> None:
             stdout.print(table)
     files = ", ".join(sorted(p.name for p in folder.iterdir()))
     print(f"Results in {folder}/ ({files})")
-    first = next(iter(results.tables), None)
+    first = next((name for name, frame in results.tables.items() if len(frame)), None)
     if first is not None:
         print(f"Load with pandas: pd.read_parquet('{folder}/{first}.parquet')")
 

@@ -43,15 +43,16 @@ from scenarios.results import Results
 from scenarios.schema import Scenario
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
-    ENTANGLEMENT_TABLES,
     LINK_BLOCKS,
     LINKS,
     MEMORIES,
+    OUTAGES,
     PAIRS,
     POOLS,
     PURIFICATIONS,
-    QKD_TABLES,
+    RECOVERIES,
     REQUESTS,
+    SERVICE_PERIODS,
     TABLES,
     TELEPORTATIONS,
     to_frame,
@@ -108,7 +109,11 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
             ) from error
     wall_time_s = time.perf_counter() - wall_start
     ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
-    tables = {**_entanglement_tables(built.entanglement, ids), **_qkd_tables(built.qkd, ids)}
+    tables = {}
+    if built.entanglement is not None:
+        tables.update(_entanglement_tables(built.entanglement, ids))
+    if built.qkd is not None:
+        tables.update(_qkd_tables(built.qkd, ids))
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
@@ -151,9 +156,7 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
     return _Built(timeline, entanglement, qkd)
 
 
-def _entanglement_tables(network: EntanglementNetwork | None, ids: dict[str, Any]) -> dict[str, Any]:
-    if network is None:
-        return {spec.name: to_frame(spec, [], ids) for spec in ENTANGLEMENT_TABLES}
+def _entanglement_tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]:
     pairs = to_frame(PAIRS, network.pair_records, ids)
     fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}
     request_rows = []
@@ -178,14 +181,19 @@ def _entanglement_tables(network: EntanglementNetwork | None, ids: dict[str, Any
     }
 
 
-def _qkd_tables(network: QKDNetwork | None, ids: dict[str, Any]) -> dict[str, Any]:
-    if network is None:
-        return {spec.name: to_frame(spec, [], ids) for spec in QKD_TABLES}
+def _qkd_tables(network: QKDNetwork, ids: dict[str, Any]) -> dict[str, Any]:
     requests = sorted(network.request_records, key=lambda row: row["request_id"])
     return {
         "requests": to_frame(REQUESTS, requests, ids),
         "link_blocks": to_frame(LINK_BLOCKS, network.block_records, ids),
         "pools": to_frame(POOLS, network.pool_records, ids),
+        "service_periods": to_frame(SERVICE_PERIODS, network.service_records, ids),
+        "recoveries": to_frame(RECOVERIES, network.recovery_records(), ids),
+        "outages": to_frame(
+            OUTAGES,
+            [{"link": "~".join(sorted((o.a, o.b))), "down_s": o.down_s, "up_s": o.up_s} for o in network.outages],
+            ids,
+        ),
     }
 
 

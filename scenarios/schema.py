@@ -212,6 +212,23 @@ class KeyTraffic(StrictModel):
     priority: float = 0.0
 
 
+class ServiceTraffic(StrictModel):
+    """A key service: ``key_rate_bps`` of end-to-end key between ``src`` and ``dst``.
+
+    Registered with the QKD network's controller at ``start_s``; every
+    ``period_s`` its source relays the period's demand over the paths the
+    controller assigned (and re-assigns after link failures).
+    """
+
+    kind: Literal["service"]
+    src: NodeName
+    dst: NodeName
+    key_rate_bps: float = Field(gt=0)
+    period_s: float = Field(1.0, gt=0)
+    start_s: float = Field(0.0, ge=0)
+    end_s: float | None = Field(None, gt=0)
+
+
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
 BlochVector = tuple[float, float, float]
 
@@ -288,11 +305,12 @@ def _traffic_kind(value: Any) -> str:
     return str(getattr(value, "kind", "entanglement"))
 
 
-TRAFFIC_KINDS = ("entanglement", "teleportation", "key")
+TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service")
 TrafficItem = Annotated[
     Annotated[EntanglementTraffic, Tag("entanglement")]
     | Annotated[TeleportationTraffic, Tag("teleportation")]
-    | Annotated[KeyTraffic, Tag("key")],
+    | Annotated[KeyTraffic, Tag("key")]
+    | Annotated[ServiceTraffic, Tag("service")],
     Discriminator(_traffic_kind),
 ]
 
@@ -341,6 +359,13 @@ class QKDSection(StrictModel):
         untrusted_nodes: nodes that may not relay keys.
         pool_sample_interval_s: interval of the ``pools`` samples (default: a
             hundredth of the duration).
+        controller_site: node hosting the controller (default: the network's
+            centre by fibre delay).
+        report_interval_s: nodes report their key levels to the controller this often.
+        pool_low_bits: a store falling below this is reported at once.
+        recovery_window_s: after a failure, the controller retries re-allocation
+            this long (Time-Window Method).
+        recovery_retry_s: interval of those retries.
     """
 
     link_model: str = "decoy-bb84"
@@ -353,6 +378,33 @@ class QKDSection(StrictModel):
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
     pool_sample_interval_s: float | None = Field(None, gt=0)
+    controller_site: NodeName | None = None
+    report_interval_s: float = Field(0.1, gt=0)
+    pool_low_bits: int = Field(4096, ge=0)
+    recovery_window_s: float = Field(1.0, gt=0)
+    recovery_retry_s: float = Field(0.05, gt=0)
+
+
+class ScheduledOutage(StrictModel):
+    """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later."""
+
+    link: tuple[NodeName, NodeName]
+    at_s: float = Field(ge=0)
+    repair_after_s: float = Field(gt=0)
+
+
+class RandomFailures(StrictModel):
+    """Every link fails after Exp(``mtbf_s``) up time and is repaired after Exp(``mttr_s``)."""
+
+    mtbf_s: float = Field(gt=0)
+    mttr_s: float = Field(gt=0)
+
+
+class FailuresSection(StrictModel):
+    """Link failures of the QKD network: scheduled ones and/or random ones."""
+
+    scheduled: list[ScheduledOutage] = Field(default_factory=list)
+    random: RandomFailures | None = None
 
 
 # --- outputs and the scenario ----------------------------------------------------------
@@ -388,7 +440,8 @@ class Scenario(StrictModel):
             SeQUeNCe's hardware models; ``fast`` samples the number of attempts
             per heralded pair from the same hardware (network-scale runs).
         entanglement: protocol choices of the entanglement network.
-        qkd: choices of the QKD network (used by ``key`` traffic).
+        qkd: choices of the QKD network (used by ``key`` and ``service`` traffic).
+        failures: link failures of the QKD network.
         templates: named node and link hardware.
         network: topology.
         traffic: requests.
@@ -403,6 +456,7 @@ class Scenario(StrictModel):
     templates: Templates = Templates()
     entanglement: EntanglementSettings = EntanglementSettings()
     qkd: QKDSection = QKDSection()
+    failures: FailuresSection = FailuresSection()
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()

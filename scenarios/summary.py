@@ -72,3 +72,49 @@ def teleportation_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | Non
             }
         )
     return pd.DataFrame(rows)
+
+
+def key_request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """One row per source-destination pair of key requests: served share, latency, key used."""
+    requests = tables.get("requests")
+    if requests is None or not len(requests):
+        return None
+    rows = []
+    for (src, dst), group in requests.groupby(["src", "dst"], sort=True):
+        served = group[group["served"]]
+        reasons = group.loc[~group["served"], "reason"].value_counts()
+        rows.append(
+            {
+                "pair": f"{src}-{dst}",
+                "requests": len(group),
+                "served": f"{len(served) / len(group):.1%}",
+                "latency_ms": f"{1e3 * served['latency_s'].mean():.3g}" if len(served) else "-",
+                "key_per_request_bits": f"{group['key_consumed_bits'].mean():.4g}",
+                "main failure": reasons.index[0] if len(reasons) else "-",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def service_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """One row per key service: demand met, and its recoveries after failures."""
+    periods = tables.get("service_periods")
+    if periods is None or not len(periods):
+        return None
+    recoveries = tables.get("recoveries", pd.DataFrame(columns=["service_id", "method", "recovered"]))
+    rows = []
+    for service_id, group in periods.groupby("service_id", sort=True):
+        mine = recoveries[recoveries["service_id"] == service_id]
+        methods = ", ".join(f"{m}x{n}" for m, n in mine["method"].value_counts().items()) or "-"
+        rows.append(
+            {
+                "service": int(service_id),
+                "pair": f"{group['src'].iloc[0]}-{group['dst'].iloc[0]}",
+                "demand_met": f"{group['delivered_bits'].sum() / group['demand_bits'].sum():.1%}",
+                "periods_short": int((group["delivered_bits"] < group["demand_bits"]).sum()),
+                "failures": len(mine),
+                "recovered": int(mine["recovered"].sum()),
+                "methods": methods,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -196,8 +196,50 @@ POOLS = TableSpec(
     },
 )
 
+SERVICE_PERIODS = TableSpec(
+    name="service_periods",
+    description="One row per supply period of a key service: demand, key delivered, paths used, why short.",
+    columns={
+        "t_s": "float64",
+        "service_id": "int64",
+        "src": "str",
+        "dst": "str",
+        "demand_bits": "int64",
+        "delivered_bits": "int64",
+        "path": "str",
+        "n_paths": "int64",
+        "key_consumed_bits": "int64",
+        "reason": "str",
+    },
+)
+
+RECOVERIES = TableSpec(
+    name="recoveries",
+    description=(
+        "One row per link failure and service it affected: re-allocation method (OPM, MPM, TWM(...), none), "
+        "whether it recovered, the time until the source had new paths, and link key lost in aborted relays."
+    ),
+    columns={
+        "t_s": "float64",
+        "link": "str",
+        "service_id": "int64",
+        "method": "str",
+        "recovered": "bool",
+        "recovery_time_s": "float64",
+        "n_attempts": "int64",
+        "demand_bits": "int64",
+        "key_lost_bits": "int64",
+    },
+)
+
+OUTAGES = TableSpec(
+    name="outages",
+    description="One row per link outage: when the link failed and when it was repaired.",
+    columns={"link": "str", "down_s": "float64", "up_s": "float64"},
+)
+
 ENTANGLEMENT_TABLES = (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
-QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS)
+QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS, SERVICE_PERIODS, RECOVERIES, OUTAGES)
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES)}
 
 

@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 from scenarios import library, load, loads
 from scenarios.cli import app
-from scenarios.tables import TABLES
+from scenarios.tables import ENTANGLEMENT_TABLES
 
-RESULT_FILES = sorted([*(f"{name}.parquet" for name in TABLES), "manifest.json"])
+RESULT_FILES = sorted([*(f"{spec.name}.parquet" for spec in ENTANGLEMENT_TABLES), "manifest.json"])
 
 SHORT_S = "0.02"
 
@@ -283,7 +283,7 @@ def test_run_builtin_writes_results_and_prints_summary(tmp_path):
     assert lines[0].startswith("entanglement-ring  seed 5  0.02 s simulated in ")
     assert lines[1].split() == ["request", "┃", "pair", "┃", "path", "┃", "served", "┃", "pairs", "┃", "rate_hz", "┃",
                                 "fidelity", "┃", "latency_ms"]  # fmt: skip
-    files = ", ".join(sorted([*(f"{name}.parquet" for name in TABLES), "manifest.json"]))
+    files = ", ".join(RESULT_FILES)
     assert lines[-2] == f"Results in out/ ({files})"
     assert lines[-1] == "Load with pandas: pd.read_parquet('out/pairs.parquet')"
     assert entries(tmp_path) == ["out"]

@@ -9,15 +9,22 @@ from scenarios import from_dict, library, load, run
 def test_builtin_scenario_runs_briefly(name):
     scenario = load(name)
     data = scenario.model_dump(mode="json", exclude_unset=True)
-    data["duration_s"] = min(scenario.duration_s, 0.02)
+    # Entanglement is simulated photon by photon (about 10 s of wall time per simulated
+    # second); QKD networks move whole key blocks, so a few simulated seconds are brief.
+    quantum = any(item.kind in ("entanglement", "teleportation") for item in scenario.traffic)
+    data["duration_s"] = min(scenario.duration_s, 0.02 if quantum else 3.0)
     for item in data.get("traffic", []):
         item.pop("end_s", None)
     results = run(from_dict(data))
     for table in results.tables.values():
         assert list(table["scenario"].unique()) in ([scenario.name], [])
-    requests = results.tables["entanglement_requests"]
     # Every request is either served or says why not.
-    assert (requests["approved"] | (requests["reason"] != "")).all()
+    if "entanglement_requests" in results.tables:
+        requests = results.tables["entanglement_requests"]
+        assert (requests["approved"] | (requests["reason"] != "")).all()
+    if "requests" in results.tables:
+        requests = results.tables["requests"]
+        assert (requests["served"] | (requests["reason"] != "")).all()
 
 
 def test_default_scenario_exists():
