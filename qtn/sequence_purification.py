@@ -53,15 +53,36 @@ class _CountedPurification:
 
     meas_res: int
     kept_memo: Any
+    meas_memo: Any
+    remote_memories: list[str]
     remote_node_name: str
     owner: Any
 
+    def _partner_alive(self) -> bool:
+        """Whether the remote kept memory still holds this pair (it may have expired meanwhile)."""
+        remote = self.owner.timeline.get_entity_by_name(self.remote_memories[0])
+        states = self.owner.timeline.quantum_manager.states
+        return (
+            remote is not None
+            and remote.qstate_key in states
+            and remote.entangled_memory.get("memo_id") == self.kept_memo.name
+        )
+
     def received_message(self, src: str, msg: Any) -> None:
         success = self.meas_res == msg.meas_res
-        if success:
+        if success and not self._partner_alive():
+            # The other end's kept memory expired (cut-off) after it sent its result and
+            # before ours arrived: the pair is gone, so the round has failed here too.
+            # (SeQUeNCe would read the discarded state and crash.)
+            self.update_resource_manager(self.meas_memo, "RAW")  # type: ignore[attr-defined]
+            self.update_resource_manager(self.kept_memo, "RAW")  # type: ignore[attr-defined]
+            success = False
+        elif success:
             # Before SeQUeNCe's handler: it updates the memory, which runs the rules at once.
             setattr(self.kept_memo, ROUNDS_ATTR, getattr(self.kept_memo, ROUNDS_ATTR, 0) + 1)
-        super().received_message(src, msg)  # type: ignore[misc]
+            super().received_message(src, msg)  # type: ignore[misc]
+        else:
+            super().received_message(src, msg)  # type: ignore[misc]
         observer = getattr(self.owner, "qnetsim_observer", None)
         if observer is not None and self.owner.name > self.remote_node_name:
             observer.count_purification(self.owner.name, self.remote_node_name, success)
