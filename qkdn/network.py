@@ -326,6 +326,7 @@ class QKDNetwork:
             priority=priority,
         )
         self._sessions[session_id] = session
+        adapter.schedule_call(self.timeline, deadline_s, session.expire)  # it fails then if still waiting
         session.start()
         return session
 

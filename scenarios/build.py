@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from qkdn.failures import LinkOutage, random_outages
+from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
 from qkdn.link_hardware import keyrate_hardware
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
@@ -148,7 +149,29 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
 
 def has_key_traffic(scenario: Scenario) -> bool:
     """Whether the scenario runs a QKD network."""
-    return any(item.kind in ("key", "service") for item in scenario.traffic)
+    return scenario.kaas is not None or any(item.kind in ("key", "service", "vkp") for item in scenario.traffic)
+
+
+def key_as_a_service(scenario: Scenario, network: QKDNetwork) -> KeyAsAService | None:
+    """Key pools between node pairs and the scenario's VKP requests, if ``kaas`` is set."""
+    if scenario.kaas is None:
+        return None
+    kaas = scenario.kaas
+    service = KeyAsAService(
+        network,
+        KaaSSettings(
+            period_s=kaas.period_s,
+            slot_s=kaas.slot_s,
+            n_bits_per_slot=kaas.n_bits_per_slot,
+            kp_capacity_bits=kaas.kp_capacity_bits,
+        ),
+        pairs=[tuple(pair) for pair in kaas.pairs] if kaas.pairs is not None else None,
+    )
+    service.start(0.0, scenario.duration_s)
+    for item in scenario.traffic:
+        if item.kind == "vkp":
+            service.request_vkp(item.at_s, item.service, item.src, item.dst, item.bits)
+    return service
 
 
 def services(scenario: Scenario) -> list[ServiceSpec]:

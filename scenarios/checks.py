@@ -209,6 +209,12 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
                 f"{where}: src and dst must be connected, but the network falls into {n_parts} separate parts"
                 f"; got {item.src!r} and {item.dst!r}"
             )
+        if item.kind == "vkp":
+            if item.at_s >= scenario.duration_s:
+                problems.append(f"{where}.at_s: must be < duration_s ({scenario.duration_s:g}); got {item.at_s:g}")
+            if scenario.kaas is None:
+                problems.append(f"{where}: vkp traffic needs a 'kaas' section (key pools between node pairs)")
+            continue
         problems += _window_problems(where, item.start_s, item.end_s, scenario.duration_s)
         if item.kind == "teleportation" and item.interval_s is not None:
             end_s = item.end_s if item.end_s is not None else scenario.duration_s
@@ -260,6 +266,15 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             problems.append(
                 f"failures.scheduled[{i}].link: must be a link of the network; got {outage.link[0]}-{outage.link[1]}"
             )
+    if scenario.kaas is not None:
+        if scenario.kaas.slot_s >= scenario.kaas.period_s:
+            problems.append(
+                f"kaas.slot_s: must be < period_s ({scenario.kaas.period_s:g}); got {scenario.kaas.slot_s:g}"
+            )
+        for i, (a, b) in enumerate(scenario.kaas.pairs or []):
+            for end in (a, b):
+                if end not in names:
+                    problems.append(f"kaas.pairs[{i}]: must name nodes of the network; got {end!r}")
     if qkd.controller_site is not None and qkd.controller_site not in names:
         problems.append(f"qkd.controller_site: must name a node of the network; got {qkd.controller_site!r}")
     for i, name in enumerate(qkd.untrusted_nodes):

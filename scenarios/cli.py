@@ -26,7 +26,13 @@ from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
-from scenarios.summary import key_request_summary, request_summary, service_summary, teleportation_summary
+from scenarios.summary import (
+    kaas_summary,
+    key_request_summary,
+    request_summary,
+    service_summary,
+    teleportation_summary,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -166,6 +172,7 @@ def _print_summary(results: Results, folder: Path) -> None:
         teleportation_summary(results.tables),
         key_request_summary(results.tables),
         service_summary(results.tables),
+        kaas_summary(results.tables),
     )
     for summary in summaries:
         if summary is not None and len(summary):

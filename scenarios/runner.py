@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from qkdn.kaas import KeyAsAService
 from qkdn.network import QKDNetwork
 from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
@@ -29,6 +30,7 @@ from scenarios.build import (
     entanglement_requests,
     has_entanglement_traffic,
     has_key_traffic,
+    key_as_a_service,
     network_spec,
     qkd_network,
     qtn_options,
@@ -43,6 +45,7 @@ from scenarios.results import Results
 from scenarios.schema import Scenario
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
+    KP_ASSEMBLY,
     LINK_BLOCKS,
     LINKS,
     MEMORIES,
@@ -55,6 +58,7 @@ from scenarios.tables import (
     SERVICE_PERIODS,
     TABLES,
     TELEPORTATIONS,
+    VKP,
     to_frame,
 )
 
@@ -114,6 +118,9 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         tables.update(_entanglement_tables(built.entanglement, ids))
     if built.qkd is not None:
         tables.update(_qkd_tables(built.qkd, ids))
+    if built.kaas is not None:
+        tables["kp_assembly"] = to_frame(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
+        tables["vkp"] = to_frame(VKP, built.kaas.vkp_records, ids)
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
@@ -127,6 +134,7 @@ class _Built:
     timeline: Any
     entanglement: EntanglementNetwork | None
     qkd: QKDNetwork | None
+    kaas: KeyAsAService | None = None
 
     def now_s(self) -> float:
         return sequence_adapter.now_s(self.timeline)
@@ -149,11 +157,12 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         timeline = entanglement.built.timeline
     else:
         timeline = sequence_adapter.new_timeline(scenario.duration_s)
-    qkd = None
+    qkd = kaas = None
     if has_key_traffic(scenario):
         qkd = qkd_network(scenario, spec, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
-    return _Built(timeline, entanglement, qkd)
+        kaas = key_as_a_service(scenario, qkd)
+    return _Built(timeline, entanglement, qkd, kaas)
 
 
 def _entanglement_tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]:

@@ -229,6 +229,20 @@ class ServiceTraffic(StrictModel):
     end_s: float | None = Field(None, gt=0)
 
 
+class VKPTraffic(StrictModel):
+    """A service asks, at ``at_s``, for a virtual key pool of ``bits`` carved from KP(src, dst).
+
+    Needs the scenario's ``kaas`` section (key pools between node pairs).
+    """
+
+    kind: Literal["vkp"]
+    service: str = Field(min_length=1, max_length=64)
+    src: NodeName
+    dst: NodeName
+    bits: int = Field(ge=1, le=10**9)
+    at_s: float = Field(0.0, ge=0)
+
+
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
 BlochVector = tuple[float, float, float]
 
@@ -305,12 +319,13 @@ def _traffic_kind(value: Any) -> str:
     return str(getattr(value, "kind", "entanglement"))
 
 
-TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service")
+TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service", "vkp")
 TrafficItem = Annotated[
     Annotated[EntanglementTraffic, Tag("entanglement")]
     | Annotated[TeleportationTraffic, Tag("teleportation")]
     | Annotated[KeyTraffic, Tag("key")]
-    | Annotated[ServiceTraffic, Tag("service")],
+    | Annotated[ServiceTraffic, Tag("service")]
+    | Annotated[VKPTraffic, Tag("vkp")],
     Discriminator(_traffic_kind),
 ]
 
@@ -407,6 +422,26 @@ class FailuresSection(StrictModel):
     random: RandomFailures | None = None
 
 
+class KaaSSection(StrictModel):
+    """Key as a service: key pools between node pairs, assembled in time slots (seed 000, sections 3.3-3.4).
+
+    Every ``period_s`` (T) each key pool KP(s, d) gets ``n_bits_per_slot`` (N)
+    bits relayed along its Dijkstra path in a time slot of ``slot_s`` (t < T)
+    chosen first-fit, the same slot on every link of the path; a pool that finds
+    no free slot waits for the next period. Services carve virtual key pools out
+    of a KP (``vkp`` traffic).
+
+    Attributes:
+        pairs: the node pairs that get a KP (default: all n(n-1)/2 pairs).
+    """
+
+    period_s: float = Field(gt=0)
+    slot_s: float = Field(gt=0)
+    n_bits_per_slot: int = Field(ge=1)
+    kp_capacity_bits: int = Field(1_000_000, ge=1)
+    pairs: list[tuple[NodeName, NodeName]] | None = None
+
+
 # --- outputs and the scenario ----------------------------------------------------------
 
 
@@ -442,6 +477,7 @@ class Scenario(StrictModel):
         entanglement: protocol choices of the entanglement network.
         qkd: choices of the QKD network (used by ``key`` and ``service`` traffic).
         failures: link failures of the QKD network.
+        kaas: key pools between node pairs and virtual key pools (key as a service).
         templates: named node and link hardware.
         network: topology.
         traffic: requests.
@@ -457,6 +493,7 @@ class Scenario(StrictModel):
     entanglement: EntanglementSettings = EntanglementSettings()
     qkd: QKDSection = QKDSection()
     failures: FailuresSection = FailuresSection()
+    kaas: KaaSSection | None = None
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()

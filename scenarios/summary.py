@@ -118,3 +118,25 @@ def service_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
             }
         )
     return pd.DataFrame(rows)
+
+
+def kaas_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Key as a service: key pools assembled and virtual key pools granted."""
+    assembly = tables.get("kp_assembly")
+    if assembly is None or not len(assembly):
+        return None
+    vkp = tables.get("vkp", pd.DataFrame(columns=["event", "served"]))
+    requests = vkp[vkp["event"] == "request"]
+    return pd.DataFrame(
+        [
+            {
+                "key_pools": assembly[["src", "dst"]].drop_duplicates().shape[0],
+                "periods": int(assembly["period"].max()) + 1,
+                "assembled": f"{assembly['assembled'].mean():.1%}",
+                "blocked_no_slot": int((assembly["slot"] < 0).sum()),
+                "link_key_used_bits": int(assembly["key_consumed_bits"].sum()),
+                "vkp_requests": len(requests),
+                "vkp_granted": int(requests["served"].sum()),
+            }
+        ]
+    )

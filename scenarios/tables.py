@@ -238,8 +238,52 @@ OUTAGES = TableSpec(
     columns={"link": "str", "down_s": "float64", "up_s": "float64"},
 )
 
+KP_ASSEMBLY = TableSpec(
+    name="kp_assembly",
+    description=(
+        "One row per key pool (node pair) per assembly period: path, first-fit slot (-1: blocked), "
+        "whether N bits were relayed into the pool, the link key it took and the pool's level after."
+    ),
+    columns={
+        "t_s": "float64",
+        "period": "int64",
+        "src": "str",
+        "dst": "str",
+        "path": "str",
+        "n_hops": "int64",
+        "slot": "int64",
+        "slot_start_s": "float64",
+        "end_s": "float64",
+        "assembled": "bool",
+        "bits": "int64",
+        "key_consumed_bits": "int64",
+        "kp_level_bits": "int64",
+        "reason": "str",
+    },
+)
+
+VKP = TableSpec(
+    name="vkp",
+    description=(
+        "One row per virtual key pool request or refresh: bits asked and allocated first-fit from the "
+        "node pair's key pool, unused bits destroyed at a refresh."
+    ),
+    columns={
+        "t_s": "float64",
+        "event": "str",
+        "service": "str",
+        "src": "str",
+        "dst": "str",
+        "bits_requested": "int64",
+        "bits_allocated": "int64",
+        "bits_destroyed": "int64",
+        "served": "bool",
+        "reason": "str",
+    },
+)
+
 ENTANGLEMENT_TABLES = (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
-QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS, SERVICE_PERIODS, RECOVERIES, OUTAGES)
+QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS, SERVICE_PERIODS, RECOVERIES, OUTAGES, KP_ASSEMBLY, VKP)
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES)}
 
 
