@@ -89,8 +89,10 @@ def test_stock_light_source_path_sifts_too():
 def test_messages_and_frames_print_no_bits():
     frame = sb.SiftedFrame("alice", 0, 1e-3, np.ones(8, dtype=np.uint8), 100, 10)
     assert repr(frame) == "SiftedFrame(end='alice', index=0, time_s=0.001, n_bits=8)"
-    message = sb.SiftingMessage(sb.SiftingMessageType.MATCHES, None, sb.BB84Receiver, matches=np.ones(3, dtype=bool))
-    assert str(message) == "SiftingMessage(MATCHES, to=None)"
+    message = sb.SiftingMessage(
+        sb.SiftingMessageType.MATCHES, "b.bb84_receiver", sb.BB84Receiver, matches=np.ones(3, dtype=bool)
+    )
+    assert str(message) == "SiftingMessage(MATCHES, to=b.bb84_receiver)"
 
 
 def test_key_log_filter_drops_photon_and_key_records_but_keeps_warnings():

@@ -1,0 +1,92 @@
+"""Typed, frozen description of one photon-level BB84 link and of its post-processing.
+
+The hardware comes from :mod:`qtn.hardware` (light source at Alice, detectors at Bob,
+fibre); what is specific to a prepare-and-measure QKD link lives here: the channel's
+polarization fidelity (SeQUeNCe's ``QuantumChannel.polarization_fidelity``: the
+probability that a photon's polarization is left untouched), the sifted frame size and
+the post-processing parameters.
+"""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from qkdn.photon.distillation import DistillationSettings
+from qtn.hardware import DetectorConfig, FibreConfig, HardwareModel, LightSourceConfig
+
+
+class PostProcessingConfig(HardwareModel):
+    """Parameters of the classical post-processing of each sifted frame.
+
+    Attributes:
+        sample_fraction: fraction of each frame disclosed to estimate the QBER.
+        epsilon_estimation: failure probability of the Clopper-Pearson QBER upper bound.
+        epsilon_correctness: probability bound that accepted keys differ (tag length
+            ``ceil(log2(1 / eps_cor))``).
+        epsilon_secrecy: secrecy parameter (finite-key formula only).
+        key_length_formula: ``"asymptotic"`` (Shor-Preskill, GLLP for weak pulses) or
+            ``"finite_key"`` (Tomamichel et al. 2012; single-photon source assumed).
+        multi_photon_correction: apply GLLP's single-photon fraction to the asymptotic
+            formula (weak coherent pulses without decoy states).
+        qber_tolerance: frames whose sample QBER exceeds it are dropped.
+        n_cascade_passes: passes of Cascade error correction.
+    """
+
+    sample_fraction: float = Field(0.1, gt=0, lt=1)
+    epsilon_estimation: float = Field(1e-9, gt=0, lt=1)
+    epsilon_correctness: float = Field(1e-12, gt=0, lt=1)
+    epsilon_secrecy: float = Field(1e-9, gt=0, lt=1)
+    key_length_formula: Literal["asymptotic", "finite_key"] = "asymptotic"
+    multi_photon_correction: bool = True
+    qber_tolerance: float = Field(0.11, ge=0, le=0.5)
+    n_cascade_passes: int = Field(4, ge=1, le=16)
+
+    def distillation_settings(self) -> DistillationSettings:
+        """The same parameters as the post-processing functions take them."""
+        return DistillationSettings(
+            sample_fraction=self.sample_fraction,
+            epsilon_estimation=self.epsilon_estimation,
+            epsilon_correctness=self.epsilon_correctness,
+            epsilon_secrecy=self.epsilon_secrecy,
+            key_length_formula=self.key_length_formula,
+            qber_tolerance=self.qber_tolerance,
+            n_cascade_passes=self.n_cascade_passes,
+        )
+
+
+class PhotonLinkConfig(HardwareModel):
+    """One photon-level BB84 link from ``alice`` (transmitter) to ``bob`` (receiver).
+
+    Attributes:
+        name: link name (keys the random streams and the result rows).
+        alice: name of the transmitting node.
+        bob: name of the receiving node.
+        length_km: fibre length.
+        fibre: fibre attenuation and signal speed.
+        light_source: Alice's weak coherent pulse source.
+        detector: each of Bob's two detectors.
+        polarization_fidelity: probability that the channel leaves a photon's
+            polarization untouched (otherwise it is randomised: QBER contribution
+            ``(1 - F) / 2``).
+        frame_bits: sifted bits per post-processed block.
+        pulses_per_round: pulses per emission train; Bob reports detections once per train.
+        postprocessing: parameters of estimation, correction, verification, amplification.
+    """
+
+    name: str = Field("alice-bob", min_length=1)
+    alice: str = Field("alice", min_length=1)
+    bob: str = Field("bob", min_length=1)
+    length_km: float = Field(10.0, gt=0)
+    fibre: FibreConfig = FibreConfig()
+    light_source: LightSourceConfig = LightSourceConfig()
+    detector: DetectorConfig = DetectorConfig()
+    polarization_fidelity: float = Field(1.0, ge=0, le=1)
+    frame_bits: int = Field(8192, ge=64)
+    pulses_per_round: int = Field(65_536, ge=16)
+    postprocessing: PostProcessingConfig = PostProcessingConfig()
+
+    @model_validator(mode="after")
+    def _distinct_ends(self) -> "PhotonLinkConfig":
+        if self.alice == self.bob:
+            raise ValueError(f"alice and bob must differ; both are {self.alice!r}")
+        return self
