@@ -35,6 +35,8 @@ class PairDelivery:
             start or release of its previous pair) until the pair was there.
         memory_index: index of the initiator memory holding the pair.
         stored_ps: how long the pair was stored before the application used it.
+        state: Bell-diagonal coefficients [Phi+, Phi-, Psi+, Psi-] at ``time_ps``
+            (``fidelity`` is the first).
     """
 
     request_id: int
@@ -44,6 +46,7 @@ class PairDelivery:
     wait_ps: int
     memory_index: int
     stored_ps: int = 0
+    state: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -209,12 +212,14 @@ class EntanglementApp(App):
     def _deliver(self, info: MemoryInfo, reservation: Reservation, available_ps: int | None = None) -> None:
         now_ps = self.node.timeline.now()
         available_ps = now_ps if available_ps is None else available_ps
+        state = self._state_now(info)
         self._on_pair(
             PairDelivery(
                 request_id=reservation.identity,
                 time_ps=now_ps,
                 path=tuple(reservation.path),
-                fidelity=self._fidelity_now(info),
+                fidelity=state[0],
+                state=state,
                 wait_ps=available_ps - self._free_since_ps.get(info.index, reservation.start_time),
                 memory_index=info.index,
                 stored_ps=now_ps - available_ps,
@@ -222,15 +227,16 @@ class EntanglementApp(App):
         )
         self._free_since_ps[info.index] = now_ps
 
-    def _fidelity_now(self, info: MemoryInfo) -> float:
+    def _state_now(self, info: MemoryInfo) -> tuple[float, float, float, float]:
         # The recorder, not the node, reads the shared state: both halves are
-        # decohered up to now so the figure is the fidelity at delivery time.
+        # decohered up to now so the figures are those at delivery time.
         memory = info.memory
         remote = self.node.timeline.get_entity_by_name(memory.entangled_memory["memo_id"])
         memory.bds_decohere()
         if remote is not None:
             remote.bds_decohere()
-        return float(memory.get_bds_fidelity())
+        a, b, c, d = (float(x) for x in memory.get_bds_state())
+        return (a, b, c, d)
 
     def _schedule_reservation(self, reservation: Reservation) -> None:
         timeline = self.node.timeline

@@ -12,6 +12,7 @@ It must be built and run inside :func:`qtn.sequence_adapter.sequence_globals`
 (the runner does this).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -141,6 +142,7 @@ class EntanglementNetwork:
     _services: dict[int, TeleportationService] = field(default_factory=dict, init=False)
     _link_service: dict[int, int] = field(default_factory=dict, init=False)
     _tables: dict[str, dict[str, str]] | None = field(default=None, init=False)
+    _pair_listeners: dict[int, list[Callable[[PairDelivery], None]]] = field(default_factory=dict, init=False)
     memory_sample_interval_s: float | None = None
     memory_records: list[dict[str, object]] = field(default_factory=list, init=False)
 
@@ -269,7 +271,13 @@ class EntanglementNetwork:
         if not outcome.approved:
             state.reason = "rejected by the network: not enough free memories on the path"
 
+    def add_pair_listener(self, request_id: int, listener: Callable[[PairDelivery], None]) -> None:
+        """Also hand every pair delivered for ``request_id`` to ``listener`` (e.g. a BBM92 session)."""
+        self._pair_listeners.setdefault(request_id, []).append(listener)
+
     def _record_pair(self, pair: PairDelivery) -> None:
+        for listener in self._pair_listeners.get(pair.request_id, []):
+            listener(pair)
         state = self._requests[pair.request_id]
         state.n_pairs += 1
         request = state.request

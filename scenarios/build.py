@@ -1,20 +1,29 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
 import math
+from typing import Any
 
+import networkx as nx
 import numpy as np
 
+from qkdn.bbm92 import BBM92Session
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
 from qkdn.link_hardware import keyrate_hardware
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
+from qkdn.photon.distillation import DistillationSettings
 from qkdn.services import ServiceSpec
+from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
+from qtn.units import fibre_delay_s
 from scenarios.checks import ResolvedTopology
 from scenarios.schema import Scenario
+
+#: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
+RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
 
 
 def network_spec(scenario: Scenario, topology: ResolvedTopology) -> NetworkSpec:
@@ -41,11 +50,37 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
             end_s=item.end_s if item.end_s is not None else scenario.duration_s,
             n_memories=item.n_memories,
             target_fidelity=item.target_fidelity,
-            hold_s=item.hold_s,
+            hold_s=getattr(item, "hold_s", 0.0),
         )
         for i, item in enumerate(scenario.traffic)
-        if item.kind == "entanglement"
+        if item.kind in ("entanglement", "bbm92")
     ]
+
+
+def bbm92_sessions(scenario: Scenario, network: object, timeline: object, on_block: Any) -> list[BBM92Session]:
+    """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs."""
+    sessions = []
+    for i, item in enumerate(scenario.traffic):
+        if item.kind != "bbm92":
+            continue
+        name = f"{item.src}~{item.dst} bbm92"
+        path = nx.shortest_path(network.spec.graph(), item.src, item.dst, weight="length_km")  # type: ignore[attr-defined]
+        delay_s = sum(
+            fibre_delay_s(network.spec.graph().edges[u, v]["length_km"])  # type: ignore[attr-defined]
+            for u, v in zip(path, path[1:], strict=False)
+        )
+        session = BBM92Session(
+            name=name,
+            frame_bits=item.frame_bits,
+            settings=DistillationSettings(),
+            rngs={role: generator(scenario.seed, f"bbm92.{i}.{role}") for role in RNG_ROLES},
+            classical_delay_s=delay_s,
+            schedule=lambda t, f, *a: adapter.schedule_call(timeline, t, f, *a),
+            on_block=on_block,
+        )
+        network.add_pair_listener(i, session.on_pair)  # type: ignore[attr-defined]
+        sessions.append(session)
+    return sessions
 
 
 #: Bloch vectors of the named input states.
@@ -209,7 +244,7 @@ def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
 
 def has_entanglement_traffic(scenario: Scenario) -> bool:
     """Whether the scenario runs an entanglement network."""
-    return any(item.kind in ("entanglement", "teleportation") for item in scenario.traffic)
+    return any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic)
 
 
 def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDNetwork:

@@ -39,7 +39,7 @@ def target_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]
     problems = []
     cache: dict[tuple[object, ...], float] = {}
     for i, item in enumerate(scenario.traffic):
-        if item.kind not in ("entanglement", "teleportation"):
+        if item.kind not in ("entanglement", "teleportation", "bbm92"):
             continue  # key relay has no fidelity target
         if item.src not in graph or item.dst not in graph or not nx.has_path(graph, item.src, item.dst):
             continue  # reported by the cross-reference checks

@@ -13,12 +13,15 @@ import json
 import logging
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from qkdn.bbm92 import BBM92Session
 from qkdn.kaas import KeyAsAService
 from qkdn.network import QKDNetwork
 from qtn import sequence_adapter
@@ -27,6 +30,7 @@ from qtn.network import EntanglementNetwork
 from qtn.randomness import controlled_global_random_state
 from qtn.spec import NetworkSpec, QTNOptions
 from scenarios.build import (
+    bbm92_sessions,
     entanglement_requests,
     has_entanglement_traffic,
     has_key_traffic,
@@ -118,6 +122,10 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         tables.update(_entanglement_tables(built.entanglement, ids))
     if built.qkd is not None:
         tables.update(_qkd_tables(built.qkd, ids))
+    if built.bbm92:
+        blocks = tables["link_blocks"] if "link_blocks" in tables else None
+        bbm92_frame = to_frame(LINK_BLOCKS, built.bbm92_blocks, ids)
+        tables["link_blocks"] = bbm92_frame if blocks is None else pd.concat([blocks, bbm92_frame], ignore_index=True)
     if built.kaas is not None:
         tables["kp_assembly"] = to_frame(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
         tables["vkp"] = to_frame(VKP, built.kaas.vkp_records, ids)
@@ -135,6 +143,8 @@ class _Built:
     entanglement: EntanglementNetwork | None
     qkd: QKDNetwork | None
     kaas: KeyAsAService | None = None
+    bbm92: list[BBM92Session] = field(default_factory=list)
+    bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
 
     def now_s(self) -> float:
         return sequence_adapter.now_s(self.timeline)
@@ -142,6 +152,8 @@ class _Built:
 
 def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
     entanglement = None
+    bbm92: list[BBM92Session] = []
+    bbm92_blocks: list[dict[str, Any]] = []
     if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
         entanglement = EntanglementNetwork(
             spec,
@@ -155,6 +167,7 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         for traffic in teleportation_traffic(scenario):
             entanglement.add_teleportation(traffic)
         timeline = entanglement.built.timeline
+        bbm92 = bbm92_sessions(scenario, entanglement, timeline, bbm92_blocks.append)
     else:
         timeline = sequence_adapter.new_timeline(scenario.duration_s)
     qkd = kaas = None
@@ -162,7 +175,7 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         qkd = qkd_network(scenario, spec, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
         kaas = key_as_a_service(scenario, qkd)
-    return _Built(timeline, entanglement, qkd, kaas)
+    return _Built(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks)
 
 
 def _entanglement_tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]:

@@ -229,6 +229,24 @@ class ServiceTraffic(StrictModel):
     end_s: float | None = Field(None, gt=0)
 
 
+class BBM92Traffic(StrictModel):
+    """End-to-end QKD with no trusted node: BBM92 on the pairs the entanglement network delivers.
+
+    Like ``entanglement`` traffic between ``src`` and ``dst`` (same reservation,
+    swapping and purification), but each delivered pair is measured by the two
+    users; sifted bits are distilled in frames of ``frame_bits`` into secret keys.
+    """
+
+    kind: Literal["bbm92"]
+    src: NodeName
+    dst: NodeName
+    start_s: float = Field(0.0, ge=0)
+    end_s: float | None = Field(None, gt=0)
+    n_memories: int = Field(1, ge=1)
+    target_fidelity: float = Field(0.5, gt=0, le=1)
+    frame_bits: int = Field(8192, ge=64, le=10**7)
+
+
 class VKPTraffic(StrictModel):
     """A service asks, at ``at_s``, for a virtual key pool of ``bits`` carved from KP(src, dst).
 
@@ -319,13 +337,14 @@ def _traffic_kind(value: Any) -> str:
     return str(getattr(value, "kind", "entanglement"))
 
 
-TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service", "vkp")
+TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service", "vkp", "bbm92")
 TrafficItem = Annotated[
     Annotated[EntanglementTraffic, Tag("entanglement")]
     | Annotated[TeleportationTraffic, Tag("teleportation")]
     | Annotated[KeyTraffic, Tag("key")]
     | Annotated[ServiceTraffic, Tag("service")]
-    | Annotated[VKPTraffic, Tag("vkp")],
+    | Annotated[VKPTraffic, Tag("vkp")]
+    | Annotated[BBM92Traffic, Tag("bbm92")],
     Discriminator(_traffic_kind),
 ]
 
