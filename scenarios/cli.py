@@ -21,6 +21,7 @@ from rich.table import Table
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.checks import check_scenario
+from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
@@ -242,6 +243,7 @@ def show(
 
 
 app.command("keyrate")(keyrate)
+app.command("compare")(compare)
 
 
 def _version_callback(value: bool) -> None:

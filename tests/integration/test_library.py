@@ -12,7 +12,8 @@ def test_builtin_scenario_runs_briefly(name):
     # Entanglement is simulated photon by photon (about 10 s of wall time per simulated
     # second); QKD networks move whole key blocks, so a few simulated seconds are brief.
     quantum = any(item.kind in ("entanglement", "teleportation") for item in scenario.traffic)
-    data["duration_s"] = min(scenario.duration_s, 0.02 if quantum else 3.0)
+    photon = scenario.qkd.link_model == "photon" and not quantum  # every pulse is an event
+    data["duration_s"] = min(scenario.duration_s, 0.02 if quantum else 0.004 if photon else 3.0)
     for item in data.get("traffic", []):
         item.pop("end_s", None)
     results = run(from_dict(data))

@@ -1,0 +1,51 @@
+"""The figure of the repeater-versus-trusted-relay comparison: key rate against distance."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+_STYLE = {
+    "trusted_relay": ("trusted relays (decoy-state BB84 links)", "-", "o"),
+    "quantum_repeater": ("quantum repeaters (BBM92 on delivered pairs)", "-", "s"),
+    "point_to_point_decoy_bb84": ("point-to-point decoy BB84 (no relay)", ":", None),
+    "plob": ("PLOB repeaterless bound", "--", None),
+}
+
+
+def plot_design_comparison(frame: pd.DataFrame, path: str | Path, *, title: str | None = None) -> Path:
+    """End-to-end key rate (bit/s, log scale) against total distance, one line per design.
+
+    Args:
+        frame: rows with ``design``, ``distance_km``, ``key_rate_bps`` (and ``n_hops``).
+        path: PNG to write.
+        title: figure title.
+    """
+    missing = {"design", "distance_km", "key_rate_bps"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"comparison frame lacks columns {sorted(missing)}")
+    figure, axes = plt.subplots(figsize=(7.5, 4.8), dpi=120)
+    for design, rows in frame.groupby("design", sort=False):
+        rows = rows.sort_values("distance_km")
+        label, style, marker = _STYLE.get(str(design), (str(design), "-", None))
+        visible = rows["key_rate_bps"] > 0
+        axes.plot(
+            rows.loc[visible, "distance_km"], rows.loc[visible, "key_rate_bps"], style, marker=marker, label=label
+        )
+    axes.set_yscale("log")
+    axes.set_xlabel("end-to-end distance (km)")
+    axes.set_ylabel("end-to-end secret key rate (bit/s)")
+    if "n_hops" in frame and len(frame):
+        hops = int(frame["n_hops"].iloc[0])
+        axes.set_title(f"{title + ': ' if title else ''}{hops} hop{'s' if hops != 1 else ''}, equal links")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
