@@ -1,10 +1,25 @@
 """Analysis of result folders written by ``qnetsim``: it reads files, never the simulator.
 
-from analysis import load_run
-run = load_run("results/entanglement-chain")
-run.tables["pairs"].groupby("n_hops")["fidelity"].mean()
+from analysis import load, metrics
+results = load("results/my-sweep")                # a run, a sweep, or a folder of runs
+per_run = metrics.pair_metrics(results.tables["pairs"], results.runs)
+metrics.confidence_interval(per_run, "mean_fidelity", by=[*results.parameters, "n_hops"])
+
+Figures: :mod:`analysis.plots`, :mod:`analysis.plots_time`; reports:
+:func:`analysis.report.write_report` (``qnetsim report``).
 """
 
-from analysis.load import Run, load_run, load_table
+from analysis.errors import AnalysisError, ResultFolderError
+from analysis.load import Results, Run, load, load_run, load_runs, load_sweep, load_table
 
-__all__ = ["Run", "load_run", "load_table"]
+__all__ = [
+    "AnalysisError",
+    "ResultFolderError",
+    "Results",
+    "Run",
+    "load",
+    "load_run",
+    "load_runs",
+    "load_sweep",
+    "load_table",
+]

@@ -23,6 +23,7 @@ from scenarios import library
 from scenarios.checks import check_scenario
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
+from scenarios.cli_report import report
 from scenarios.cli_schema import schema
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
@@ -244,6 +245,7 @@ def show(
 
 
 app.command("keyrate")(keyrate)
+app.command("report")(report)
 app.command("compare")(compare)
 app.command("schema")(schema)
 
