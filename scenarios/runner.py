@@ -226,6 +226,13 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _entanglement_link_mode(scenario: Scenario) -> str:
+    """How entanglement links were simulated, in words, for the manifest."""
+    if scenario.fidelity_level == "fast":
+        return "fast: number of failed attempts sampled per heralded pair"
+    return "hardware: every generation attempt simulated photon by photon"
+
+
 def _manifest(
     scenario: Scenario,
     ids: dict[str, Any],
@@ -237,12 +244,9 @@ def _manifest(
         "run_id": ids["run_id"],
         "scenario_name": scenario.name,
         "seed": scenario.seed,
-        "fidelity_level": scenario.fidelity_level,
-        "link_mode": (
-            "fast: number of failed attempts sampled per heralded pair"
-            if scenario.fidelity_level == "fast"
-            else "hardware: every generation attempt simulated photon by photon"
-        ),
+        # Entanglement links only: QKD links are described by qkd_link_model.
+        "fidelity_level": scenario.fidelity_level if built.entanglement is not None else None,
+        "link_mode": _entanglement_link_mode(scenario) if built.entanglement is not None else None,
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 6),
         "events_executed": sequence_adapter.events_executed(built.timeline),
