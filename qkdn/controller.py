@@ -25,7 +25,7 @@ from typing import Any
 import networkx as nx
 
 from qkdn.recovery import Allocation, reallocate
-from qkdn.routing import route_key
+from qkdn.routing import route_key, usable_graph
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class Controller:
         self._graph = graph.copy()
         for _, _, data in self._graph.edges(data=True):
             data["up"] = True
+            data["residual_bits"] = 0  # kept equal to the smaller reported level of the two directions
+        self._edge_data = {(u, v): data for u, v, data in self._graph.edges(data=True)}
+        self._edge_data.update({(v, u): data for (u, v), data in list(self._edge_data.items())})
         self._send = send
         self._now_s = now_s
         self._schedule = schedule
@@ -107,23 +110,29 @@ class Controller:
 
     # --- view ---------------------------------------------------------------------------
 
+    def set_link_rate(self, a: str, b: str, key_rate_bps: float) -> None:
+        """Record link ``a``-``b``'s provisioned key rate (the capacity multipath routing splits keys by)."""
+        self._graph.edges[a, b]["key_rate_bps"] = float(key_rate_bps)
+
     def view(self) -> nx.Graph:
-        """The controller's graph: link states and reported key levels (smaller direction)."""
-        graph = self._graph.copy()
-        for u, v, data in graph.edges(data=True):
-            data["residual_bits"] = min(self.levels.get((u, v), 0), self.levels.get((v, u), 0))
-        return graph
+        """The controller's graph: link states, provisioned key rates, reported key levels (smaller direction)."""
+        return self._graph.copy()
 
     def _on_pool_report(self, src: str, payload: dict[str, Any]) -> None:
+        levels, edge_data = self.levels, self._edge_data
         for peer, level in payload["levels"].items():
-            self.levels[(src, peer)] = int(level)
+            bits = int(level)
+            levels[(src, peer)] = bits
+            data = edge_data.get((src, peer))
+            if data is not None:
+                data["residual_bits"] = min(bits, levels.get((peer, src), 0))
 
     # --- key requests -------------------------------------------------------------------
 
     def _on_key_request(self, src: str, payload: dict[str, Any]) -> None:
         shares = route_key(
             self.settings.routing,
-            self.view(),
+            self._graph,  # the live view (routing only reads it): no copy per request
             payload["src"],
             payload["dst"],
             payload["n_bits"],
@@ -139,7 +148,7 @@ class Controller:
         service = _Service(payload["service_id"], payload["src"], payload["dst"], payload["demand_bits"])
         self.services[service.service_id] = service
         shares = route_key(
-            "shortest", self.view(), service.src, service.dst, service.demand_bits, self.settings.untrusted
+            "shortest", self._graph, service.src, service.dst, service.demand_bits, self.settings.untrusted
         )
         self._install(service, tuple((tuple(p), b) for p, b in shares) if shares else ())
 
@@ -165,7 +174,14 @@ class Controller:
         elif payload["up"] and not was_up:
             for service in self.services.values():
                 if not service.shares:  # nothing could supply it: try again now that a link is back
-                    shares = route_key("shortest", self.view(), service.src, service.dst, service.demand_bits)
+                    shares = route_key(
+                        "shortest",
+                        self._graph,
+                        service.src,
+                        service.dst,
+                        service.demand_bits,
+                        untrusted=self.settings.untrusted,
+                    )
                     if shares:
                         self._install(service, tuple((tuple(p), bits) for p, bits in shares))
 
@@ -178,8 +194,9 @@ class Controller:
 
     def _try_recover(self, service: _Service, record: _Recovery) -> None:
         record.attempts += 1
+        usable = usable_graph(self._graph, service.src, service.dst, self.settings.untrusted)
         allocation: Allocation | None = reallocate(
-            self.view(), self.levels, service.src, service.dst, service.demand_bits, k=self.settings.k_paths
+            usable, self.levels, service.src, service.dst, service.demand_bits, k=self.settings.k_paths
         )
         now = self._now_s()
         if allocation is not None:

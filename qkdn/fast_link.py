@@ -9,11 +9,13 @@ identical copies, as a successful post-processing would leave them. The
 (``block_bits * sifted_per_pulse / key_rate_per_pulse``), the model's QBER and the
 disclosed (public or sacrificed) bits, so fast and photon links fill the same table.
 
-When the pools at either end have no room for a block, the link pauses (the
-block is not generated), as QKD devices stop when key storage is full; when the
-link is down (failed), it generates nothing.
+When the pools have no room for a block, the link pauses (the block is not
+generated), as QKD devices stop when key storage is full, and resumes on its
+block clock (at the first block time after enough key has been used); a paused
+link costs no events. When the link is down (failed), it generates nothing.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +53,7 @@ class FastKeyLink:
     n_paused: int = 0
     _timeline: Any = field(default=None, repr=False)
     _stop_s: float = 0.0
+    _paused_at_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.point.key_rate_bps > 0 and "sifted_per_pulse" not in self.point.parameters:
@@ -78,14 +81,40 @@ class FastKeyLink:
             if self.pools.fits(self.block_bits):
                 self._deliver(now)
             else:
-                self.n_paused += 1
+                self._pause(now)
+                return
         following = now + self.interval_s
         if following <= self._stop_s:
             adapter.schedule_call(self._timeline, following, self._tick)
 
+    def _pause(self, now: float) -> None:
+        """No room for this block: stop ticking until a take makes room for a whole block."""
+        self.n_paused += 1
+        self._paused_at_s = now
+        self.pools.on_room = self._room_freed
+
+    def _room_freed(self) -> None:
+        """Key was taken: if a block fits now, resume at the next time on the block clock.
+
+        Only takes happen while the link is paused, so a block that fits now
+        still fits at that time: the blocks are those that ticking through the
+        pause would have made.
+        """
+        if self._paused_at_s is None or not self.pools.fits(self.block_bits):
+            return
+        now = adapter.now_s(self._timeline)
+        interval = self.interval_s
+        following = self._paused_at_s + (math.floor((now - self._paused_at_s) / interval) + 1) * interval
+        self._paused_at_s = None
+        self.pools.on_room = None
+        if following <= self._stop_s:
+            adapter.schedule_call(self._timeline, following, self._tick)
+
     def _deliver(self, now: float) -> None:
-        bits = self.rng.integers(0, 2, size=self.block_bits, dtype=np.uint8)
-        self.pools.deliver(f"{self.name}#{self.n_blocks}", bits, bits.copy())
+        # Uniform random bytes unpacked into bits: the same uniform bits as drawing each bit, 8x fewer draws.
+        bits = np.unpackbits(self.rng.integers(0, 256, size=(self.block_bits + 7) // 8, dtype=np.uint8))
+        bits = bits[: self.block_bits]
+        self.pools.deliver(f"{self.name}#{self.n_blocks}", bits, bits)  # each end's store keeps its own copy
         self.n_blocks += 1
         point = self.point
         sifted = int(round(self.block_bits * point.parameters["sifted_per_pulse"] / point.key_rate_per_pulse))

@@ -11,8 +11,9 @@ memory (for tests and applications), never in tables.
 """
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -22,6 +23,8 @@ from qkdn.controller import Controller, ControllerSettings
 from qkdn.failures import LinkOutage
 from qkdn.fast_link import FastKeyLink
 from qkdn.keyrate.model import KeyRatePoint
+from qkdn.photon.config import PhotonLinkConfig
+from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.pool import KeyStore, LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.services import ServiceSource, ServiceSpec
@@ -136,7 +139,13 @@ class QKDNetwork:
         self.graph = spec.graph()
         self.pools: dict[frozenset[str], LinkPools] = {}
         self.fast_links: dict[str, FastKeyLink] = {}
+        self.photon_links: list[PhotonBB84Link] = []
         self._down: set[frozenset[str]] = set()
+        self._n_outages: dict[frozenset[str], int] = {}  # outages in progress per link (they may overlap)
+        self._repairs: dict[frozenset[str], list[float]] = {}  # times each link came back up
+        self._service_of_session: dict[int, int] = {}
+        self._reported: dict[str, dict[str, int]] = {node.name: {} for node in spec.nodes}  # levels last sent
+        self._changed_nodes: set[str] = {node.name for node in spec.nodes}  # a store of theirs changed since
         self.block_records: list[dict[str, Any]] = []
         self.request_records: list[dict[str, Any]] = []
         self.pool_records: list[dict[str, Any]] = []
@@ -149,9 +158,9 @@ class QKDNetwork:
         self.service_records: list[dict[str, Any]] = []
         self.outages: list[LinkOutage] = []
         for link in spec.links:
-            self.pools[frozenset((link.a, link.b))] = LinkPools(
-                link.a, link.b, settings.pool_capacity_bits, settings.direction_share
-            )
+            pools = LinkPools(link.a, link.b, settings.pool_capacity_bits, settings.direction_share)
+            pools.on_change = lambda ends=(link.a, link.b): self._changed_nodes.update(ends)
+            self.pools[frozenset((link.a, link.b))] = pools
         self._build_messaging()
 
     # --- structure ----------------------------------------------------------------------
@@ -236,7 +245,28 @@ class QKDNetwork:
         )
         link.start(self.timeline, start_s, stop_s)
         self.fast_links[name] = link
+        self.controller.set_link_rate(a, b, point.key_rate_bps)  # known from provisioning, like the topology
         return link
+
+    def add_photon_link(self, config: PhotonLinkConfig, start_s: float, stop_s: float) -> PhotonBB84Link:
+        """Feed link ``config.alice``-``config.bob`` with photon-level BB84 blocks (accepted ones only)."""
+
+        def on_block(block: KeyBlock) -> None:
+            self.block_records.append(block.row())
+            if block.accepted:
+                self.deliver_block(
+                    config.alice, config.bob, f"{config.name}#{block.index}", block.alice_key, block.bob_key
+                )
+
+        link = PhotonBB84Link(self.timeline, config, self.seed, on_block)
+        link.start(start_s, stop_s)
+        self.photon_links.append(link)
+        return link
+
+    def close(self) -> None:
+        """Release what links hold outside the simulation (the key-material log filter)."""
+        for link in self.photon_links:
+            link.close()
 
     def deliver_block(self, a: str, b: str, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> bool:
         """Put an externally generated block (e.g. photon-level) into the link's pools; False if no room."""
@@ -346,14 +376,35 @@ class QKDNetwork:
         level = self.pools_of(node, peer).store(node, node).level_bits
         if level < self.settings.pool_low_bits:
             self.ports[node].send("ctrl", {"type": "pool_low", "levels": {peer: level}}, 64)
+            self._reported[node][peer] = level
 
     def start_reports(self, duration_s: float) -> None:
-        """Every node reports its outgoing key levels to the controller every report interval."""
+        """Every node reports its outgoing key levels to the controller every report interval.
+
+        A report carries only the levels that changed since the node last told
+        the controller (by report or "pool low"); a node with nothing new sends
+        nothing. The controller keeps the last level it heard per store, so its
+        view is the same as with full reports, at a fraction of the messages
+        (in steady state most pools are full and unchanged).
+        """
+        outgoing = {  # each node's stores towards its neighbours, looked up once
+            node: [(peer, self.pools_of(node, peer).store(node, node)) for peer in self.graph[node]]
+            for node in self.ports
+        }
 
         def report() -> None:
+            changed = self._changed_nodes
             for node, port in self.ports.items():
-                levels = {peer: self.pools_of(node, peer).store(node, node).level_bits for peer in self.graph[node]}
-                port.send("ctrl", {"type": "pool_report", "levels": levels}, 64 * (1 + len(levels)))
+                if node not in changed:
+                    continue  # no store of this node changed: nothing new to tell
+                told = self._reported[node]
+                levels = {
+                    peer: store.level_bits for peer, store in outgoing[node] if told.get(peer) != store.level_bits
+                }
+                if levels:
+                    told.update(levels)
+                    port.send("ctrl", {"type": "pool_report", "levels": levels}, 64 * (1 + len(levels)))
+            changed.clear()
             following = adapter.now_s(self.timeline) + self.settings.report_interval_s
             if following < duration_s:
                 adapter.schedule_call(self.timeline, following, report)
@@ -369,8 +420,15 @@ class QKDNetwork:
         adapter.schedule_call(self.timeline, outage.up_s, self._link_event, outage.a, outage.b, True)
 
     def _link_event(self, a: str, b: str, up: bool) -> None:
+        key = frozenset((a, b))
+        n_before = self._n_outages.get(key, 0)
+        self._n_outages[key] = n_before + (-1 if up else 1)
+        if (up and n_before != 1) or (not up and n_before != 0):
+            return  # overlapping outages: the link is repaired only when the last of them ends
         self.set_link_up(a, b, up)
         now = adapter.now_s(self.timeline)
+        if up:
+            self._repairs.setdefault(key, []).append(now)
         for node in (a, b):  # both ends notice and tell the controller
             self.ports[node].send("ctrl", {"type": "link_state", "link": (a, b), "up": up, "t_s": now}, 128)
         if not up:
@@ -382,7 +440,13 @@ class QKDNetwork:
 
     def add_service(self, spec: ServiceSpec) -> None:
         """Register a key service at its start and supply it every period until its end."""
-        source = ServiceSource(spec, self._service_relay, self.service_records)
+
+        def relay(path: list[str], n_bits: int, deadline_s: float, on_done: Any) -> RelaySession:
+            session = self.relay_key(path, n_bits, deadline_s, on_done)
+            self._service_of_session[session.session_id] = spec.service_id
+            return session
+
+        source = ServiceSource(spec, relay, self.service_records)
         self._services[spec.service_id] = source
         payload = {
             "type": "service_register",
@@ -397,20 +461,20 @@ class QKDNetwork:
             adapter.schedule_call(self.timeline, t, source.supply, t)
             t += spec.period_s
 
-    def _service_relay(self, path: list[str], n_bits: int, deadline_s: float, on_done: Any) -> RelaySession:
-        return self.relay_key(path, n_bits, deadline_s, on_done)
-
     def recovery_records(self) -> list[dict[str, Any]]:
         """One row per (failure, affected service): method, recovered, recovery time, key lost."""
         rows = []
         for record in self.controller.recoveries:
             source = self._services[record.service_id]
             installed = [t for t, shares in source.installs if t >= record.failure_s and shares]
-            a, b = record.link
-            lost = sum(
+            link = frozenset(record.link)
+            repaired_s = min((t for t in self._repairs.get(link, []) if t > record.failure_s), default=float("inf"))
+            lost = sum(  # this service's relays aborted by this outage
                 s.key_consumed_bits
                 for s in self._sessions.values()
-                if s.failed_link == frozenset((a, b)) and s.failed_at_s >= record.failure_s
+                if s.failed_link == link
+                and record.failure_s <= s.failed_at_s < repaired_s
+                and self._service_of_session.get(s.session_id) == record.service_id
             )
             rows.append(
                 {
@@ -446,6 +510,15 @@ class QKDNetwork:
 
     def _sessions_of(self, state: _RequestState) -> list[RelaySession]:
         return [self._sessions[session_id] for session_id in state.session_ids]
+
+    @property
+    def sessions(self) -> Mapping[int, RelaySession]:
+        """Every relay session of the run by id (read-only; each records its hops, never key bits)."""
+        return MappingProxyType(self._sessions)
+
+    def request_sessions(self, request_id: int) -> list[RelaySession]:
+        """The relay sessions (one per share) that served or tried to serve key request ``request_id``."""
+        return self._sessions_of(self._requests[request_id])
 
     def _finish(self, state: _RequestState, served: bool, reason: str) -> None:
         if state.done:

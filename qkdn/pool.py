@@ -1,7 +1,8 @@
 """Local key pools: real key bits at both ends of a QKD link, each bit consumed once.
 
 Every link end keeps a :class:`KeyStore` for each direction of use. A link's
-blocks are split between the two directions (by default half each), and only
+blocks are split between the two directions (by default half each; a
+direction with no room passes its share to the other), and only
 the node at the start of a direction takes keys from it (to encrypt towards
 its neighbour); the neighbour takes exactly the same bits, named by their key
 ids, when the message that used them arrives. So the two copies of a store
@@ -35,20 +36,43 @@ class KeyId:
 
 @dataclass
 class _Chunk:
+    """One block's bits, packed eight to a byte (a store holds up to megabits per link end)."""
+
     block: str
-    bits: np.ndarray
+    packed: np.ndarray
+    n_bits: int
     used: int = 0  # bits taken from the front
+
+    @classmethod
+    def of(cls, block: str, bits: np.ndarray) -> "_Chunk":
+        return cls(block, np.packbits(np.asarray(bits, dtype=np.uint8)), len(bits))
 
     @property
     def left(self) -> int:
-        return len(self.bits) - self.used
+        return self.n_bits - self.used
+
+    def bits(self, start: int, length: int) -> np.ndarray:
+        """Bits ``start`` to ``start + length`` as 0/1 bytes."""
+        first = start // 8
+        offset = start - 8 * first
+        return np.unpackbits(self.packed[first : (start + length + 7) // 8])[offset : offset + length]
 
 
 @dataclass(order=True)
-class _Waiter:
+class Waiter:
+    """A request waiting in a store for ``n_bits`` bits; ``cancel()`` withdraws it."""
+
     rank: tuple[float, int]
     n_bits: int = field(compare=False)
     callback: Callable[[], None] = field(compare=False)
+    wake: Callable[[], None] = field(compare=False, repr=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        """Withdraw the request: it is never called, and those behind it are served if key allows."""
+        if not self.cancelled:
+            self.cancelled = True
+            self.wake()
 
 
 @dataclass(repr=False)
@@ -68,10 +92,11 @@ class KeyStore:
     capacity_bits: int
     _chunks: deque[_Chunk] = field(default_factory=deque)
     _level_bits: int = 0
-    _waiters: list[_Waiter] = field(default_factory=list)
+    _waiters: list[Waiter] = field(default_factory=list)
     _n_waits: int = 0
     n_put_bits: int = 0
     n_taken_bits: int = 0
+    on_take: Callable[[], None] | None = field(default=None, repr=False)  # told after every take (room freed)
 
     @property
     def level_bits(self) -> int:
@@ -93,7 +118,7 @@ class KeyStore:
         """Add a block of key bits (the same block is put at both ends)."""
         if len(bits) > self.free_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: block {block} overflows the capacity")
-        self._chunks.append(_Chunk(block, np.asarray(bits, dtype=np.uint8).copy()))
+        self._chunks.append(_Chunk.of(block, bits))
         self._level_bits += len(bits)
         self.n_put_bits += len(bits)
         self._wake()
@@ -102,6 +127,8 @@ class KeyStore:
         """Take the oldest ``n_bits`` bits (initiator only); returns the bits and their key ids."""
         if self.node != self.initiator:
             raise SimulationError(f"key store {self.node}/{self.peer}: only {self.initiator} may take from it")
+        if n_bits < 0:
+            raise SimulationError(f"key store {self.node}/{self.peer}: cannot take {n_bits} bits")
         if n_bits > self._level_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: {n_bits} bits asked, {self._level_bits} held")
         parts, ids = [], []
@@ -109,7 +136,7 @@ class KeyStore:
         while needed:
             chunk = self._chunks[0]
             length = min(needed, chunk.left)
-            parts.append(chunk.bits[chunk.used : chunk.used + length])
+            parts.append(chunk.bits(chunk.used, length))
             ids.append(KeyId(chunk.block, chunk.used, length))
             chunk.used += length
             needed -= length
@@ -117,6 +144,8 @@ class KeyStore:
                 self._chunks.popleft()
         self._level_bits -= n_bits
         self.n_taken_bits += n_bits
+        if self.on_take is not None:
+            self.on_take()
         return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)), ids
 
     def take_ids(self, ids: Iterable[KeyId]) -> np.ndarray:
@@ -128,37 +157,45 @@ class KeyStore:
                 raise SimulationError(
                     f"key store {self.node}/{self.peer}: key {key_id} is not the next unused key here"
                 )
-            parts.append(chunk.bits[chunk.used : chunk.used + key_id.length])
+            parts.append(chunk.bits(chunk.used, key_id.length))
             chunk.used += key_id.length
             self._level_bits -= key_id.length
             self.n_taken_bits += key_id.length
             if chunk.left == 0:
                 self._chunks.popleft()
+        if parts and self.on_take is not None:
+            self.on_take()
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
-    def when_available(self, n_bits: int, callback: Callable[[], None], priority: float = 0.0) -> None:
+    def when_available(self, n_bits: int, callback: Callable[[], None], priority: float = 0.0) -> Waiter:
         """Call ``callback`` once ``n_bits`` bits are held (now, or when blocks arrive).
 
         Waiting requests are served in order of priority (higher first), then of
         arrival; a request at the head blocks those behind it (no overtaking).
+        Returns the request, which its owner cancels if it stops waiting (a
+        cancelled request is dropped, so it blocks nobody).
         """
         self._n_waits += 1
-        heapq.heappush(self._waiters, _Waiter((-priority, self._n_waits), n_bits, callback))
+        waiter = Waiter((-priority, self._n_waits), n_bits, callback, self._wake)
+        heapq.heappush(self._waiters, waiter)
         self._wake()
+        return waiter
 
     @property
     def n_waiting(self) -> int:
-        """Requests waiting for key."""
-        return len(self._waiters)
+        """Requests waiting for key (cancelled ones excluded)."""
+        return sum(1 for waiter in self._waiters if not waiter.cancelled)
 
     def _wake(self) -> None:
-        while self._waiters and self._waiters[0].n_bits <= self._level_bits:
-            waiter = heapq.heappop(self._waiters)
-            waiter.callback()
+        waiters = self._waiters
+        while waiters and (waiters[0].cancelled or waiters[0].n_bits <= self._level_bits):
+            waiter = heapq.heappop(waiters)
+            if not waiter.cancelled:
+                waiter.callback()
 
     def discard_waiters(self) -> int:
-        """Drop every waiting request (e.g. the link failed); returns how many."""
-        n = len(self._waiters)
+        """Drop every waiting request (e.g. the link failed); returns how many were live."""
+        n = self.n_waiting
         self._waiters.clear()
         return n
 
@@ -177,6 +214,8 @@ class LinkPools:
     share_a: float = 0.5
     stores: dict[tuple[str, str], KeyStore] = field(init=False)
     n_blocks: int = 0
+    on_room: Callable[[], None] | None = field(default=None, repr=False)  # told whenever a take frees room
+    on_change: Callable[[], None] | None = field(default=None, repr=False)  # told whenever a level changes
 
     def __post_init__(self) -> None:
         half = {self.a: int(self.capacity_bits * self.share_a), self.b: 0}
@@ -186,6 +225,14 @@ class LinkPools:
             for holder in (self.a, self.b)
             for initiator in (self.a, self.b)
         }
+        for store in self.stores.values():
+            store.on_take = self._taken
+
+    def _taken(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+        if self.on_room is not None:
+            self.on_room()
 
     def _other(self, node: str) -> str:
         return self.b if node == self.a else self.a
@@ -194,23 +241,37 @@ class LinkPools:
         """The copy at ``holder`` of the keys ``initiator`` sends with."""
         return self.stores[(holder, initiator)]
 
+    def _direction_free_bits(self, initiator: str) -> int:
+        """Room in ``initiator``'s direction: the fuller of its two copies decides."""
+        return min(self.store(self.a, initiator).free_bits, self.store(self.b, initiator).free_bits)
+
+    def split(self, n_bits: int) -> int:
+        """Bits of an ``n_bits`` block that go to ``a``'s direction (the rest go to ``b``'s).
+
+        Nominally ``round(n_bits * share_a)``; when one direction has no room for
+        its share, the other takes the remainder (both ends compute the same
+        split from the same levels, so their copies stay identical). A direction
+        nobody uses thus never stops the other from refilling.
+        """
+        nominal = int(round(n_bits * self.share_a))
+        free_a, free_b = self._direction_free_bits(self.a), self._direction_free_bits(self.b)
+        to_a = min(nominal, free_a)
+        to_b = min(n_bits - to_a, free_b)
+        return n_bits - to_b
+
     def fits(self, n_bits: int) -> bool:
-        """Whether a block of ``n_bits`` fits in every copy (a full link pauses, as QKD devices do)."""
-        split = int(round(n_bits * self.share_a))
-        needs = {self.a: split, self.b: n_bits - split}
-        return all(
-            self.store(holder, initiator).free_bits >= needs[initiator]
-            for holder in (self.a, self.b)
-            for initiator in (self.a, self.b)
-        )
+        """Whether a block of ``n_bits`` fits in the two directions together (a full link pauses, as devices do)."""
+        return n_bits <= self._direction_free_bits(self.a) + self._direction_free_bits(self.b)
 
     def deliver(self, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> None:
         """Put a block at both ends (each end's own copy of the key), split between the directions."""
         if len(bits_at_a) != len(bits_at_b):
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has different lengths at the two ends")
-        split = int(round(len(bits_at_a) * self.share_a))
+        split = self.split(len(bits_at_a))
         for holder, bits in ((self.a, bits_at_a), (self.b, bits_at_b)):
             for initiator, part in ((self.a, bits[:split]), (self.b, bits[split:])):
                 if len(part):
                     self.store(holder, initiator).put(f"{block}.{initiator}", part)
         self.n_blocks += 1
+        if self.on_change is not None:
+            self.on_change()

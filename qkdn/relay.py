@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qkdn.pool import KeyId, KeyStore
+from qkdn.pool import KeyId, KeyStore, Waiter
 
 
 class RelayPort(Protocol):
@@ -54,12 +54,24 @@ class RelayOutcome:
         return f"RelayOutcome(served={self.served}, reason={self.reason!r}, consumed={self.key_consumed_bits})"
 
 
+@dataclass(frozen=True)
+class HopRecord:
+    """Hop ``hop`` of a relay: ``node`` took ``n_bits`` of link key towards ``next_node`` and sent at ``t_s``."""
+
+    hop: int
+    node: str
+    next_node: str
+    t_s: float
+    n_bits: int
+
+
 @dataclass
 class RelaySession:
     """One key of ``n_bits`` relayed along ``path``; ``on_done`` gets the :class:`RelayOutcome`.
 
     The session object is the simulator's record of one relay; the nodes act
     through their ports, and the key travels only inside OTP-encrypted messages.
+    ``hops`` records when each hop consumed link key and sent (no key bits).
     """
 
     session_id: int
@@ -74,7 +86,9 @@ class RelaySession:
     done: bool = False
     failed_link: frozenset[str] | None = None
     failed_at_s: float = float("nan")
+    hops: list[HopRecord] = field(default_factory=list)
     _source_key: np.ndarray | None = field(default=None, repr=False)
+    _waiting: Waiter | None = field(default=None, repr=False)
 
     # --- the source ---------------------------------------------------------------------
 
@@ -95,11 +109,12 @@ class RelaySession:
         if store.capacity_bits < self.n_bits:
             self._finish(False, f"key store {node}->{nxt} holds at most {store.capacity_bits} bits")
             return
-        store.when_available(self.n_bits, lambda: self._encrypt_and_send(hop, key), self.priority)
+        self._waiting = store.when_available(self.n_bits, lambda: self._encrypt_and_send(hop, key), self.priority)
 
     def _encrypt_and_send(self, hop: int, key: np.ndarray) -> None:
         node, nxt = self.path[hop], self.path[hop + 1]
         port = self.ports[node]
+        self._waiting = None
         if self.done:
             return  # the deadline passed while waiting: leave the key in the store
         if port.now_s() > self.deadline_s:
@@ -111,6 +126,7 @@ class RelaySession:
         pad, ids = port.store_towards(nxt).take(self.n_bits)
         port.took(nxt)
         self.key_consumed_bits += self.n_bits  # one link key of n bits (held at both ends)
+        self.hops.append(HopRecord(hop, node, nxt, port.now_s(), self.n_bits))
         payload = {"session": self.session_id, "hop": hop, "ids": ids, "cipher": key ^ pad}
         port.send(nxt, payload, n_bits=self.n_bits + 64 * len(ids))
 
@@ -144,6 +160,9 @@ class RelaySession:
         if self.done:
             return
         self.done = True
+        if self._waiting is not None:  # stop waiting for key: the request must not block others
+            self._waiting.cancel()
+            self._waiting = None
         now = self.ports[self.path[0]].now_s()
         self.on_done(
             self,

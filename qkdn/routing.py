@@ -12,7 +12,8 @@ Communications 15(2), 33 (2018) for key-aware routing):
 * ``shortest``: fewest hops (ties broken by fibre length).
 * ``key_aware``: Dijkstra with edge cost ``1 + bits / residual_bits``, so paths
   through links with little key left are avoided; links with less key than
-  needed are not used.
+  needed are used only when no path has enough key everywhere (the key then
+  waits there for fresh key until its deadline).
 * ``k_shortest``: the first of the ``k`` shortest paths (by hops) whose every link
   holds enough key now, else the shortest.
 * ``multipath``: the key is split over the paths of a maximum flow whose edge
@@ -39,23 +40,53 @@ def usable_graph(graph: nx.Graph, src: str, dst: str, untrusted: Iterable[str] =
     return nx.subgraph_view(view, filter_edge=lambda u, v: bool(view.edges[u, v].get("up", True)))
 
 
+Weight = Callable[[str, str, dict], float | None]
+
+
 def _hops_then_length(u: str, v: str, data: dict) -> float:
     return 1.0 + 1e-6 * float(data.get("length_km", 0.0))
 
 
-def shortest(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3) -> list[Share]:
-    """One share over the path with fewest hops."""
-    return [(nx.dijkstra_path(graph, src, dst, weight=_hops_then_length), n_bits)]
+def _only_usable(weight: Weight, dst: str, banned: Iterable[str]) -> Weight:
+    """``weight``, hiding (None) links that are down and links into banned relays.
+
+    Dijkstra with it visits exactly what it would visit on :func:`usable_graph`, in
+    the same order, without the cost of a filtered view on every neighbour lookup.
+    """
+    banned = frozenset(banned) - {dst}
+
+    def usable_weight(u: str, v: str, data: dict) -> float | None:
+        if not data.get("up", True) or v in banned:
+            return None
+        return weight(u, v, data)
+
+    return usable_weight
 
 
-def key_aware(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3) -> list[Share]:
-    """One share over the cheapest path, cost 1 + bits / residual per link; links short of key excluded."""
+def shortest(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3, banned: Iterable[str] = ()) -> list[Share]:
+    """One share over the path with fewest hops (links down and ``banned`` relays skipped)."""
+    return [(nx.dijkstra_path(graph, src, dst, weight=_only_usable(_hops_then_length, dst, banned)), n_bits)]
+
+
+def key_aware(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3, banned: Iterable[str] = ()) -> list[Share]:
+    """One share over the cheapest path, cost 1 + bits / residual per link.
+
+    A link holding less key than the request needs still carries the route, but at
+    a cost above any path whose links all hold enough (a penalty of one to two hops
+    per node in the graph, growing with the shortfall): the key then waits on that
+    link for fresh key until its deadline, instead of the request failing at once
+    because the pools are still filling.
+    """
+    short_penalty = float(graph.number_of_nodes())
 
     def cost(u: str, v: str, data: dict) -> float | None:
         residual = float(data.get("residual_bits", 0.0))
-        return None if residual < n_bits else 1.0 + n_bits / residual
+        if residual < n_bits:
+            deficit = (n_bits - max(residual, 0.0)) / n_bits  # in (0, 1]: how far short of key the link is
+            return 1.0 + short_penalty * (1.0 + deficit)
+        return 1.0 + n_bits / residual
 
-    return [(nx.dijkstra_path(graph, src, dst, weight=cost), n_bits)]
+    return [(nx.dijkstra_path(graph, src, dst, weight=_only_usable(cost, dst, banned)), n_bits)]
 
 
 def k_shortest(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3) -> list[Share]:
@@ -78,6 +109,8 @@ def max_flow_paths(
     for u, v, data in graph.edges(data=True):
         directed.add_edge(u, v, capacity=float(data.get(capacity, 0.0)))
         directed.add_edge(v, u, capacity=float(data.get(capacity, 0.0)))
+    if src not in directed or dst not in directed:
+        return 0.0, []  # an end without working links
     value, flow = nx.maximum_flow(directed, src, dst)
     remaining = {u: dict(targets) for u, targets in flow.items()}
     paths: list[tuple[list[str], float]] = []
@@ -108,6 +141,7 @@ def multipath(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3) -> l
     return shares
 
 
+_DIJKSTRA_ROUTERS = ("shortest", "key_aware")
 ROUTERS: dict[str, Callable[..., list[Share]]] = {
     "shortest": shortest,
     "key_aware": key_aware,
@@ -120,10 +154,11 @@ def route_key(
     strategy: str, graph: nx.Graph, src: str, dst: str, n_bits: int, untrusted: Iterable[str] = (), k: int = 3
 ) -> list[Share] | None:
     """Shares ``(path, bits)`` for a key of ``n_bits`` from ``src`` to ``dst``, or None if no route."""
-    usable = usable_graph(graph, src, dst, untrusted)
-    if src not in usable or dst not in usable or not nx.has_path(usable, src, dst):
+    if src not in graph or dst not in graph:
         return None
     try:
-        return ROUTERS[strategy](usable, src, dst, n_bits, k=k)
+        if strategy in _DIJKSTRA_ROUTERS:  # they skip unusable links themselves, faster than on a filtered view
+            return ROUTERS[strategy](graph, src, dst, n_bits, k=k, banned=set(untrusted) - {src, dst})
+        return ROUTERS[strategy](usable_graph(graph, src, dst, untrusted), src, dst, n_bits, k=k)
     except nx.NetworkXNoPath:
         return None

@@ -37,7 +37,7 @@ class ServiceSpec:
 class _Period:
     t_s: float
     shares: list[tuple[list[str], int]]
-    outcomes: list[RelayOutcome] = field(default_factory=list)
+    outcomes: list[tuple[int, RelayOutcome]] = field(default_factory=list)  # (share's bits, outcome) as they end
 
 
 RelayFunction = Callable[[list[str], int, float, Callable[[RelaySession, RelayOutcome], None]], RelaySession]
@@ -66,17 +66,19 @@ class ServiceSource:
             self._record(period, "no path assigned by the controller")
             return
         for path, bits in period.shares:
-            self.relay(path, bits, t_s + spec.period_s, lambda _s, outcome, p=period: self._share_done(p, outcome))
+            self.relay(
+                path, bits, t_s + spec.period_s, lambda _s, outcome, p=period, b=bits: self._share_done(p, b, outcome)
+            )
 
-    def _share_done(self, period: _Period, outcome: RelayOutcome) -> None:
-        period.outcomes.append(outcome)
+    def _share_done(self, period: _Period, bits: int, outcome: RelayOutcome) -> None:
+        period.outcomes.append((bits, outcome))
         if len(period.outcomes) == len(period.shares):
-            reasons = sorted({o.reason for o in period.outcomes if not o.served})
+            reasons = sorted({o.reason for _, o in period.outcomes if not o.served})
             self._record(period, "; ".join(reasons))
 
     def _record(self, period: _Period, reason: str) -> None:
         spec = self.spec
-        delivered = sum(bits for (_, bits), o in zip(period.shares, period.outcomes, strict=False) if o.served)
+        delivered = sum(bits for bits, o in period.outcomes if o.served)
         self.records.append(
             {
                 "t_s": period.t_s,
@@ -87,7 +89,7 @@ class ServiceSource:
                 "delivered_bits": delivered,
                 "path": " | ".join("-".join(path) for path, _ in period.shares),
                 "n_paths": len(period.shares),
-                "key_consumed_bits": sum(o.key_consumed_bits for o in period.outcomes),
+                "key_consumed_bits": sum(o.key_consumed_bits for _, o in period.outcomes),
                 "reason": reason,
             }
         )

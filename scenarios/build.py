@@ -10,8 +10,9 @@ from qkdn.bbm92 import BBM92Session
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
-from qkdn.link_hardware import keyrate_hardware
+from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
+from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.distillation import DistillationSettings
 from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
@@ -264,6 +265,38 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         twm_retry_s=qkd.recovery_retry_s,
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
+    if qkd.link_model == "photon":
+        for link in spec.links:
+            network.add_photon_link(photon_link_config(scenario, spec, link), 0.0, scenario.duration_s)
+    else:
+        _add_fast_links(scenario, spec, network)
+    for request in key_requests(scenario):
+        network.add_request(request)
+    for service in services(scenario):
+        network.add_service(service)
+    for outage in outages(scenario, spec):
+        network.add_outage(outage)
+    network.start_reports(scenario.duration_s)
+    return network
+
+
+def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> PhotonLinkConfig:
+    """The photon-level BB84 link ``link.a -> link.b`` from the shared hardware description."""
+    return PhotonLinkConfig(
+        name=link.name,
+        alice=link.a,
+        bob=link.b,
+        length_km=link.length_km,
+        fibre=link.hardware.fibre,
+        light_source=spec.node(link.a).hardware.light_source,
+        detector=spec.node(link.b).hardware.detector,
+        polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
+        frame_bits=scenario.qkd.block_bits,
+    )
+
+
+def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork) -> None:
+    qkd = scenario.qkd
     model = get_model(qkd.link_model)
     for link in spec.links:
         hardware = keyrate_hardware(
@@ -274,11 +307,3 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
             qkd.error_correction_efficiency,
         )
         network.add_fast_link(link.a, link.b, model.evaluate(link.length_km, hardware), 0.0, scenario.duration_s)
-    for request in key_requests(scenario):
-        network.add_request(request)
-    for service in services(scenario):
-        network.add_service(service)
-    for outage in outages(scenario, spec):
-        network.add_outage(outage)
-    network.start_reports(scenario.duration_s)
-    return network

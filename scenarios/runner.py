@@ -115,6 +115,9 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
             raise SimulationError(
                 f"simulation of {scenario.name!r} failed at t = {built.now_s():.6g} s: {type(error).__name__}: {error}"
             ) from error
+        finally:
+            if built.qkd is not None:
+                built.qkd.close()  # photon links detach their key-material log filter
     wall_time_s = time.perf_counter() - wall_start
     ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
     tables = {}

@@ -378,7 +378,7 @@ def test_unknown_traffic_kind():
     data = edited(VALID)
     data["traffic"][0]["kind"] = "teleport"
     assert problems_of(data) == [
-        "traffic[0].kind: must be one of 'entanglement', 'teleportation', 'key', 'service', 'vkp'; "
+        "traffic[0].kind: must be one of 'entanglement', 'teleportation', 'key', 'service', 'vkp', 'bbm92'; "
         "got 'teleport'; did you mean 'teleportation'?"
     ]
 

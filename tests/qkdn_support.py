@@ -1,0 +1,149 @@
+"""Small QKD networks for tests: hand-made graphs, links of a chosen key rate, a run on a fresh timeline."""
+
+from collections.abc import Callable, Iterable, Sequence
+from types import MappingProxyType
+
+import numpy as np
+
+from qkdn.keyrate.model import KeyRatePoint
+from qkdn.network import QKDNetwork, QKDSettings
+from qkdn.pool import KeyId, KeyStore
+from qtn import sequence_adapter as adapter
+from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qtn.units import fibre_delay_s
+
+Edge = tuple[str, str, float]
+#: Fibre speed of the default link hardware.
+SPEED_KM_PER_S = LinkHardwareConfig().fibre.speed_km_per_s
+
+
+def network_spec(edges: Iterable[Edge], roles: dict[str, str] | None = None) -> NetworkSpec:
+    """Nodes named by ``edges`` (trusted relays unless ``roles`` says otherwise), default hardware."""
+    edges = list(edges)
+    names = sorted({name for a, b, _ in edges for name in (a, b)})
+    roles = roles or {}
+    nodes = tuple(NodeSpec(name, roles.get(name, "trusted_relay"), NodeHardwareConfig()) for name in names)  # type: ignore[arg-type]
+    links = tuple(LinkSpec(a, b, length_km, LinkHardwareConfig()) for a, b, length_km in edges)
+    return NetworkSpec(nodes, links)
+
+
+def key_rate_point(key_rate_bps: float, distance_km: float = 10.0) -> KeyRatePoint:
+    """A link's figures with a chosen secret key rate (QBER 2 %, a fifth of the sifted bits kept)."""
+    per_pulse = key_rate_bps / 1e9
+    return KeyRatePoint(
+        protocol="decoy-bb84",
+        distance_km=distance_km,
+        key_rate_per_pulse=per_pulse,
+        key_rate_bps=key_rate_bps,
+        qber=0.02,
+        parameters=MappingProxyType({"sifted_per_pulse": 5 * per_pulse}),
+    )
+
+
+def delay_s(length_km: float) -> float:
+    """One-way fibre delay of a link of ``length_km`` with the default hardware."""
+    return fibre_delay_s(length_km, SPEED_KM_PER_S)
+
+
+def simulate(
+    spec: NetworkSpec,
+    duration_s: float,
+    settings: QKDSettings | None = None,
+    key_rate_bps: float | dict[frozenset[str], float] = 100_000.0,
+    setup: Callable[[QKDNetwork], None] = lambda network: None,
+    seed: int = 1,
+    reports: bool = True,
+    links_start_s: float = 0.0,
+) -> QKDNetwork:
+    """Build a QKD network on a fresh timeline, let ``setup`` add traffic, run for ``duration_s``.
+
+    Every link gets a fast key link of ``key_rate_bps`` (one rate, or one per
+    ``frozenset((a, b))``) from ``links_start_s``.
+    """
+    settings = settings or QKDSettings(block_bits=1000)
+    with adapter.sequence_globals():
+        timeline = adapter.new_timeline(duration_s)
+        network = QKDNetwork(spec, settings, seed, timeline)
+        for link in spec.links:
+            rate = key_rate_bps if isinstance(key_rate_bps, float | int) else key_rate_bps[frozenset((link.a, link.b))]
+            network.add_fast_link(
+                link.a, link.b, key_rate_point(float(rate), link.length_km), links_start_s, duration_s
+            )
+        if reports:
+            network.start_reports(duration_s)
+        setup(network)
+        adapter.run_timeline(timeline)
+    return network
+
+
+def fill(store_pair: Sequence[KeyStore], n_bits: int, name: str, seed: int = 0) -> np.ndarray:
+    """Put the same ``n_bits`` random bits into both copies of one direction's store."""
+    bits = np.random.default_rng(seed).integers(0, 2, size=n_bits, dtype=np.uint8)
+    for store in store_pair:
+        store.put(name, bits)
+    return bits
+
+
+def drain_in_step(initiator_copy: KeyStore, other_copy: KeyStore) -> tuple[np.ndarray, np.ndarray, list[KeyId]]:
+    """Take everything left in one direction at both ends (initiator by amount, the other by id)."""
+    sent, ids = initiator_copy.take(initiator_copy.level_bits)
+    return sent, other_copy.take_ids(ids), ids
+
+
+def run_scenario_network(scenario) -> QKDNetwork:  # noqa: ANN001 (a scenarios.schema.Scenario)
+    """Build and run a QKD scenario the way the runner does, keeping the network (keys, sessions) for inspection."""
+    from qtn.randomness import controlled_global_random_state
+    from scenarios.build import network_spec as scenario_network_spec
+    from scenarios.build import qkd_network
+    from scenarios.checks import check_scenario
+
+    topology, problems = check_scenario(scenario)
+    assert not problems, problems
+    spec = scenario_network_spec(scenario, topology)
+    with adapter.sequence_globals(link_mode=scenario.fidelity_level), controlled_global_random_state(scenario.seed):
+        timeline = adapter.new_timeline(scenario.duration_s)
+        network = qkd_network(scenario, spec, timeline)
+        network.start_pool_sampling(
+            scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s
+        )
+        adapter.run_timeline(timeline)
+    return network
+
+
+def mesh_scenario(**changes) -> dict:  # noqa: ANN003
+    """A six-node metro QKD mesh (ring a..f plus chords a-d, b-e) as a scenario mapping; ``changes`` replace keys."""
+    scenario = {
+        "name": "test-qkd-mesh",
+        "seed": 5,
+        "duration_s": 2.0,
+        "templates": {
+            "nodes": {
+                "qkd_node": {
+                    "light_source": {"frequency_hz": 1.0e9},
+                    "detector": {"efficiency": 0.25, "dark_count_rate_hz": 100, "time_resolution_ps": 50},
+                }
+            }
+        },
+        "qkd": {"link_model": "decoy-bb84", "routing": "shortest", "block_bits": 20_000, "report_interval_s": 0.05},
+        "network": {
+            "generator": {
+                "kind": "edges",
+                "role": "trusted_relay",
+                "edges": [
+                    ["a", "b", 20],
+                    ["b", "c", 25],
+                    ["c", "d", 20],
+                    ["d", "e", 30],
+                    ["e", "f", 20],
+                    ["f", "a", 25],
+                    ["a", "d", 45],
+                    ["b", "e", 40],
+                ],
+            },
+            "node_template": "qkd_node",
+        },
+        "traffic": [{"kind": "key", "src": "a", "dst": "c", "bits": 256, "rate_hz": 20.0, "deadline_s": 0.2}],
+    }
+    scenario.update(changes)
+    return scenario

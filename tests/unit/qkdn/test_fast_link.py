@@ -1,0 +1,70 @@
+"""Fast key links: blocks on their clock, identical at both ends, paused (without events) while the pools are full."""
+
+import numpy as np
+import pytest
+
+from qkdn.network import QKDNetwork, QKDSettings
+from qtn import sequence_adapter as adapter
+from tests.qkdn_support import network_spec, simulate
+
+ONE_LINK = [("a", "b", 10.0)]
+
+
+def test_blocks_arrive_every_block_time_with_their_rows():
+    """1000-bit blocks at 100 kb/s: one every 10 ms; sifted bits = secret x sifted/secret per pulse (5)."""
+    network = simulate(network_spec(ONE_LINK), 0.105, QKDSettings(block_bits=1000), reports=False)
+    rows = network.block_records
+    assert [row["t_s"] for row in rows] == pytest.approx([0.01 * k for k in range(1, 11)], abs=1e-9)
+    assert all(row["secret_bits"] == 1000 and row["sifted_bits"] == 5000 for row in rows)
+    assert all(row["disclosed_bits"] == 4000 and row["qber"] == pytest.approx(0.02) for row in rows)
+    pools = network.pools_of("a", "b")
+    assert pools.store("a", "a").level_bits == pools.store("b", "b").level_bits == 5000
+
+
+def test_consecutive_blocks_differ_and_both_ends_get_the_same_bits():
+    network = simulate(network_spec(ONE_LINK), 0.035, QKDSettings(block_bits=1000), reports=False)
+    pools = network.pools_of("a", "b")
+    sent, ids = pools.store("a", "a").take(1500)
+    assert np.array_equal(pools.store("b", "a").take_ids(ids), sent)
+    blocks = sent.reshape(3, 500)
+    assert not np.array_equal(blocks[0], blocks[1]) and not np.array_equal(blocks[1], blocks[2])
+
+
+def test_a_full_link_pauses_without_events_and_resumes_on_its_block_clock():
+    """Capacity 4000 bits = four blocks. After 0.04 s the link pauses; a block's worth of key taken at 0.503 s
+    brings the next block at 0.51 s, on the 10 ms clock (all of it to the emptied direction), and the pause
+    itself costs no events."""
+    taken_at_s = 0.5 + 3e-3
+
+    def setup(network: QKDNetwork) -> None:
+        store = network.pools_of("a", "b").store("a", "a")
+        other = network.pools_of("a", "b").store("b", "a")
+        adapter.schedule_call(network.timeline, taken_at_s, lambda: other.take_ids(store.take(1000)[1]))
+
+    network = simulate(
+        network_spec(ONE_LINK),
+        1.0,
+        QKDSettings(block_bits=1000, pool_capacity_bits=4000),
+        setup=setup,
+        reports=False,
+    )
+    times = [row["t_s"] for row in network.block_records]
+    assert times == pytest.approx([0.01, 0.02, 0.03, 0.04, 0.51], abs=1e-9)
+    assert network.fast_links["a~b"].n_paused == 2  # at 0.05 s and again at 0.52 s
+    assert adapter.events_executed(network.timeline) <= 10  # 7 ticks and 1 take, not 100 ticks
+    pools = network.pools_of("a", "b")
+    assert pools.store("a", "a").level_bits == pools.store("b", "b").level_bits == 2000
+
+
+def test_a_failed_link_makes_no_key():
+    from qkdn.failures import LinkOutage
+
+    network = simulate(
+        network_spec(ONE_LINK),
+        0.1,
+        QKDSettings(block_bits=1000),
+        setup=lambda n: n.add_outage(LinkOutage("a", "b", 0.025, 0.065)),
+        reports=False,
+    )
+    times = [row["t_s"] for row in network.block_records]
+    assert times == pytest.approx([0.01, 0.02, 0.07, 0.08, 0.09], abs=1e-9)
