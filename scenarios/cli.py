@@ -25,6 +25,7 @@ from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
+from scenarios.cli_sweep import sweep
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
@@ -248,6 +249,7 @@ app.command("keyrate")(keyrate)
 app.command("report")(report)
 app.command("compare")(compare)
 app.command("schema")(schema)
+app.command("sweep")(sweep)
 
 
 def _version_callback(value: bool) -> None:

@@ -1,0 +1,178 @@
+"""The folder of a sweep: its record, resuming, and tidy tables across all points.
+
+The folder holds ``sweep.json`` (the sweep's id, base scenario, grid and every
+point's status, attempts and last error) and ``points/<point_id>/``, a normal
+result folder whose manifest has a ``sweep`` entry (``sweep_id``, ``point_id``,
+``params`` with the seed). A point is complete iff its ``manifest.json`` exists
+(written last, atomically) and names this sweep, so a sweep killed half way
+resumes by running only the points without one; ``sweep.json`` is only a
+summary. ``sweep_<table>.parquet`` gathers each table of every complete point,
+with the swept parameters as columns after ``run_id, scenario, seed``.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from qtn.errors import ConfigError
+from scenarios.results import MANIFEST_FILE
+from scenarios.sweep import SweepPlan
+from scenarios.tables import ID_COLUMNS
+
+SWEEP_FILE = "sweep.json"
+POINTS_FOLDER = "points"
+TABLE_PREFIX = "sweep_"
+FORMAT_VERSION = 1
+
+
+def point_folder(root: Path, point_id: str) -> Path:
+    """Result folder of one point."""
+    return root / POINTS_FOLDER / point_id
+
+
+def is_complete(root: Path, point_id: str, sweep_id: str) -> bool:
+    """Whether a point's result folder is complete and belongs to this sweep."""
+    try:
+        manifest = json.loads((point_folder(root, point_id) / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return bool(manifest["sweep"]["sweep_id"] == sweep_id)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def new_record(plan: SweepPlan) -> dict[str, Any]:
+    """The content of ``sweep.json`` for a sweep that has not run yet."""
+    return {
+        "qnetsim_sweep": FORMAT_VERSION,
+        "sweep_id": plan.sweep_id,
+        "scenario_name": plan.base["name"],
+        "created_utc": _now(),
+        "updated_utc": _now(),
+        "base_scenario": plan.base,
+        "grid": {p.name: {"paths": list(p.paths), "values": list(p.values), "dtype": p.dtype} for p in plan.parameters},
+        "seeds": list(plan.seeds),
+        "points": [
+            {"point_id": p.point_id, "params": p.params, "status": "pending", "attempts": 0, "error": None}
+            for p in plan.points
+        ],
+        "tables": {},
+    }
+
+
+def check_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> bool:
+    """Whether ``root`` holds this very sweep (to resume); raise if it cannot take it at all.
+
+    An empty or missing folder takes a new sweep; another sweep's folder only with
+    ``overwrite``; any other non-empty folder never.
+
+    Raises:
+        ConfigError: the folder cannot be used for this sweep.
+    """
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"output folder {root} exists and is not a folder")
+    if not (root / SWEEP_FILE).is_file():
+        if root.is_dir() and any(root.iterdir()):
+            raise ConfigError(f"output folder {root} exists, is not empty and holds no qnetsim sweep; choose another")
+        return False
+    try:
+        record = json.loads((root / SWEEP_FILE).read_text(encoding="utf-8"))
+        if record["sweep_id"] == plan.sweep_id and len(record["points"]) == len(plan.points):
+            return True
+    except (ValueError, KeyError, TypeError):
+        pass
+    if not overwrite:
+        raise ConfigError(
+            f"output folder {root} holds another sweep; use --overwrite to replace it or choose another folder"
+        )
+    return False
+
+
+def open_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> dict[str, Any]:
+    """Prepare ``root`` for ``plan`` (see :func:`check_folder`) and return its record.
+
+    Every point's status is read from disk: done iff its result folder is complete.
+    Staging folders left by a killed run are removed.
+    """
+    if check_folder(plan, root, overwrite=overwrite):
+        record = json.loads((root / SWEEP_FILE).read_text(encoding="utf-8"))
+    else:
+        _clear(root)
+        record = new_record(plan)
+    (root / POINTS_FOLDER).mkdir(parents=True, exist_ok=True)
+    for leftover in (root / POINTS_FOLDER).glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for entry in record["points"]:
+        if is_complete(root, entry["point_id"], plan.sweep_id):
+            entry.update(status="done", error=None)
+        elif entry["status"] == "done":
+            entry["status"] = "pending"
+    save_record(root, record)
+    return record
+
+
+def _clear(root: Path) -> None:
+    shutil.rmtree(root / POINTS_FOLDER, ignore_errors=True)
+    for path in [root / SWEEP_FILE, *root.glob(f"{TABLE_PREFIX}*.parquet")]:
+        path.unlink(missing_ok=True)
+
+
+def save_record(root: Path, record: dict[str, Any]) -> None:
+    """Write ``sweep.json`` atomically."""
+    record["updated_utc"] = _now()
+    _atomic_write(root / SWEEP_FILE, lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
+
+
+def _atomic_write(target: Path, write: Any) -> None:
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(name))
+        os.chmod(name, 0o644)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# --- tidy tables across the sweep ---------------------------------------------------------
+
+
+def combine_tables(root: Path, record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Write ``sweep_<table>.parquet`` for every table of the complete points; return what was written.
+
+    Each row gets its point's swept parameters as columns right after
+    ``run_id, scenario, seed`` (dtypes from the grid), so the tables concatenate
+    and group like the tables of one run.
+    """
+    grid = record["grid"]
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for entry in record["points"]:
+        if entry["status"] != "done":
+            continue
+        folder = point_folder(root, entry["point_id"])
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        for name, table in manifest["tables"].items():
+            frame = pd.read_parquet(folder / table["file"])
+            for offset, parameter in enumerate(grid):
+                column = pd.Series([entry["params"][parameter]] * len(frame), index=frame.index)
+                frame.insert(len(ID_COLUMNS) + offset, parameter, column.astype(grid[parameter]["dtype"]))
+            frames.setdefault(name, []).append(frame)
+    written = {}
+    for name, parts in frames.items():
+        combined = pd.concat(parts, ignore_index=True)
+        file = f"{TABLE_PREFIX}{name}.parquet"
+        _atomic_write(root / file, lambda path, frame=combined: frame.to_parquet(path, index=False))
+        written[name] = {"file": file, "rows": len(combined)}
+    for stale in root.glob(f"{TABLE_PREFIX}*.parquet"):
+        if stale.name not in {entry["file"] for entry in written.values()}:
+            stale.unlink()
+    return written
