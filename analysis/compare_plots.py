@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis.figures import save  # noqa: E402
+
 _STYLE = {
     "trusted_relay": ("trusted relays (decoy-state BB84 links)", "-", "o"),
     "quantum_repeater": ("quantum repeaters (BBM92 on delivered pairs)", "-", "s"),
@@ -43,9 +45,4 @@ def plot_design_comparison(frame: pd.DataFrame, path: str | Path, *, title: str 
         axes.set_title(f"{title + ': ' if title else ''}{hops} hop{'s' if hops != 1 else ''}, equal links")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return save(figure, path)

@@ -123,14 +123,23 @@ def bottleneck_key_rate_bps(scenario: Scenario, path: list[str]) -> float:
     return min(rates)
 
 
-def trusted_relay_variant(scenario: Scenario) -> Scenario:
-    """The scenario as a trusted-relay QKD network with saturating key requests between its users."""
+_DESIGN_OF_ROLE = {"trusted_relay": "trusted_relay", "repeater": "quantum_repeater"}
+
+
+def _variant_base(scenario: Scenario, role: str) -> tuple[dict[str, Any], Any, list[tuple[str, str]]]:
+    """The scenario as a dict with every non-user node given ``role``, its topology and its user pairs."""
     base = scenario.model_dump(mode="json", exclude_unset=True)
     topology, _ = check_scenario(scenario)
     pairs = user_pairs(scenario)
     names = [node.name for node in topology.nodes]
-    data = _with_roles(base, "trusted_relay", {n for pair in pairs for n in pair}, names)
-    data["name"] = f"{scenario.name}.trusted_relay"
+    data = _with_roles(base, role, {n for pair in pairs for n in pair}, names)
+    data["name"] = f"{scenario.name}.{_DESIGN_OF_ROLE[role]}"
+    return data, topology, pairs
+
+
+def trusted_relay_variant(scenario: Scenario) -> Scenario:
+    """The scenario as a trusted-relay QKD network with saturating key requests between its users."""
+    data, topology, pairs = _variant_base(scenario, "trusted_relay")
     data["fidelity_level"] = "hardware"
     data.setdefault("qkd", {})["link_model"] = "decoy-bb84"
     traffic = []
@@ -156,12 +165,7 @@ def trusted_relay_variant(scenario: Scenario) -> Scenario:
 
 def repeater_variant(scenario: Scenario) -> Scenario:
     """The scenario as a quantum-repeater network delivering entangled pairs between its users (fast links)."""
-    base = scenario.model_dump(mode="json", exclude_unset=True)
-    topology, _ = check_scenario(scenario)
-    pairs = user_pairs(scenario)
-    names = [node.name for node in topology.nodes]
-    data = _with_roles(base, "repeater", {n for pair in pairs for n in pair}, names)
-    data["name"] = f"{scenario.name}.quantum_repeater"
+    data, topology, pairs = _variant_base(scenario, "repeater")
     data["fidelity_level"] = "fast"
     templates = {node.template for node in topology.nodes}
     n_memories = max(1, min(scenario.templates.node_template(t).n_memories for t in templates) // 2)
