@@ -63,8 +63,8 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "SingleHeraldedBSM": {
             "success_rate": 0.5,
             "detectors": [
-                {"efficiency": 0.9, "dark_count": 10.0, "time_resolution": 100, "count_rate": 5.0e7},
-                {"efficiency": 0.9, "dark_count": 10.0, "time_resolution": 100, "count_rate": 5.0e7},
+                {"efficiency": 0.9, "dark_count": 10.0, "time_resolution": 100, "count_rate": 1.0e8},
+                {"efficiency": 0.9, "dark_count": 10.0, "time_resolution": 100, "count_rate": 1.0e8},
             ],
         },
     },
