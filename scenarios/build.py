@@ -10,6 +10,7 @@ from qkdn.bbm92 import BBM92Session
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
+from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig
@@ -295,15 +296,19 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
     )
 
 
+def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> KeyRateHardwareConfig:
+    """The key-rate models' view of ``link.a -> link.b``: its fibre, a's source, b's detector, the qkd settings."""
+    return keyrate_hardware(
+        link.hardware.fibre,
+        spec.node(link.a).hardware.light_source,
+        spec.node(link.b).hardware.detector,
+        scenario.qkd.misalignment_error,
+        scenario.qkd.error_correction_efficiency,
+    )
+
+
 def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork) -> None:
-    qkd = scenario.qkd
-    model = get_model(qkd.link_model)
+    model = get_model(scenario.qkd.link_model)
     for link in spec.links:
-        hardware = keyrate_hardware(
-            link.hardware.fibre,
-            spec.node(link.a).hardware.light_source,
-            spec.node(link.b).hardware.detector,
-            qkd.misalignment_error,
-            qkd.error_correction_efficiency,
-        )
-        network.add_fast_link(link.a, link.b, model.evaluate(link.length_km, hardware), 0.0, scenario.duration_s)
+        point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
+        network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

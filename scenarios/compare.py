@@ -36,9 +36,8 @@ import pandas as pd
 from analysis.compare_plots import plot_design_comparison
 from qkdn.keyrate import get_model
 from qkdn.keyrate.entropy import binary_entropy
-from qkdn.link_hardware import keyrate_hardware
 from qtn.errors import ConfigError
-from scenarios.build import network_spec
+from scenarios.build import link_keyrate_hardware, network_spec
 from scenarios.checks import check_scenario
 from scenarios.loader import from_dict
 from scenarios.results import Results, check_output_folder
@@ -112,14 +111,7 @@ def bottleneck_key_rate_bps(scenario: Scenario, path: list[str]) -> float:
     rates = []
     for a, b in zip(path, path[1:], strict=False):
         link = next(link for link in spec.links if {link.a, link.b} == {a, b})
-        hardware = keyrate_hardware(
-            link.hardware.fibre,
-            spec.node(link.a).hardware.light_source,
-            spec.node(link.b).hardware.detector,
-            scenario.qkd.misalignment_error,
-            scenario.qkd.error_correction_efficiency,
-        )
-        rates.append(model.evaluate(link.length_km, hardware).key_rate_bps)
+        rates.append(model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link)).key_rate_bps)
     return min(rates)
 
 
@@ -285,14 +277,7 @@ def distance_sweep(scenario: Scenario, distances_km: list[float], *, progress: b
     src, dst = user_pairs(scenario)[0]
     n_hops = nx.shortest_path_length(topology.graph(), src, dst)
     spec = network_spec(scenario, topology)
-    link = spec.links[0]
-    hardware = keyrate_hardware(
-        link.hardware.fibre,
-        spec.node(link.a).hardware.light_source,
-        spec.node(link.b).hardware.detector,
-        scenario.qkd.misalignment_error,
-        scenario.qkd.error_correction_efficiency,
-    )
+    hardware = link_keyrate_hardware(scenario, spec, spec.links[0])
     decoy, plob = get_model("decoy-bb84"), get_model("plob")
     rows = []
     for total in distances_km:
