@@ -29,7 +29,7 @@ References:
     P. W. Shor, J. Preskill, Phys. Rev. Lett. 85, 441 (2000).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,6 +260,35 @@ def _qber(mean_photon_number: float, transmittance: float, hardware: KeyRateHard
     return float(error_gain / gain)
 
 
+def _best_point(
+    rate_per_pulse: Callable[..., float],
+    eta: float,
+    hardware: KeyRateHardwareConfig,
+    sifting_factor: float,
+    mean_photon_number_range: tuple[float, float] = MEAN_PHOTON_NUMBER_RANGE,
+    *leading: float,
+    **parameters: float,
+) -> tuple:
+    """``(rate, qber, mu, parameters)`` at the signal intensity mu that maximises ``rate_per_pulse``.
+
+    ``rate_per_pulse(mu, *leading, eta, Y0, e_det, f, sifting)`` is one of this module's rate
+    formulas; ``parameters`` go first in the returned parameters, then the sifted bits per pulse.
+    """
+    mu, rate = maximise_on_log_scale(
+        lambda m: rate_per_pulse(
+            m,
+            *leading,
+            eta,
+            hardware.dark_count_probability,
+            hardware.misalignment_error,
+            hardware.error_correction_efficiency,
+            sifting_factor,
+        ),
+        *mean_photon_number_range,
+    )
+    return rate, _qber(mu, eta, hardware), mu, {**parameters, **_sifted(mu, eta, hardware, sifting_factor)}
+
+
 @dataclass(frozen=True)
 class DecoyBB84Model(KeyRateModel):
     """Decoy-state BB84 with infinitely many decoys, signal intensity optimised (:func:`decoy_infinite_rate`)."""
@@ -269,18 +298,7 @@ class DecoyBB84Model(KeyRateModel):
 
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
         eta = channel_transmittance(distance_km, hardware)
-        mu, rate = maximise_on_log_scale(
-            lambda m: decoy_infinite_rate(
-                m,
-                eta,
-                hardware.dark_count_probability,
-                hardware.misalignment_error,
-                hardware.error_correction_efficiency,
-                self.sifting_factor,
-            ),
-            *MEAN_PHOTON_NUMBER_RANGE,
-        )
-        return rate, _qber(mu, eta, hardware), mu, _sifted(mu, eta, hardware, self.sifting_factor)
+        return _best_point(decoy_infinite_rate, eta, hardware, self.sifting_factor)
 
 
 @dataclass(frozen=True)
@@ -292,18 +310,7 @@ class GLLPBB84Model(KeyRateModel):
 
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
         eta = channel_transmittance(distance_km, hardware)
-        mu, rate = maximise_on_log_scale(
-            lambda m: gllp_rate(
-                m,
-                eta,
-                hardware.dark_count_probability,
-                hardware.misalignment_error,
-                hardware.error_correction_efficiency,
-                self.sifting_factor,
-            ),
-            *MEAN_PHOTON_NUMBER_RANGE,
-        )
-        return rate, _qber(mu, eta, hardware), mu, _sifted(mu, eta, hardware, self.sifting_factor)
+        return _best_point(gllp_rate, eta, hardware, self.sifting_factor)
 
 
 @dataclass(frozen=True)
@@ -316,21 +323,7 @@ class VacuumWeakDecoyBB84Model(KeyRateModel):
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
         eta = channel_transmittance(distance_km, hardware)
         nu = hardware.weak_decoy_mean_photon_number
-        mu, rate = maximise_on_log_scale(
-            lambda m: vacuum_weak_decoy_rate(
-                m,
-                nu,
-                eta,
-                hardware.dark_count_probability,
-                hardware.misalignment_error,
-                hardware.error_correction_efficiency,
-                self.sifting_factor,
-            ),
-            nu * 1.001,
-            max(MEAN_PHOTON_NUMBER_RANGE[1], 3.0 * nu),
+        mu_range = (nu * 1.001, max(MEAN_PHOTON_NUMBER_RANGE[1], 3.0 * nu))
+        return _best_point(
+            vacuum_weak_decoy_rate, eta, hardware, self.sifting_factor, mu_range, nu, weak_decoy_mean_photon_number=nu
         )
-        parameters: Mapping[str, float] = {
-            "weak_decoy_mean_photon_number": nu,
-            **_sifted(mu, eta, hardware, self.sifting_factor),
-        }
-        return rate, _qber(mu, eta, hardware), mu, parameters
