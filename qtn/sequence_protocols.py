@@ -104,6 +104,14 @@ def _observer(protocol: EntanglementGenerationA) -> LinkObserver | None:
     return getattr(protocol.owner, "qnetsim_observer", None)
 
 
+def _count(protocol: EntanglementGenerationA, n_attempts: int, n_successes: int) -> None:
+    """Report attempts and successes to the router's observer, once per link (from the primary end)."""
+    if protocol.primary:
+        observer = _observer(protocol)
+        if observer is not None:
+            observer.count(protocol.middle, n_attempts, n_successes)
+
+
 @EntanglementGenerationA.register(HARDWARE_GENERATION)
 class CountedSingleHeraldedA(SingleHeraldedA):
     """SeQUeNCe's single-heralded generation, counting attempts and successes."""
@@ -119,10 +127,8 @@ class CountedSingleHeraldedA(SingleHeraldedA):
     def update_memory(self) -> bool | None:
         deciding = self.ent_round == 1 and self in self.owner.protocols
         result = super().update_memory()
-        if deciding and self.primary:
-            observer = _observer(self)
-            if observer is not None:
-                observer.count(self.middle, 1, 1 if result else 0)
+        if deciding:
+            _count(self, 1, 1 if result else 0)
         return result
 
 
@@ -255,20 +261,15 @@ class FastHeraldedA(SingleHeraldedA):
             return self._defer_success()
         deciding = self.ent_round == 1
         result = super().update_memory()
-        if deciding and self.primary:
-            observer = _observer(self)
-            if observer is not None:
-                observer.count(self.middle, 1, 1 if result else 0)
+        if deciding:
+            _count(self, 1, 1 if result else 0)
         return result
 
     def _defer_success(self) -> bool:
         """Skip the K failed attempts: emit again K periods later, decide one herald delay after."""
         n_failures, self._n_failures = self._n_failures, 0
         delay = n_failures * self._period_ps()
-        if self.primary:
-            observer = _observer(self)
-            if observer is not None:
-                observer.count(self.middle, n_failures, 0)
+        _count(self, n_failures, 0)
         memory = self.memory
         if memory.expiration_event is not None:
             # Photon by photon, every retry re-arms the expiry; here the retry at
