@@ -34,7 +34,7 @@ References:
 """
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -222,19 +222,28 @@ class TeleportationService:
                     return pair
         return None
 
-    def _forward(self, node: str) -> None:
-        """hop_by_hop: teleport waiting qubits over this node's next link."""
+    def _over_next_link(self, node: str) -> Iterator[tuple[_Job, _Pair, float]]:
+        """Each waiting qubit with the next valid pair of ``node``'s right link, as long as both last.
+
+        Before yielding ``(job, pair, now_s)`` this node's half of the pair is measured and
+        the qubit's storage noise since it arrived is added to its errors.
+        """
         state = self._nodes[node]
-        port = self._ports[node]
         while state.waiting and state.right:
             pair = self._next_valid(node, state.right)
             if pair is None:
                 return
             job = state.waiting.popleft()
-            now = port.now_s()
+            now = self._ports[node].now_s()
             self._measure_half(pair, node)
-            assert pair.state is not None
             job.errors = compose_pauli_errors(job.errors, self._storage(node, now - job.stored_since_s))
+            yield job, pair, now
+
+    def _forward(self, node: str) -> None:
+        """hop_by_hop: teleport waiting qubits over this node's next link."""
+        port = self._ports[node]
+        for job, pair, now in self._over_next_link(node):
+            assert pair.state is not None
             job.errors = compose_pauli_errors(job.errors, pair.state)
             job.errors = compose_pauli_errors(job.errors, self._measurement_errors(node))
             self._release(node, pair.halves[node].memory)
@@ -262,16 +271,8 @@ class TeleportationService:
 
     def _teleport_first_hop(self, node: str) -> None:
         """end_to_end: the source teleports each waiting qubit over its first link."""
-        state = self._nodes[node]
         port = self._ports[node]
-        while state.waiting and state.right:
-            pair = self._next_valid(node, state.right)
-            if pair is None:
-                return
-            job = state.waiting.popleft()
-            now = port.now_s()
-            self._measure_half(pair, node)
-            job.errors = compose_pauli_errors(job.errors, self._storage(node, now - job.stored_since_s))
+        for job, pair, _ in self._over_next_link(node):
             job.errors = compose_pauli_errors(job.errors, self._measurement_errors(node))
             job.first_pair = pair.serial
             job.n_messages += 1
