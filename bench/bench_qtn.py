@@ -1,20 +1,24 @@
-"""Benchmark: wall time per delivered end-to-end pair of the QTN hardware mode, fast mode and SimQN.
+"""Benchmark: wall time per delivered end-to-end pair of the QTN hardware, fast and network modes and SimQN.
 
-For a 2-node, 10 km link and for 5- and 9-node chains of 10 km links, three
+For a 2-node, 10 km link and for 5- and 9-node chains of 10 km links, four
 variants run alternately in one process (the order rotates every repetition):
 
 * ``hardware``: ``scenarios.run`` with ``fidelity_level: hardware`` (SeQUeNCe
   simulates every heralded generation attempt photon by photon);
 * ``fast``: the same scenario with ``fidelity_level: fast`` (the midpoint BSM
-  samples the number of failed attempts);
+  samples the number of failed attempts; SeQUeNCe's protocol stack above);
+* ``network``: the same scenario with ``fidelity_level: network`` (link pairs
+  sampled, the repeater protocol per protocol step on qnetsim's own event loop,
+  :mod:`qtn.netscale`): the fast mode for network-scale runs;
 * ``simqn``: the equivalent chain written on SimQN (PyPI ``qns``, the optional
   ``bench`` extra; see ``bench/_simqn_chain.py``), photon by photon.
 
 It prints, per variant, delivered pairs, wall and CPU time, milliseconds per
-delivered pair, mean fidelity and events per second; then the fast mode's
-speed-up per delivered pair against SimQN (target 10x) and against the hardware
-mode (target 20x), and whether the fidelities agree. Imports and one short
-warm-up run of every variant are excluded from timing. See ``bench/README.md``.
+delivered pair, mean fidelity and events per second; then the speed-up per
+delivered pair of the network and fast modes against SimQN (target 10x) and
+against the hardware mode (target 20x), and whether their fidelities and pair
+counts agree with the hardware mode's. Imports and one short warm-up run of
+every variant are excluded from timing. See ``bench/README.md``.
 
 Usage: ``python bench/bench_qtn.py [--repeats N] [--duration-s SECONDS] [--profile]``
 """
@@ -54,8 +58,9 @@ except ImportError:  # SimQN is an optional, benchmark-only dependency
     simqn = None
 
 LINK_LENGTH_KM = 10.0
-#: Nodes in the chain -> default simulated seconds (each variant delivers >= ~150 pairs).
-DEFAULT_DURATIONS_S = {2: 0.2, 5: 0.3, 9: 0.4}
+#: Nodes in the chain -> default simulated seconds (each variant delivers about 500 or more pairs). Long
+#: enough that a run's fixed costs (checks, tables, manifest) weigh little against its per-pair cost.
+DEFAULT_DURATIONS_S = {2: 1.0, 5: 1.0, 9: 1.0}
 #: Memories per router and link side (the request's n_memories; routers have twice as many).
 N_REQUEST_MEMORIES = 2
 #: Below every delivered fidelity here, so nothing is purified (SimQN's chain does not purify).
@@ -69,12 +74,15 @@ N_STANDARD_ERRORS = 4.0
 #: Smallest fidelity tolerance: rounding, when every pair of both modes has the same fidelity.
 FIDELITY_FLOOR = 1e-9
 
-VARIANTS = ("hardware", "fast", "simqn")
+VARIANTS = ("hardware", "fast", "network", "simqn")
 LABELS = {
     "hardware": "hardware mode (SeQUeNCe, photon by photon)",
-    "fast": "fast mode (sampled attempts)",
+    "fast": "fast mode (sampled attempts, SeQUeNCe)",
+    "network": "network mode (sampled links, own loop)",
     "simqn": "SimQN, photon by photon",
 }
+#: The sampled modes whose speed-up and agreement are reported; the targets are the network mode's.
+SAMPLED = ("network", "fast")
 
 
 # --- the scenarios ---------------------------------------------------------------------------
@@ -190,7 +198,12 @@ def run_simqn(parameters: "simqn.ChainParameters") -> RunFigures:
 def variants(n_nodes: int, duration_s: float, seed: int) -> dict[str, Callable[[], RunFigures]]:
     hardware = chain_scenario(n_nodes, "hardware", duration_s, seed)
     fast = chain_scenario(n_nodes, "fast", duration_s, seed)
-    runs = {"hardware": lambda: run_project(hardware), "fast": lambda: run_project(fast)}
+    network = chain_scenario(n_nodes, "network", duration_s, seed)
+    runs = {
+        "hardware": lambda: run_project(hardware),
+        "fast": lambda: run_project(fast),
+        "network": lambda: run_project(network),
+    }
     if simqn is not None:
         parameters = simqn_parameters(hardware)
         runs["simqn"] = lambda: run_simqn(parameters)
@@ -215,7 +228,7 @@ def ms_per_pair(seconds: list[float], samples: common.Samples) -> list[float]:
 
 @dataclass(frozen=True)
 class SpeedUp:
-    """Their time per delivered pair over the fast mode's (> 1: the fast mode is faster)."""
+    """Their time per delivered pair over a sampled mode's (> 1: the sampled mode is faster)."""
 
     wall: float
     wall_per_repeat: list[float]
@@ -242,22 +255,23 @@ def speed_up(ours: common.Samples, theirs: common.Samples, target: float) -> Spe
     )
 
 
-def speed_up_line(name: str, ratio: SpeedUp) -> str:
+def speed_up_line(mode: str, name: str, ratio: SpeedUp) -> str:
     return (
-        f"  fast mode vs {name:<14}{ratio.wall:7.2f}x [{min(ratio.wall_per_repeat):.2f}-"
+        f"  {mode + ' mode vs ' + name:<30}{ratio.wall:7.2f}x [{min(ratio.wall_per_repeat):.2f}-"
         f"{max(ratio.wall_per_repeat):.2f}]   cpu {ratio.cpu:6.2f}x   target >= {ratio.target:g}x: "
         f"{'met' if ratio.met else 'NOT met'}"
     )
 
 
-def fidelity_lines(samples: dict[str, common.Samples]) -> tuple[list[str], bool]:
-    hardware, fast = samples["hardware"], samples["fast"]
+def fidelity_lines(samples: dict[str, common.Samples], mode: str) -> tuple[list[str], bool]:
+    """Whether ``mode``'s mean fidelity and pairs per run agree with the hardware mode's."""
+    hardware, fast = samples["hardware"], samples[mode]
     gap = abs(hardware.mean_fidelity - fast.mean_fidelity)
     tolerance = N_STANDARD_ERRORS * math.hypot(hardware.fidelity_standard_error, fast.fidelity_standard_error)
     tolerance = max(tolerance, FIDELITY_FLOOR)  # pairs of equal fidelity in every run have a zero standard error
     agree = gap <= tolerance
     line = (
-        f"  fidelity: hardware {hardware.mean_fidelity:.4f}, fast {fast.mean_fidelity:.4f}: |diff| {gap:.5f} "
+        f"  {mode} fidelity: hardware {hardware.mean_fidelity:.4f}, {mode} {fast.mean_fidelity:.4f}: |diff| {gap:.5f} "
         f"(tolerance {N_STANDARD_ERRORS:g} SE = {tolerance:.5f}): {'agree' if agree else 'DIFFER'}"
     )
     if "simqn" in samples:
@@ -265,24 +279,26 @@ def fidelity_lines(samples: dict[str, common.Samples]) -> tuple[list[str], bool]
     pair_gap = abs(hardware.mean_pairs - fast.mean_pairs)
     pair_tolerance = N_STANDARD_ERRORS * math.sqrt((hardware.mean_pairs + fast.mean_pairs) / len(hardware.n_pairs))
     pairs = (
-        f"  pairs per run: hardware {hardware.mean_pairs:.1f}, fast {fast.mean_pairs:.1f}: |diff| {pair_gap:.1f} "
-        f"(tolerance {N_STANDARD_ERRORS:g} sqrt((n_hw + n_fast) / repeats) = {pair_tolerance:.1f}): "
+        f"  {mode} pairs per run: hardware {hardware.mean_pairs:.1f}, {mode} {fast.mean_pairs:.1f}: "
+        f"|diff| {pair_gap:.1f} "
+        f"(tolerance {N_STANDARD_ERRORS:g} sqrt((n_hw + n_{mode}) / repeats) = {pair_tolerance:.1f}): "
         f"{'agree' if pair_gap <= pair_tolerance else 'DIFFER'}"
     )
     if "simqn" in samples:
         pairs += f"; SimQN {samples['simqn'].mean_pairs:.1f}"
-    return [line, pairs], agree
+    return [line, pairs], agree and pair_gap <= pair_tolerance
 
 
 @dataclass(frozen=True)
 class TopologyOutcome:
     n_nodes: int
+    mode: str
     vs_simqn: str
     vs_hardware: str
     fidelity_agrees: bool
 
 
-def report_topology(n_nodes: int, duration_s: float, samples: dict[str, common.Samples]) -> TopologyOutcome:
+def report_topology(n_nodes: int, duration_s: float, samples: dict[str, common.Samples]) -> list[TopologyOutcome]:
     scenario = chain_scenario(n_nodes, "fast", duration_s, SEED)
     print(
         f"== {n_nodes} nodes: {n_nodes - 1} x {LINK_LENGTH_KM:g} km links, {max(n_nodes - 2, 0)} repeaters, "
@@ -302,20 +318,24 @@ def report_topology(n_nodes: int, duration_s: float, samples: dict[str, common.S
             f"{s.mean_fidelity:>8.4f}{s.fidelity_standard_error:>8.5f}{statistics.median(s.n_events):>9,.0f}"
             f"{s.median_events_per_s:>10,.0f}"
         )
-    print("  speed-up per delivered pair (their ms/pair over the fast mode's; wall [per-repeat range], cpu):")
-    vs_simqn = "n/a (SimQN not installed)"
-    if "simqn" in samples:
-        ratio = speed_up(samples["fast"], samples["simqn"], TARGET_VS_SIMQN)
-        print(speed_up_line("SimQN", ratio))
-        vs_simqn = ratio.summary()
-    ratio = speed_up(samples["fast"], samples["hardware"], TARGET_VS_HARDWARE)
-    print(speed_up_line("hardware mode", ratio))
-    vs_hardware = ratio.summary()
-    lines, agree = fidelity_lines(samples)
-    for line in lines:
-        print(line)
+    print("  speed-up per delivered pair (their ms/pair over the sampled mode's; wall [per-repeat range], cpu):")
+    outcomes = []
+    for mode in SAMPLED:
+        vs_simqn = "n/a (SimQN not installed)"
+        if "simqn" in samples:
+            ratio = speed_up(samples[mode], samples["simqn"], TARGET_VS_SIMQN)
+            print(speed_up_line(mode, "SimQN", ratio))
+            vs_simqn = ratio.summary()
+        ratio = speed_up(samples[mode], samples["hardware"], TARGET_VS_HARDWARE)
+        print(speed_up_line(mode, "hardware mode", ratio))
+        outcomes.append(TopologyOutcome(n_nodes, mode, vs_simqn, ratio.summary(), False))
+    for i, mode in enumerate(SAMPLED):
+        lines, agree = fidelity_lines(samples, mode)
+        outcomes[i] = TopologyOutcome(n_nodes, mode, outcomes[i].vs_simqn, outcomes[i].vs_hardware, agree)
+        for line in lines:
+            print(line)
     print()
-    return TopologyOutcome(n_nodes, vs_simqn, vs_hardware, agree)
+    return outcomes
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -328,10 +348,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--duration-s",
         type=float,
         default=None,
-        help="simulated seconds for every topology (default: 0.2, 0.3, 0.4 s for 2, 5, 9 nodes)",
+        help="simulated seconds for every topology (default: 1 s)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="also profile one fast-mode run of the 9-node chain (cProfile)"
+        "--profile", action="store_true", help="also profile one network-mode run of the 9-node chain (cProfile)"
     )
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -384,19 +404,19 @@ def main(argv: list[str] | None = None) -> int:
     if simqn is None:
         print("SimQN is not installed (pip install qns, the 'bench' extra): its variant is skipped")
     print()
-    outcomes = [report_topology(n, d, measure(n, d, args.repeats)) for n, d in durations.items()]
-    print("summary: the fast mode's speed-up per delivered pair (wall-time medians)")
+    outcomes = [o for n, d in durations.items() for o in report_topology(n, d, measure(n, d, args.repeats))]
+    print("summary: speed-up per delivered pair (wall-time medians) and agreement with the hardware mode")
     print(
-        f"  {'nodes':<7}{f'vs SimQN (>= {TARGET_VS_SIMQN:g}x)':<26}{f'vs hardware (>= {TARGET_VS_HARDWARE:g}x)':<29}"
-        "fidelity hardware vs fast"
+        f"  {'mode':<9}{'nodes':<7}{f'vs SimQN (>= {TARGET_VS_SIMQN:g}x)':<26}"
+        f"{f'vs hardware (>= {TARGET_VS_HARDWARE:g}x)':<29}fidelity and pairs vs hardware"
     )
-    for outcome in outcomes:
+    for outcome in sorted(outcomes, key=lambda o: (SAMPLED.index(o.mode), o.n_nodes)):
         agreement = "agree" if outcome.fidelity_agrees else "DIFFER"
-        print(f"  {outcome.n_nodes:<7}{outcome.vs_simqn:<26}{outcome.vs_hardware:<29}{agreement}")
+        print(f"  {outcome.mode:<9}{outcome.n_nodes:<7}{outcome.vs_simqn:<26}{outcome.vs_hardware:<29}{agreement}")
     if args.profile:
         print()
-        scenario = chain_scenario(9, "fast", durations[9], SEED)
-        for line in _profile_split.profile_lines(lambda: run(scenario, progress=False), "fast mode, 9 nodes"):
+        scenario = chain_scenario(9, "network", durations[9], SEED)
+        for line in _profile_split.profile_lines(lambda: run(scenario, progress=False), "network mode, 9 nodes"):
             print(line)
     return 0
 

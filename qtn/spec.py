@@ -66,7 +66,7 @@ class NetworkSpec:
         return graph
 
 
-LinkMode = Literal["hardware", "fast"]
+LinkMode = Literal["hardware", "fast", "network"]
 SwappingOrder = Literal["nested", "sequential"]
 PurificationProtocolName = Literal["bbpssw", "dejmps"]
 RoutingMetric = Literal["shortest", "fewest_hops", "highest_rate"]
@@ -79,7 +79,8 @@ class QTNOptions:
     Attributes:
         link_mode: ``hardware`` simulates every generation attempt photon by
             photon; ``fast`` samples the number of failed attempts per success
-            from the same hardware (see :mod:`qtn.sequence_protocols`).
+            from the same hardware (see :mod:`qtn.sequence_protocols`);
+            ``network`` is the network-scale engine (:mod:`qtn.netscale`).
         swapping_order: ``nested`` (SeQUeNCe's doubling schedule: pairs of
             neighbouring segments are joined level by level) or ``sequential``
             (every repeater joins its pair with the initiator to its pair with

@@ -47,6 +47,8 @@ def target_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]
         for a, b in zip(path, path[1:], strict=False):
             ha, hb = template_of[a], template_of[b]
             raw = min(ha.memory.raw_fidelity, hb.memory.raw_fidelity)
+            if item.target_fidelity <= raw:
+                continue  # the heralded pair already reaches it: no purification needed
             gate = (ha.gate_fidelity, hb.gate_fidelity)
             meas = (ha.measurement_fidelity, hb.measurement_fidelity)
             key = (settings.purification, raw, settings.purification_rounds, gate, meas)

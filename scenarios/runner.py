@@ -8,6 +8,7 @@ of SeQUeNCe use, are seeded for the run and restored afterwards. The same
 scenario and seed therefore give identical tables.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ from qkdn.kaas import KeyAsAService
 from qkdn.network import QKDNetwork
 from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
+from qtn.netscale import NetworkScaleNetwork
 from qtn.network import EntanglementNetwork
 from qtn.randomness import controlled_global_random_state
 from qtn.spec import NetworkSpec, QTNOptions
@@ -101,14 +103,14 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     wall_start = time.perf_counter()
     options = qtn_options(scenario)
     with (
-        sequence_adapter.sequence_globals(link_mode=options.link_mode, purification=options.purification),
+        sequence_adapter.sequence_globals(link_mode=_sequence_link_mode(options), purification=options.purification),
         controlled_global_random_state(scenario.seed),
     ):
         built = _build(scenario, spec, options)
         logger.info("running %s for %s s simulated", scenario.name, scenario.duration_s)
         try:
             with simulated_time_progress(built.now_s, scenario.duration_s, enabled=progress):
-                sequence_adapter.run_timeline(built.timeline)
+                built.run()
         except QNetSimError:
             raise
         except Exception as error:
@@ -143,21 +145,60 @@ class _Built:
     """What one run built on its timeline: the entanglement network and/or the QKD network."""
 
     timeline: Any
-    entanglement: EntanglementNetwork | None
+    entanglement: EntanglementNetwork | NetworkScaleNetwork | None
     qkd: QKDNetwork | None
     kaas: KeyAsAService | None = None
     bbm92: list[BBM92Session] = field(default_factory=list)
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def _own_clock(self) -> NetworkScaleNetwork | None:
+        """The network-scale engine, which runs on its own event loop (None for SeQUeNCe-based levels)."""
+        return self.entanglement if isinstance(self.entanglement, NetworkScaleNetwork) else None
+
+    def run(self) -> None:
+        """Run everything to the end of the duration.
+
+        The network-scale engine and the QKD network share no state (BBM92 and
+        teleportation traffic are refused at that level), so the engine runs to
+        the end first and SeQUeNCe's timeline (if there is QKD traffic) after it.
+        """
+        own = self._own_clock
+        if own is not None:
+            own.run()
+        if self.timeline is not None:
+            sequence_adapter.run_timeline(self.timeline)
+
     def now_s(self) -> float:
+        own = self._own_clock
+        if own is not None and (self.timeline is None or own.now_s() < own.duration_s):
+            return own.now_s()
         return sequence_adapter.now_s(self.timeline)
+
+    def events_executed(self) -> int:
+        own = self._own_clock
+        total = own.events_executed() if own is not None else 0
+        if self.timeline is not None:
+            total += sequence_adapter.events_executed(self.timeline)
+        return total
 
 
 def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
     entanglement = None
     bbm92: list[BBM92Session] = []
     bbm92_blocks: list[dict[str, Any]] = []
-    if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
+    if scenario.fidelity_level == "network" and (has_entanglement_traffic(scenario) or not has_key_traffic(scenario)):
+        entanglement = NetworkScaleNetwork(
+            spec,
+            scenario.seed,
+            scenario.duration_s,
+            options,
+            memory_sample_interval_s=scenario.outputs.memory_sample_interval_s or scenario.duration_s / 100,
+        )
+        for request in entanglement_requests(scenario):
+            entanglement.add_request(request)
+        timeline = sequence_adapter.new_timeline(scenario.duration_s) if has_key_traffic(scenario) else None
+    elif has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
         entanglement = EntanglementNetwork(
             spec,
             scenario.seed,
@@ -181,7 +222,7 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
     return _Built(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks)
 
 
-def _entanglement_tables(network: EntanglementNetwork, ids: dict[str, Any]) -> dict[str, Any]:
+def _entanglement_tables(network: EntanglementNetwork | NetworkScaleNetwork, ids: dict[str, Any]) -> dict[str, Any]:
     pairs = to_frame(PAIRS, network.pair_records, ids)
     fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}
     request_rows = []
@@ -222,6 +263,7 @@ def _qkd_tables(network: QKDNetwork, ids: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def _version(package: str) -> str:
     try:
         return version(package)
@@ -229,8 +271,18 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _sequence_link_mode(options: QTNOptions) -> str:
+    """SeQUeNCe's generation protocol for the run (the network level builds no SeQUeNCe entanglement network)."""
+    return "hardware" if options.link_mode == "network" else options.link_mode
+
+
 def _entanglement_link_mode(scenario: Scenario) -> str:
     """How entanglement links were simulated, in words, for the manifest."""
+    if scenario.fidelity_level == "network":
+        return (
+            "network: time to success and heralded state sampled per link pair; reservations, purification and"
+            " swapping run per protocol step on qnetsim's own event loop (no SeQUeNCe objects)"
+        )
     if scenario.fidelity_level == "fast":
         return "fast: number of failed attempts sampled per heralded pair"
     return "hardware: every generation attempt simulated photon by photon"
@@ -252,7 +304,7 @@ def _manifest(
         "link_mode": _entanglement_link_mode(scenario) if built.entanglement is not None else None,
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_time_s": round(wall_time_s, 6),
-        "events_executed": sequence_adapter.events_executed(built.timeline),
+        "events_executed": built.events_executed(),
         "networks": [name for name, part in (("entanglement", built.entanglement), ("qkd", built.qkd)) if part],
         "qkd_link_model": scenario.qkd.link_model if built.qkd is not None else None,
         "simulated_time_s": scenario.duration_s,

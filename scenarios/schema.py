@@ -479,7 +479,7 @@ class Outputs(StrictModel):
     memory_sample_interval_s: float | None = Field(None, gt=0)
 
 
-FidelityLevel = Literal["hardware", "fast"]
+FidelityLevel = Literal["hardware", "fast", "network"]
 
 
 class Scenario(StrictModel):
@@ -492,7 +492,10 @@ class Scenario(StrictModel):
         duration_s: simulated time to run.
         fidelity_level: ``hardware`` simulates every generation attempt on
             SeQUeNCe's hardware models; ``fast`` samples the number of attempts
-            per heralded pair from the same hardware (network-scale runs).
+            per heralded pair from the same hardware, with SeQUeNCe's protocol
+            stack above; ``network`` also samples link pairs and runs the
+            repeater protocol per protocol step on qnetsim's own event loop
+            (network-scale runs; entanglement traffic only).
         entanglement: protocol choices of the entanglement network.
         qkd: choices of the QKD network (used by ``key`` and ``service`` traffic).
         failures: link failures of the QKD network.

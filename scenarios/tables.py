@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Identifier columns that lead every table.
@@ -310,11 +311,23 @@ def to_frame(
             missing = sorted(expected - set(row))
             extra = sorted(set(row) - expected)
             raise ValueError(f"table {spec.name!r} row {index}: missing {missing}, undeclared {extra}")
-    frame = pd.DataFrame(rows, columns=list(spec.columns))
-    id_frame = pd.DataFrame({key: [value] * len(frame) for key, value in ids.items()}, index=frame.index)
-    frame = pd.concat([id_frame, frame], axis=1)
-    dtypes = {**{k: _id_dtype(k, v) for k, v in ids.items()}, **spec.columns}
-    return frame.astype(dtypes)
+    n_rows = len(rows)
+    columns = {key: _column([value] * n_rows, _id_dtype(key, value)) for key, value in ids.items()}
+    for name, dtype in spec.columns.items():
+        columns[name] = _column([row[name] for row in rows], dtype)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
+
+
+_NUMPY_DTYPES = {"float64": np.float64, "int64": np.int64, "bool": np.bool_}
+
+
+def _column(values: list[Any], dtype: str) -> Any:
+    """One column with ``dtype``: NumPy builds numeric columns (much faster than a frame-wide ``astype``)."""
+    if dtype in _NUMPY_DTYPES:
+        return np.array(values, dtype=_NUMPY_DTYPES[dtype])
+    if dtype == "str" and all(type(value) is str for value in values):
+        return pd.array(values, dtype="str")
+    return pd.Series(values, dtype=object).astype(dtype).array
 
 
 def _id_dtype(key: str, value: Any) -> str:

@@ -1,0 +1,794 @@
+"""The network-scale entanglement network: SeQUeNCe's repeater protocol, one event per protocol step.
+
+:class:`NetworkScaleNetwork` takes the same requests and writes the same records
+as :class:`qtn.network.EntanglementNetwork`, but builds no SeQUeNCe objects. Each
+request reserves memories along its route (:mod:`qtn.netscale.memories`) and then
+runs, per memory, the steps SeQUeNCe's rules would run, with the same classical
+delays (fastest fibre route between any two routers) and the same choices:
+
+* **Generation.** On each link the node nearer the initiator (requester) pairs a
+  free memory with a free memory of its neighbour by a REQUEST that takes one
+  classical delay tau to arrive; a request that finds no free memory is refused
+  and repeated every 2 tau (the engine computes the first request that succeeds
+  instead of simulating the refusals). The success then comes N attempt
+  periods after that request was sent, N ~ Geometric(p), with p and the period
+  of :mod:`qtn.analytic.heralded_generation` (the fast mode's law). The pair is
+  the raw Werner state with both halves decohered during the herald delay, and
+  both ends know it at the decision.
+* **Purification** (when a pair's recorded fidelity is below the target): the
+  end farther from the initiator pairs two pairs with the same far end and the
+  same number of rounds (BBPSSW or DEJMPS, :mod:`qtn.analytic.purification`);
+  REQUEST/RESPONSE round trip, the far end applies the round on arrival, each
+  end learns the outcome when the other's result arrives.
+* **Swapping** (nested or sequential, :mod:`qtn.netscale.swapping`): a repeater
+  holding pairs towards both its partners sends REQUESTs to both; each is
+  accepted once that partner knows its pair (refused requests are repeated at
+  the first refusal); the swap happens when both answers are back, with the
+  node's success probability and the twirled Bell-diagonal map, and each far
+  end learns the new pair one classical delay later.
+* **Storage.** Every half decoheres in its memory (depolarising, coherence time
+  of its node); a pair is discarded at the cut-off, counted from emission.
+* **Delivery.** The initiator uses each end-to-end pair once it knows it (after
+  ``hold_s`` if set) and frees the memory; the responder frees its half a
+  reservation round trip later, as :class:`qtn.entanglement_app.EntanglementApp` does.
+
+What is left out: dark counts and detector dead time (as in the fast mode),
+and the detailed message choreography (NEGOTIATE/ACK, stray messages) beyond
+the timing of each step. Tests compare it with the hardware mode on the same
+scenarios (pairs per second, mean fidelity, link success probability).
+"""
+
+import math
+import random
+from collections.abc import Callable
+
+import networkx as nx
+
+from qtn.analytic.heralded_generation import single_heralded_herald_delay_s
+from qtn.analytic.purification import bbpssw_bell_diagonal, dejmps
+from qtn.entanglement_app import PairDelivery
+from qtn.errors import ConfigError
+from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
+from qtn.netscale.clock import Clock
+from qtn.netscale.memories import MemoryCards
+from qtn.netscale.swapping import swap_partners
+from qtn.network import SETUP_GUARD_S, EntanglementRequest
+from qtn.randomness import derive_seed
+from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, route
+from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
+from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
+
+# Memory states within a reservation.
+_FREE = 0  # requesting a partner (requester side) or waiting for a request (responder side)
+_GENERATING = 1
+_HOLDING = 2  # holds a pair (possibly inside a swap or purification handshake: ``busy``)
+
+_MAX_HANDSHAKE_RETRIES = 1_000_000
+_PS_PER_S = 1e12
+
+
+class _Counters:
+    __slots__ = ("n_attempts", "n_successes")
+
+    def __init__(self) -> None:
+        self.n_attempts = 0
+        self.n_successes = 0
+
+
+class _Pair:
+    """A shared Bell-diagonal pair between memory ``a`` (nearer the initiator) and ``b``."""
+
+    __slots__ = (
+        "a",
+        "b",
+        "state",
+        "updated_ps",
+        "expire_ps",
+        "fidelity",
+        "rounds",
+        "known_a_ps",
+        "known_b_ps",
+        "alive",
+    )
+
+    def __init__(self, a: "_Slot", b: "_Slot", state: list[float], now_ps: int, expire_ps: int | None) -> None:
+        self.a = a
+        self.b = b
+        self.state = state
+        self.updated_ps = now_ps
+        self.expire_ps = expire_ps
+        self.fidelity = state[0]  # as recorded by the memories (SeQUeNCe's memory.fidelity)
+        self.rounds = 0
+        self.known_a_ps = now_ps
+        self.known_b_ps = now_ps
+        self.alive = True
+
+    def other(self, slot: "_Slot") -> "_Slot":
+        return self.b if slot is self.a else self.a
+
+    def known_ps(self, slot: "_Slot") -> int:
+        return self.known_a_ps if slot is self.a else self.known_b_ps
+
+
+class _Slot:
+    """One reserved memory of one node for one request."""
+
+    __slots__ = (
+        "node",
+        "index",
+        "session",
+        "hop",
+        "requester",
+        "state",
+        "pair",
+        "busy",
+        "epoch",
+        "t_send_ps",
+        "neighbours",
+        "free_since_ps",
+    )
+
+    def __init__(self, node: str, index: int, session: "_Session") -> None:
+        self.node = node
+        self.index = index
+        self.session = session
+        self.hop: _Hop | None = None
+        self.requester = False
+        self.state = _FREE
+        self.pair: _Pair | None = None
+        self.busy = False
+        self.epoch = 0  # bumped whenever the memory is freed: events of its past life are stale
+        self.t_send_ps = 0
+        self.neighbours: list[_Slot] = []  # the request's other memories at the same node
+        self.free_since_ps = session.start_ps  # for the pairs table's latency (initiator)
+
+
+class _Hop:
+    """Generation on one link of a request's path: requester memories, responder memories, timing."""
+
+    __slots__ = (
+        "tau_ps",
+        "period_ps",
+        "log_fail",
+        "herald_ps",
+        "raw_state",
+        "expire_after_ps",
+        "counters",
+        "responders",
+        "waiting",
+    )
+
+    def __init__(self) -> None:
+        self.responders: list[_Slot] = []
+        self.waiting: list[_Slot] = []
+
+
+class _Session:
+    """One approved request: its path, memories and progress."""
+
+    def __init__(self, request: EntanglementRequest, purpose: str, setup_s: float) -> None:
+        self.request = request
+        self.purpose = purpose
+        self.setup_s = setup_s
+        self.path: tuple[str, ...] = ()
+        self.partners: dict[str, tuple[str, str]] = {}
+        self.slots: list[_Slot] = []
+        self.start_ps = s_to_ps(request.start_s + setup_s)
+        self.end_ps = s_to_ps(request.end_s)
+        self.hold_ps = s_to_ps(request.hold_s)
+        self.approved: bool | None = None
+        self.outcome_time_s: float | None = None
+        self.reason = ""
+        self.n_pairs = 0
+        self.path_name = ""
+
+
+class NetworkScaleNetwork:
+    """Entanglement distribution for network-scale runs (the ``network`` fidelity level).
+
+    Same interface as :class:`qtn.network.EntanglementNetwork` for what the runner
+    uses: :meth:`add_request`, :meth:`run`, ``pair_records``, :meth:`request_records`,
+    :meth:`link_records`, :meth:`purification_records`, ``memory_records``.
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        seed: int,
+        duration_s: float,
+        options: QTNOptions | None = None,
+        memory_sample_interval_s: float | None = None,
+    ) -> None:
+        self.spec = spec
+        self.seed = seed
+        self.duration_s = duration_s
+        self.options = options or QTNOptions()
+        self.memory_sample_interval_s = memory_sample_interval_s
+        self.clock = Clock(s_to_ps(duration_s))
+        self.pair_records: list[dict[str, object]] = []
+        self.memory_records: list[dict[str, object]] = []
+        self._rng = random.Random(derive_seed(seed, "netscale"))
+        self._graph = spec.graph()
+        for link in spec.links:
+            self._graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
+                link.length_km, link.hardware.fibre.speed_km_per_s
+            )
+        self._hardware = {node.name: node.hardware for node in spec.nodes}
+        self._links: dict[frozenset[str], LinkSpec] = {frozenset((link.a, link.b)): link for link in spec.links}
+        self._cards = MemoryCards({node.name: node.hardware.n_memories for node in spec.nodes})
+        self._delays_ps: dict[str, dict[str, int]] = {}
+        self._tables: dict[str, dict[str, str]] | None = None
+        self._sessions: dict[int, _Session] = {}
+        self._link_counters: dict[str, _Counters] = {}
+        self._purification_counters: dict[tuple[str, str], _Counters] = {}
+        self._listeners: dict[int, list[Callable[[PairDelivery], None]]] = {}
+        self._cutoff_s = {
+            name: self.options.cutoff_s or hw.memory.coherence_time_s for name, hw in self._hardware.items()
+        }
+        self._coherence_s = {name: hw.memory.coherence_time_s for name, hw in self._hardware.items()}
+        if memory_sample_interval_s is not None:
+            self.clock.at(0, self._sample_memories)
+
+    # --- requests -----------------------------------------------------------------------
+
+    def add_request(self, request: EntanglementRequest, purpose: str = "pairs") -> None:
+        """Issue ``request`` at its start time (before :meth:`run`)."""
+        if request.request_id in self._sessions:
+            raise ConfigError(f"request id {request.request_id} used twice")
+        for end in (request.src, request.dst):
+            if end not in self._hardware:
+                raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
+        if not nx.has_path(self._graph, request.src, request.dst):
+            raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
+        path = self._route(request.src, request.dst) or nx.dijkstra_path(self._graph, request.src, request.dst)
+        delay_s = sum(self._graph.edges[u, v]["delay_s"] for u, v in zip(path, path[1:], strict=False))
+        session = _Session(request, purpose, 2.0 * delay_s + SETUP_GUARD_S)
+        self._sessions[request.request_id] = session
+        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(path))
+
+    def add_pair_listener(self, request_id: int, listener: Callable[[PairDelivery], None]) -> None:
+        """Also hand every pair delivered for ``request_id`` to ``listener``."""
+        self._listeners.setdefault(request_id, []).append(listener)
+
+    def _route(self, src: str, dst: str) -> list[str] | None:
+        if self._tables is None:
+            self._tables = next_hops(self.spec, self.options.routing)
+        return route(self.spec, src, dst, self.options.routing, self._tables)
+
+    def _delay_ps(self, src: str, dst: str) -> int:
+        """Classical delay between two routers: the fastest fibre route, integer ps (at least 1)."""
+        table = self._delays_ps.get(src)
+        if table is None:
+            lengths = nx.single_source_dijkstra_path_length(self._graph, src, weight="delay_s")
+            table = self._delays_ps[src] = {dst: max(1, s_to_ps(delay)) for dst, delay in lengths.items()}
+        return table[dst]
+
+    def _issue(self, session: _Session, path: tuple[str, ...]) -> None:
+        request = session.request
+        now_ps = self.clock.now_ps
+        if session.start_ps >= session.end_ps:
+            session.approved = False
+            session.outcome_time_s = request.start_s
+            session.reason = (
+                f"window of {request.end_s - request.start_s:.3g} s is shorter than the "
+                f"reservation set-up time of {session.setup_s:.3g} s"
+            )
+            return
+        n = request.n_memories
+        need = {node: (n if i in (0, len(path) - 1) else 2 * n) for i, node in enumerate(path)}
+        chosen, short = self._cards.reserve(need, session.start_ps, session.end_ps)
+        if short is not None:
+            session.path = path
+            session.path_name = "-".join(path)
+            session.approved = False
+            session.outcome_time_s = ps_to_s(now_ps + 2 * self._delay_ps(path[0], short))
+            session.reason = "rejected by the network: not enough free memories on the path"
+            return
+        session.approved = True
+        session.outcome_time_s = ps_to_s(now_ps + 2 * self._delay_ps(path[0], path[-1]))
+        session.path = path
+        session.path_name = "-".join(path)
+        session.partners = swap_partners(path, self.options.swapping_order)
+        self._build_session(session, chosen)
+        self.clock.at(session.start_ps, self._start, session)
+
+    def _build_session(self, session: _Session, chosen: dict[str, list[int]]) -> None:
+        path = session.path
+        n = session.request.n_memories
+        sides: dict[str, tuple[list[_Slot], list[_Slot]]] = {}
+        for i, node in enumerate(path):
+            slots = [_Slot(node, index, session) for index in chosen[node]]
+            session.slots.extend(slots)
+            for slot in slots:
+                slot.neighbours = [other for other in slots if other is not slot]
+            # SeQUeNCe: the first n memories face the previous node, the rest the next one.
+            left, right = (slots[:n], slots[n:]) if 0 < i < len(path) - 1 else ((slots, []) if i else ([], slots))
+            sides[node] = (left, right)
+        for u, v in zip(path, path[1:], strict=False):
+            hop = self._new_hop(session, u, v)
+            for slot in sides[u][1]:
+                slot.hop, slot.requester = hop, True
+            for slot in sides[v][0]:
+                slot.hop = hop
+                hop.responders.append(slot)
+
+    def _new_hop(self, session: _Session, requester: str, responder: str) -> _Hop:
+        link = self._links[frozenset((requester, responder))]
+        hop = _Hop()
+        tau_ps = self._delay_ps(requester, responder)
+        hop.tau_ps = tau_ps
+        hop.period_ps = s_to_ps(
+            link_attempt_period_s(
+                self.spec, link, requester_is_primary=requester > responder, classical_delay_s=ps_to_s(tau_ps)
+            )
+        )
+        p = link_success_probability(self.spec, link)
+        hop.log_fail = math.log1p(-p) if p < 1.0 else -math.inf
+        if p <= 0.0:
+            hop.log_fail = 0.0
+        hop.herald_ps = s_to_ps(single_heralded_herald_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s))
+        raw = min(self._hardware[requester].memory.raw_fidelity, self._hardware[responder].memory.raw_fidelity)
+        factor = storage_factor(hop.herald_ps, self._coherence_s[requester]) * storage_factor(
+            hop.herald_ps, self._coherence_s[responder]
+        )
+        hop.raw_state = depolarise(werner(raw), factor)
+        cutoffs = [c for c in (self._cutoff_s[requester], self._cutoff_s[responder]) if c is not None]
+        hop.expire_after_ps = s_to_ps(min(cutoffs)) if cutoffs else None
+        hop.counters = self._link_counters.setdefault(link.name, _Counters())
+        return hop
+
+    # --- generation -----------------------------------------------------------------------
+
+    def _start(self, session: _Session) -> None:
+        for slot in session.slots:
+            if slot.requester:
+                self._send_request(slot)
+
+    def _live(self, session: _Session) -> bool:
+        return self.clock.now_ps < session.end_ps
+
+    def _send_request(self, slot: _Slot) -> None:
+        now_ps = self.clock.now_ps
+        self.clock.at(now_ps + slot.hop.tau_ps, self._request_arrives, slot, now_ps, slot.epoch)
+
+    def _request_arrives(self, slot: _Slot, t_send_ps: int, epoch: int) -> None:
+        if slot.epoch != epoch or not self._live(slot.session):
+            return
+        hop = slot.hop
+        for responder in hop.responders:
+            if responder.state == _FREE:
+                break
+        else:
+            slot.t_send_ps = t_send_ps
+            hop.waiting.append(slot)  # refused; repeated every 2 tau until a memory frees
+            return
+        slot.state = responder.state = _GENERATING
+        if hop.log_fail == 0.0:  # p = 0: never succeeds
+            return
+        n_attempts = 1 if hop.log_fail == -math.inf else 1 + int(math.log(1.0 - self._rng.random()) / hop.log_fail)
+        success_ps = t_send_ps + n_attempts * hop.period_ps
+        end_ps = slot.session.end_ps
+        hop.counters.n_attempts += n_attempts if success_ps < end_ps else max(0, (end_ps - t_send_ps) // hop.period_ps)
+        self.clock.at(success_ps, self._herald, slot, responder, epoch, responder.epoch)
+
+    def _responder_free(self, responder: _Slot) -> None:
+        responder.state = _FREE
+        hop = responder.hop
+        if not hop.waiting:
+            return
+        now_ps, tau_ps = self.clock.now_ps, hop.tau_ps
+        best, best_arrival = None, 0
+        for slot in hop.waiting:
+            # Refused requests are repeated every 2 tau: the next one to arrive after now.
+            first = slot.t_send_ps + tau_ps
+            arrival = first + 2 * tau_ps * max(0, -(-(now_ps - first) // (2 * tau_ps)))
+            if best is None or arrival < best_arrival:
+                best, best_arrival = slot, arrival
+        hop.waiting.remove(best)
+        self.clock.at(best_arrival, self._request_arrives, best, best_arrival - tau_ps, best.epoch)
+
+    def _herald(self, requester: _Slot, responder: _Slot, epoch_a: int, epoch_b: int) -> None:
+        if requester.epoch != epoch_a or responder.epoch != epoch_b or not self._live(requester.session):
+            return
+        hop = requester.hop
+        hop.counters.n_successes += 1
+        now_ps = self.clock.now_ps
+        expire_ps = None if hop.expire_after_ps is None else now_ps - hop.herald_ps + hop.expire_after_ps
+        pair = _Pair(requester, responder, list(hop.raw_state), now_ps, expire_ps)
+        pair.fidelity = min(
+            self._hardware[requester.node].memory.raw_fidelity, self._hardware[responder.node].memory.raw_fidelity
+        )
+        requester.state = responder.state = _HOLDING
+        requester.pair = responder.pair = pair
+        if expire_ps is not None:
+            self.clock.at(max(expire_ps, now_ps), self._expire, pair)
+        self._consider(requester)
+        self._consider(responder)
+
+    def _free(self, slot: _Slot) -> None:
+        """The memory is free again: it starts generating on its link (if the request is still running)."""
+        slot.epoch += 1
+        slot.pair = None
+        slot.busy = False
+        slot.state = _FREE
+        if not self._live(slot.session):
+            return
+        if slot.requester:
+            self._send_request(slot)
+        else:
+            self._responder_free(slot)
+
+    def _expire(self, pair: _Pair) -> None:
+        if not pair.alive:
+            return
+        pair.alive = False
+        for slot in (pair.a, pair.b):
+            if slot.pair is pair:
+                self._free(slot)
+
+    def _state_now(self, pair: _Pair) -> list[float]:
+        """Decohere both halves up to now (as SeQUeNCe's ``bds_decohere`` does when a protocol reads the pair)."""
+        now_ps = self.clock.now_ps
+        idle_ps = now_ps - pair.updated_ps
+        if idle_ps > 0:
+            factor = storage_factor(idle_ps, self._coherence_s[pair.a.node]) * storage_factor(
+                idle_ps, self._coherence_s[pair.b.node]
+            )
+            pair.state = depolarise(pair.state, factor)
+            pair.updated_ps = now_ps
+        return pair.state
+
+    # --- what a node does with a pair it knows (SeQUeNCe's rules) ---------------------------
+
+    def _consider(self, slot: _Slot) -> None:
+        pair = slot.pair
+        if slot.busy or pair is None or not pair.alive:
+            return
+        session = slot.session
+        remote = pair.other(slot)
+        target = session.request.target_fidelity
+        if pair.fidelity < target:
+            if slot is pair.b and self._purifiable(pair, target):
+                for other in slot.neighbours:
+                    if (
+                        other.state == _HOLDING
+                        and not other.busy
+                        and other.pair.alive
+                        and other.pair.b is other
+                        and other.pair.a.node == remote.node
+                        and other.pair.rounds == pair.rounds
+                        and self._purifiable(other.pair, target)
+                    ):
+                        self._start_purification(slot, other)
+                        return
+            return
+        path = session.path
+        if slot.node in (path[0], path[-1]):
+            if remote.node == (path[-1] if slot.node == path[0] else path[0]):
+                self._deliver_or_hold(slot)
+            return
+        left, right = session.partners[slot.node]
+        if remote.node not in (left, right):
+            return  # waits for the swap of another node
+        wanted = right if remote.node == left else left
+        for other in slot.neighbours:
+            if (
+                other.state == _HOLDING
+                and not other.busy
+                and other.pair.alive
+                and other.pair.other(other).node == wanted
+                and other.pair.fidelity >= target
+            ):
+                if remote.node == left:
+                    self._start_swap(slot, other)
+                else:
+                    self._start_swap(other, slot)
+                return
+
+    def _purifiable(self, pair: _Pair, target: float) -> bool:
+        rounds = self.options.purification_rounds
+        return 0.5 < pair.fidelity < target and (rounds is None or pair.rounds < rounds)
+
+    # --- swapping -------------------------------------------------------------------------
+
+    def _handshake_ps(self, start_ps: int, needs: list[tuple[int, int]]) -> int:
+        """Time the last answer of a REQUEST exchange is back, given (delay, when the partner knows its pair).
+
+        A request sent at t is accepted if its partner knows the pair by t + delay;
+        the first refusal makes the node send all its requests again.
+        """
+        t_ps = start_ps
+        for _ in range(_MAX_HANDSHAKE_RETRIES):
+            refused = [delay for delay, known_ps in needs if known_ps > t_ps + delay]
+            if not refused:
+                return t_ps + 2 * max(delay for delay, _ in needs)
+            t_ps += 2 * min(refused)
+        raise RuntimeError("handshake did not converge")  # pragma: no cover (known times are finite)
+
+    def _start_swap(self, left_slot: _Slot, right_slot: _Slot) -> None:
+        node = left_slot.node
+        far_left = left_slot.pair.other(left_slot)
+        far_right = right_slot.pair.other(right_slot)
+        left_slot.busy = right_slot.busy = True
+        needs = [
+            (self._delay_ps(node, far_left.node), left_slot.pair.known_ps(far_left)),
+            (self._delay_ps(node, far_right.node), right_slot.pair.known_ps(far_right)),
+        ]
+        swap_ps = self._handshake_ps(self.clock.now_ps, needs)
+        self.clock.at(swap_ps, self._swap, left_slot, right_slot, left_slot.pair, right_slot.pair)
+
+    def _swap(self, left_slot: _Slot, right_slot: _Slot, left: _Pair, right: _Pair) -> None:
+        if not self._live(left_slot.session):
+            return
+        if not (left.alive and right.alive and left_slot.pair is left and right_slot.pair is right):
+            for slot, pair in ((left_slot, left), (right_slot, right)):
+                if slot.pair is pair and pair.alive:
+                    slot.busy = False
+                    self._consider(slot)
+            return
+        node = left_slot.node
+        hardware = self._hardware[node]
+        fidelity = swap_fidelity(
+            self._state_now(left)[0], self._state_now(right)[0], hardware.gate_fidelity, hardware.measurement_fidelity
+        )
+        succeeded = hardware.swap_success_probability >= 1.0 or self._rng.random() < hardware.swap_success_probability
+        far_left, far_right = left.other(left_slot), right.other(right_slot)
+        left.alive = right.alive = False
+        self._free(left_slot)
+        self._free(right_slot)
+        now_ps = self.clock.now_ps
+        far_left.busy = far_right.busy = True  # their ends wait for the result
+        delay_left, delay_right = self._delay_ps(node, far_left.node), self._delay_ps(node, far_right.node)
+        if not succeeded:
+            self.clock.at(now_ps + delay_left, self._release, far_left, far_left.epoch)
+            self.clock.at(now_ps + delay_right, self._release, far_right, far_right.epoch)
+            return
+        expiries = [e for e in (left.expire_ps, right.expire_ps) if e is not None]
+        pair = _Pair(far_left, far_right, werner(fidelity), now_ps, min(expiries) if expiries else None)
+        pair.known_a_ps = now_ps + delay_left
+        pair.known_b_ps = now_ps + delay_right
+        if pair.expire_ps is not None:
+            self.clock.at(max(pair.expire_ps, now_ps), self._expire, pair)
+        self.clock.at(pair.known_a_ps, self._learn, far_left, pair, far_left.epoch)
+        self.clock.at(pair.known_b_ps, self._learn, far_right, pair, far_right.epoch)
+
+    def _learn(self, slot: _Slot, pair: _Pair, epoch: int) -> None:
+        """A result reaches ``slot``'s node: it now holds ``pair`` (or frees the memory if the pair is gone)."""
+        if slot.epoch != epoch or not self._live(slot.session):
+            return
+        if not pair.alive:
+            self._free(slot)
+            return
+        slot.pair = pair
+        slot.busy = False
+        self._consider(slot)
+
+    def _release(self, slot: _Slot, epoch: int) -> None:
+        if slot.epoch == epoch:
+            self._free(slot)
+
+    # --- purification ---------------------------------------------------------------------
+
+    def _start_purification(self, kept: _Slot, measured: _Slot) -> None:
+        """``kept`` and ``measured`` are at the end farther from the initiator (the requesting end)."""
+        remote_node = kept.pair.a.node
+        kept.busy = measured.busy = True
+        delay_ps = self._delay_ps(kept.node, remote_node)
+        needs = [(delay_ps, kept.pair.known_a_ps), (delay_ps, measured.pair.known_a_ps)]
+        # The far end applies the round when the accepted request arrives: half the round trip.
+        remote_start_ps = self._handshake_ps(self.clock.now_ps, needs) - delay_ps
+        self.clock.at(remote_start_ps, self._purify, kept, measured, kept.pair, measured.pair)
+
+    def _purify(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
+        if not self._live(kept.session):
+            return
+        if not (kept_pair.alive and measured_pair.alive and kept.pair is kept_pair and measured.pair is measured_pair):
+            for slot, pair in ((kept, kept_pair), (measured, measured_pair)):
+                if slot.pair is pair and pair.alive:
+                    slot.busy = False
+                    self._consider(slot)
+            return
+        near, far = kept.node, kept_pair.a.node
+        hw_near, hw_far = self._hardware[near], self._hardware[far]
+        protocol = bbpssw_bell_diagonal if self.options.purification == "bbpssw" else dejmps
+        outcome = protocol(
+            self._state_now(kept_pair),
+            self._state_now(measured_pair),
+            gate_fidelity_a=hw_far.gate_fidelity,
+            gate_fidelity_b=hw_near.gate_fidelity,
+            measurement_fidelity_a=hw_far.measurement_fidelity,
+            measurement_fidelity_b=hw_near.measurement_fidelity,
+        )
+        succeeded = self._rng.random() < float(outcome.success_probability)
+        counters = self._purification_counters.setdefault(tuple(sorted((near, far))), _Counters())  # type: ignore[arg-type]
+        counters.n_attempts += 1
+        counters.n_successes += int(succeeded)
+        now_ps = self.clock.now_ps
+        delay_ps = self._delay_ps(near, far)
+        # The requesting (near) end decides one delay later, the far end one more delay later.
+        measured_pair.alive = False
+        measured_pair.a.busy = kept_pair.a.busy = True
+        self.clock.at(now_ps + delay_ps, self._release, measured, measured.epoch)
+        self.clock.at(now_ps + 2 * delay_ps, self._release, measured_pair.a, measured_pair.a.epoch)
+        if not succeeded:
+            kept_pair.alive = False
+            self.clock.at(now_ps + delay_ps, self._release, kept, kept.epoch)
+            self.clock.at(now_ps + 2 * delay_ps, self._release, kept_pair.a, kept_pair.a.epoch)
+            return
+        kept_pair.state = [float(c) for c in outcome.state]
+        kept_pair.updated_ps = now_ps
+        kept_pair.fidelity = kept_pair.state[0]
+        kept_pair.rounds += 1
+        kept_pair.known_b_ps = now_ps + delay_ps
+        kept_pair.known_a_ps = now_ps + 2 * delay_ps
+        self.clock.at(kept_pair.known_b_ps, self._learn, kept, kept_pair, kept.epoch)
+        self.clock.at(kept_pair.known_a_ps, self._learn, kept_pair.a, kept_pair, kept_pair.a.epoch)
+
+    # --- delivery -------------------------------------------------------------------------
+
+    def _deliver_or_hold(self, slot: _Slot) -> None:
+        session = slot.session
+        slot.busy = True
+        now_ps = self.clock.now_ps
+        if slot.node == session.path[0]:
+            if session.hold_ps > 0:
+                self.clock.at(now_ps + session.hold_ps, self._use, slot, slot.pair, now_ps, slot.epoch)
+            else:
+                self._use(slot, slot.pair, now_ps, slot.epoch)
+        else:
+            # The responder frees its half once the initiator has surely used the pair.
+            release_ps = now_ps + session.hold_ps + s_to_ps(session.setup_s)
+            self.clock.at(release_ps, self._release, slot, slot.epoch)
+
+    def _use(self, slot: _Slot, pair: _Pair, available_ps: int, epoch: int) -> None:
+        if slot.epoch != epoch or not self._live(slot.session) or not pair.alive or slot.pair is not pair:
+            return
+        session = slot.session
+        now_ps = self.clock.now_ps
+        state = self._state_now(pair)
+        wait_ps = available_ps - slot.free_since_ps
+        slot.free_since_ps = now_ps
+        request = session.request
+        listeners = self._listeners.get(request.request_id)
+        if listeners:
+            delivery = PairDelivery(
+                request_id=request.request_id,
+                time_ps=now_ps,
+                path=session.path,
+                fidelity=state[0],
+                wait_ps=wait_ps,
+                memory_index=slot.index,
+                stored_ps=now_ps - available_ps,
+                state=(state[0], state[1], state[2], state[3]),
+            )
+            for listener in listeners:
+                listener(delivery)
+        session.n_pairs += 1
+        self.pair_records.append(
+            {
+                "request_id": request.request_id,
+                "t_s": now_ps / _PS_PER_S,
+                "src": request.src,
+                "dst": request.dst,
+                "path": session.path_name,
+                "n_hops": len(session.path) - 1,
+                "fidelity": state[0],
+                "latency_s": wait_ps / _PS_PER_S,
+                "stored_s": (now_ps - available_ps) / _PS_PER_S,
+                "memory_index": slot.index,
+            }
+        )
+        self._free(slot)
+
+    # --- running and records --------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run to the end of the duration."""
+        self.clock.run()
+
+    def now_s(self) -> float:
+        """Current simulated time."""
+        return ps_to_s(self.clock.now_ps)
+
+    def events_executed(self) -> int:
+        """Events run so far."""
+        return self.clock.n_executed
+
+    def _sample_memories(self) -> None:
+        now_ps = self.clock.now_ps
+        counts = {name: [0, 0] for name in self._hardware}  # occupied, entangled
+        for session in self._sessions.values():
+            if not session.approved or not session.start_ps <= now_ps < session.end_ps:
+                continue
+            for slot in session.slots:
+                entangled = slot.state == _HOLDING and not slot.busy
+                counts[slot.node][1 if entangled else 0] += 1
+        for name, (occupied, entangled) in counts.items():
+            n_memories = self._hardware[name].n_memories
+            self.memory_records.append(
+                {
+                    "t_s": ps_to_s(now_ps),
+                    "node": name,
+                    "n_memories": n_memories,
+                    "n_raw": n_memories - occupied - entangled,
+                    "n_occupied": occupied,
+                    "n_entangled": entangled,
+                }
+            )
+        assert self.memory_sample_interval_s is not None
+        self.clock.at(now_ps + s_to_ps(self.memory_sample_interval_s), self._sample_memories)
+
+    def link_records(self) -> list[dict[str, object]]:
+        """One record per link: attempts and successes drawn, with the model's prediction."""
+        records = []
+        for link in self.spec.links:
+            counters = self._link_counters.get(link.name, _Counters())
+            delay_s = ps_to_s(self._delay_ps(link.a, link.b))
+            records.append(
+                {
+                    "link": link.name,
+                    "a": link.a,
+                    "b": link.b,
+                    "length_km": link.length_km,
+                    "link_mode": "network",
+                    "n_attempts": counters.n_attempts,
+                    "n_successes": counters.n_successes,
+                    "success_probability": (
+                        counters.n_successes / counters.n_attempts if counters.n_attempts else float("nan")
+                    ),
+                    "model_success_probability": link_success_probability(self.spec, link),
+                    "attempt_period_s": ps_to_s(
+                        s_to_ps(
+                            link_attempt_period_s(
+                                self.spec, link, requester_is_primary=False, classical_delay_s=delay_s
+                            )
+                        )
+                    ),
+                }
+            )
+        return records
+
+    def purification_records(self) -> list[dict[str, object]]:
+        """One record per node pair that purified: rounds attempted and succeeded."""
+        return [
+            {
+                "a": a,
+                "b": b,
+                "protocol": self.options.purification,
+                "n_attempts": counters.n_attempts,
+                "n_successes": counters.n_successes,
+                "success_probability": counters.n_successes / counters.n_attempts,
+            }
+            for (a, b), counters in sorted(self._purification_counters.items())
+        ]
+
+    def teleportation_records(self) -> list[dict[str, object]]:
+        """Teleportation is not part of the network-scale mode (the scenario checks refuse it)."""
+        return []
+
+    def request_records(self) -> list[dict[str, object]]:
+        """One record per request: its outcome, path and number of delivered pairs."""
+        records = []
+        for request_id, session in sorted(self._sessions.items()):
+            request = session.request
+            records.append(
+                {
+                    "request_id": request_id,
+                    "purpose": session.purpose,
+                    "src": request.src,
+                    "dst": request.dst,
+                    "start_s": request.start_s,
+                    "end_s": request.end_s,
+                    "n_memories": request.n_memories,
+                    "target_fidelity": request.target_fidelity,
+                    "approved": bool(session.approved),
+                    "setup_s": (
+                        session.outcome_time_s - request.start_s if session.outcome_time_s is not None else None
+                    ),
+                    "path": "-".join(session.path),
+                    "n_hops": max(len(session.path) - 1, 0),
+                    "n_pairs": session.n_pairs,
+                    "reason": session.reason if session.approved is not None else "no answer before the run ended",
+                }
+            )
+        return records
