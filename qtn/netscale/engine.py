@@ -363,7 +363,8 @@ class NetworkScaleNetwork:
             hop.waiting.append(slot)  # refused; repeated every 2 tau until a memory frees
             return
         slot.state = responder.state = _GENERATING
-        if hop.log_fail == 0.0:  # p = 0: never succeeds
+        if hop.log_fail == 0.0:  # p = 0: attempts until the end, never a success
+            hop.counters.n_attempts += max(0, (slot.session.end_ps - t_send_ps) // hop.period_ps)
             return
         n_attempts = 1 if hop.log_fail == -math.inf else 1 + int(math.log(1.0 - self._rng.random()) / hop.log_fail)
         success_ps = t_send_ps + n_attempts * hop.period_ps
