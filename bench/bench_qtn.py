@@ -48,7 +48,7 @@ from qtn.analytic.heralded_generation import (  # noqa: E402
     single_heralded_success_probability,
 )
 from qtn.analytic.swapping import werner_chain_fidelity  # noqa: E402
-from qtn.network import SETUP_GUARD_S  # noqa: E402
+from qtn.bookkeeping import SETUP_GUARD_S  # noqa: E402
 from qtn.units import fibre_delay_s  # noqa: E402
 from scenarios import Scenario, from_dict, run  # noqa: E402
 

@@ -18,16 +18,21 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from qtn import sequence_adapter as adapter
+from qtn.bookkeeping import (
+    delay_graph,
+    link_record,
+    pair_record,
+    purification_record,
+    request_record,
+    setup_time_s,
+)
 from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
-from qtn.routing import link_success_probability, next_hops, route
+from qtn.routing import next_hops, route
 from qtn.spec import NetworkSpec, QTNOptions
 from qtn.teleportation import TeleportationRequest, TeleportationService
-from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
-
-#: Extra time allowed beyond the reservation round trip before resources are used.
-SETUP_GUARD_S = 1e-6
+from qtn.units import ps_to_s, s_to_ps
 
 
 @dataclass(frozen=True)
@@ -148,11 +153,7 @@ class EntanglementNetwork:
 
     def __post_init__(self) -> None:
         self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s, self.options)
-        self._graph = self.spec.graph()
-        for link in self.spec.links:
-            self._graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
-                link.length_km, link.hardware.fibre.speed_km_per_s
-            )
+        self._graph = delay_graph(self.spec)
         for name, router in self.built.routers.items():
             app = EntanglementApp(router, self._record_pair, self._record_outcome, self._route_held)
             self._apps[name] = app
@@ -188,11 +189,7 @@ class EntanglementNetwork:
         return route(self.spec, src, dst, self.options.routing, self._tables)
 
     def _setup_time_s(self, src: str, dst: str) -> float:
-        # RSVP travels hop by hop to the responder and the approval travels back;
-        # rules may only start once every node on the path has them.
-        path = self._route(src, dst) or nx.dijkstra_path(self._graph, src, dst)
-        delay_s = sum(self._graph.edges[u, v]["delay_s"] for u, v in zip(path, path[1:], strict=False))
-        return 2.0 * delay_s + SETUP_GUARD_S
+        return setup_time_s(self._graph, self._route(src, dst) or nx.dijkstra_path(self._graph, src, dst))
 
     def _issue(self, request_id: int) -> None:
         state = self._requests[request_id]
@@ -280,20 +277,10 @@ class EntanglementNetwork:
             listener(pair)
         state = self._requests[pair.request_id]
         state.n_pairs += 1
-        request = state.request
         self.pair_records.append(
-            {
-                "request_id": pair.request_id,
-                "t_s": ps_to_s(pair.time_ps),
-                "src": request.src,
-                "dst": request.dst,
-                "path": "-".join(pair.path),
-                "n_hops": len(pair.path) - 1,
-                "fidelity": pair.fidelity,
-                "latency_s": ps_to_s(pair.wait_ps),
-                "stored_s": ps_to_s(pair.stored_ps),
-                "memory_index": pair.memory_index,
-            }
+            pair_record(
+                state.request, pair.time_ps, pair.path, pair.fidelity, pair.wait_ps, pair.stored_ps, pair.memory_index
+            )
         )
 
     # --- observation --------------------------------------------------------------------
@@ -329,39 +316,24 @@ class EntanglementNetwork:
         for link in self.spec.links:
             name = adapter.bsm_node_name(link)
             counters = self.built.observer.links.get(name)
-            n_attempts = counters.n_attempts if counters else 0
-            n_successes = counters.n_successes if counters else 0
             records.append(
-                {
-                    "link": link.name,
-                    "a": link.a,
-                    "b": link.b,
-                    "length_km": link.length_km,
-                    "link_mode": self.options.link_mode,
-                    "n_attempts": n_attempts,
-                    "n_successes": n_successes,
-                    "success_probability": n_successes / n_attempts if n_attempts else float("nan"),
-                    "model_success_probability": link_success_probability(self.spec, link),
-                    "attempt_period_s": ps_to_s(self.built.observer.periods_ps[(name, False)]),
-                }
+                link_record(
+                    self.spec,
+                    link,
+                    self.options.link_mode,
+                    counters.n_attempts if counters else 0,
+                    counters.n_successes if counters else 0,
+                    ps_to_s(self.built.observer.periods_ps[(name, False)]),
+                )
             )
         return records
 
     def purification_records(self) -> list[dict[str, object]]:
         """One record per node pair that purified: rounds attempted and succeeded."""
-        records = []
-        for (a, b), counters in sorted(self.built.observer.purifications.items()):
-            records.append(
-                {
-                    "a": a,
-                    "b": b,
-                    "protocol": self.options.purification,
-                    "n_attempts": counters.n_attempts,
-                    "n_successes": counters.n_successes,
-                    "success_probability": counters.n_successes / counters.n_attempts,
-                }
-            )
-        return records
+        return [
+            purification_record(a, b, self.options.purification, counters.n_attempts, counters.n_successes)
+            for (a, b), counters in sorted(self.built.observer.purifications.items())
+        ]
 
     # --- running --------------------------------------------------------------------------
 
@@ -381,25 +353,15 @@ class EntanglementNetwork:
 
     def request_records(self) -> list[dict[str, object]]:
         """One record per request: its outcome, path and number of delivered pairs."""
-        records = []
-        for request_id, state in sorted(self._requests.items()):
-            request = state.request
-            records.append(
-                {
-                    "request_id": request_id,
-                    "purpose": state.purpose,
-                    "src": request.src,
-                    "dst": request.dst,
-                    "start_s": request.start_s,
-                    "end_s": request.end_s,
-                    "n_memories": request.n_memories,
-                    "target_fidelity": request.target_fidelity,
-                    "approved": bool(state.approved),
-                    "setup_s": (state.outcome_time_s - request.start_s) if state.outcome_time_s is not None else None,
-                    "path": "-".join(state.path),
-                    "n_hops": max(len(state.path) - 1, 0),
-                    "n_pairs": state.n_pairs,
-                    "reason": state.reason if state.approved is not None else "no answer before the run ended",
-                }
+        return [
+            request_record(
+                state.request,
+                state.purpose,
+                state.approved,
+                state.outcome_time_s,
+                state.path,
+                state.n_pairs,
+                state.reason,
             )
-        return records
+            for _, state in sorted(self._requests.items())
+        ]

@@ -184,11 +184,13 @@ class _Built:
 
 
 def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
-    entanglement = None
+    entanglement: EntanglementNetwork | NetworkScaleNetwork | None = None
     bbm92: list[BBM92Session] = []
     bbm92_blocks: list[dict[str, Any]] = []
-    if scenario.fidelity_level == "network" and (has_entanglement_traffic(scenario) or not has_key_traffic(scenario)):
-        entanglement = NetworkScaleNetwork(
+    timeline = None
+    if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
+        network_class = NetworkScaleNetwork if scenario.fidelity_level == "network" else EntanglementNetwork
+        entanglement = network_class(
             spec,
             scenario.seed,
             scenario.duration_s,
@@ -197,25 +199,16 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         )
         for request in entanglement_requests(scenario):
             entanglement.add_request(request)
-        timeline = sequence_adapter.new_timeline(scenario.duration_s) if has_key_traffic(scenario) else None
-    elif has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
-        entanglement = EntanglementNetwork(
-            spec,
-            scenario.seed,
-            scenario.duration_s,
-            options,
-            memory_sample_interval_s=scenario.outputs.memory_sample_interval_s or scenario.duration_s / 100,
-        )
-        for request in entanglement_requests(scenario):
-            entanglement.add_request(request)
-        for traffic in teleportation_traffic(scenario):
-            entanglement.add_teleportation(traffic)
-        timeline = entanglement.built.timeline
-        bbm92 = bbm92_sessions(scenario, entanglement, timeline, bbm92_blocks.append)
-    else:
-        timeline = sequence_adapter.new_timeline(scenario.duration_s)
+        if isinstance(entanglement, EntanglementNetwork):
+            # The network level refuses teleportation and BBM92 traffic (scenario checks) and runs on its own loop.
+            for traffic in teleportation_traffic(scenario):
+                entanglement.add_teleportation(traffic)
+            timeline = entanglement.built.timeline
+            bbm92 = bbm92_sessions(scenario, entanglement, timeline, bbm92_blocks.append)
     qkd = kaas = None
     if has_key_traffic(scenario):
+        if timeline is None:
+            timeline = sequence_adapter.new_timeline(scenario.duration_s)
         qkd = qkd_network(scenario, spec, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
         kaas = key_as_a_service(scenario, qkd)

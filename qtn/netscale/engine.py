@@ -46,17 +46,25 @@ import networkx as nx
 
 from qtn.analytic.heralded_generation import single_heralded_herald_delay_s
 from qtn.analytic.purification import bbpssw_bell_diagonal, dejmps
+from qtn.bookkeeping import (
+    delay_graph,
+    link_record,
+    pair_record,
+    purification_record,
+    request_record,
+    setup_time_s,
+)
 from qtn.entanglement_app import PairDelivery
 from qtn.errors import ConfigError
 from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import swap_partners
-from qtn.network import SETUP_GUARD_S, EntanglementRequest
+from qtn.network import EntanglementRequest
 from qtn.randomness import derive_seed
 from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, route
 from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import fibre_delay_s, ps_to_s, s_to_ps
+from qtn.units import ps_to_s, s_to_ps
 
 # Memory states within a reservation.
 _FREE = 0  # requesting a partner (requester side) or waiting for a request (responder side)
@@ -64,7 +72,6 @@ _GENERATING = 1
 _HOLDING = 2  # holds a pair (possibly inside a swap or purification handshake: ``busy``)
 
 _MAX_HANDSHAKE_RETRIES = 1_000_000
-_PS_PER_S = 1e12
 
 
 class _Counters:
@@ -147,6 +154,7 @@ class _Hop:
     """Generation on one link of a request's path: requester memories, responder memories, timing."""
 
     __slots__ = (
+        "raw_fidelity",
         "tau_ps",
         "period_ps",
         "log_fail",
@@ -180,7 +188,6 @@ class _Session:
         self.outcome_time_s: float | None = None
         self.reason = ""
         self.n_pairs = 0
-        self.path_name = ""
 
 
 class NetworkScaleNetwork:
@@ -208,11 +215,7 @@ class NetworkScaleNetwork:
         self.pair_records: list[dict[str, object]] = []
         self.memory_records: list[dict[str, object]] = []
         self._rng = random.Random(derive_seed(seed, "netscale"))
-        self._graph = spec.graph()
-        for link in spec.links:
-            self._graph.edges[link.a, link.b]["delay_s"] = fibre_delay_s(
-                link.length_km, link.hardware.fibre.speed_km_per_s
-            )
+        self._graph = delay_graph(spec)
         self._hardware = {node.name: node.hardware for node in spec.nodes}
         self._links: dict[frozenset[str], LinkSpec] = {frozenset((link.a, link.b)): link for link in spec.links}
         self._cards = MemoryCards({node.name: node.hardware.n_memories for node in spec.nodes})
@@ -241,8 +244,7 @@ class NetworkScaleNetwork:
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
         path = self._route(request.src, request.dst) or nx.dijkstra_path(self._graph, request.src, request.dst)
-        delay_s = sum(self._graph.edges[u, v]["delay_s"] for u, v in zip(path, path[1:], strict=False))
-        session = _Session(request, purpose, 2.0 * delay_s + SETUP_GUARD_S)
+        session = _Session(request, purpose, setup_time_s(self._graph, path))
         self._sessions[request.request_id] = session
         self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(path))
 
@@ -279,7 +281,6 @@ class NetworkScaleNetwork:
         chosen, short = self._cards.reserve(need, session.start_ps, session.end_ps)
         if short is not None:
             session.path = path
-            session.path_name = "-".join(path)
             session.approved = False
             session.outcome_time_s = ps_to_s(now_ps + 2 * self._delay_ps(path[0], short))
             session.reason = "rejected by the network: not enough free memories on the path"
@@ -287,7 +288,6 @@ class NetworkScaleNetwork:
         session.approved = True
         session.outcome_time_s = ps_to_s(now_ps + 2 * self._delay_ps(path[0], path[-1]))
         session.path = path
-        session.path_name = "-".join(path)
         session.partners = swap_partners(path, self.options.swapping_order)
         self._build_session(session, chosen)
         self.clock.at(session.start_ps, self._start, session)
@@ -323,11 +323,11 @@ class NetworkScaleNetwork:
             )
         )
         p = link_success_probability(self.spec, link)
-        hop.log_fail = math.log1p(-p) if p < 1.0 else -math.inf
-        if p <= 0.0:
-            hop.log_fail = 0.0
+        hop.log_fail = math.log1p(-p) if p < 1.0 else -math.inf  # 0.0 when p = 0
         hop.herald_ps = s_to_ps(single_heralded_herald_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s))
-        raw = min(self._hardware[requester].memory.raw_fidelity, self._hardware[responder].memory.raw_fidelity)
+        raw = hop.raw_fidelity = min(
+            self._hardware[requester].memory.raw_fidelity, self._hardware[responder].memory.raw_fidelity
+        )
         factor = storage_factor(hop.herald_ps, self._coherence_s[requester]) * storage_factor(
             hop.herald_ps, self._coherence_s[responder]
         )
@@ -396,9 +396,7 @@ class NetworkScaleNetwork:
         now_ps = self.clock.now_ps
         expire_ps = None if hop.expire_after_ps is None else now_ps - hop.herald_ps + hop.expire_after_ps
         pair = _Pair(requester, responder, list(hop.raw_state), now_ps, expire_ps)
-        pair.fidelity = min(
-            self._hardware[requester.node].memory.raw_fidelity, self._hardware[responder.node].memory.raw_fidelity
-        )
+        pair.fidelity = hop.raw_fidelity  # SeQUeNCe records the raw fidelity, not the decohered one
         requester.state = responder.state = _HOLDING
         requester.pair = responder.pair = pair
         if expire_ps is not None:
@@ -519,13 +517,7 @@ class NetworkScaleNetwork:
         self.clock.at(swap_ps, self._swap, left_slot, right_slot, left_slot.pair, right_slot.pair)
 
     def _swap(self, left_slot: _Slot, right_slot: _Slot, left: _Pair, right: _Pair) -> None:
-        if not self._live(left_slot.session):
-            return
-        if not (left.alive and right.alive and left_slot.pair is left and right_slot.pair is right):
-            for slot, pair in ((left_slot, left), (right_slot, right)):
-                if slot.pair is pair and pair.alive:
-                    slot.busy = False
-                    self._consider(slot)
+        if not self._live(left_slot.session) or not self._both_still_held(left_slot, left, right_slot, right):
             return
         node = left_slot.node
         hardware = self._hardware[node]
@@ -552,6 +544,20 @@ class NetworkScaleNetwork:
             self.clock.at(max(pair.expire_ps, now_ps), self._expire, pair)
         self.clock.at(pair.known_a_ps, self._learn, far_left, pair, far_left.epoch)
         self.clock.at(pair.known_b_ps, self._learn, far_right, pair, far_right.epoch)
+
+    def _both_still_held(self, first: _Slot, first_pair: _Pair, second: _Slot, second_pair: _Pair) -> bool:
+        """Whether a handshake's two memories still hold their pairs; if not, the survivor is free to act again.
+
+        A pair can expire (cut-off) during a swap or purification handshake; the
+        operation is then abandoned and the other memory goes back to its rules.
+        """
+        if first_pair.alive and second_pair.alive and first.pair is first_pair and second.pair is second_pair:
+            return True
+        for slot, pair in ((first, first_pair), (second, second_pair)):
+            if slot.pair is pair and pair.alive:
+                slot.busy = False
+                self._consider(slot)
+        return False
 
     def _learn(self, slot: _Slot, pair: _Pair, epoch: int) -> None:
         """A result reaches ``slot``'s node: it now holds ``pair`` (or frees the memory if the pair is gone)."""
@@ -581,13 +587,7 @@ class NetworkScaleNetwork:
         self.clock.at(remote_start_ps, self._purify, kept, measured, kept.pair, measured.pair)
 
     def _purify(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
-        if not self._live(kept.session):
-            return
-        if not (kept_pair.alive and measured_pair.alive and kept.pair is kept_pair and measured.pair is measured_pair):
-            for slot, pair in ((kept, kept_pair), (measured, measured_pair)):
-                if slot.pair is pair and pair.alive:
-                    slot.busy = False
-                    self._consider(slot)
+        if not self._live(kept.session) or not self._both_still_held(kept, kept_pair, measured, measured_pair):
             return
         near, far = kept.node, kept_pair.a.node
         hw_near, hw_far = self._hardware[near], self._hardware[far]
@@ -666,18 +666,7 @@ class NetworkScaleNetwork:
                 listener(delivery)
         session.n_pairs += 1
         self.pair_records.append(
-            {
-                "request_id": request.request_id,
-                "t_s": now_ps / _PS_PER_S,
-                "src": request.src,
-                "dst": request.dst,
-                "path": session.path_name,
-                "n_hops": len(session.path) - 1,
-                "fidelity": state[0],
-                "latency_s": wait_ps / _PS_PER_S,
-                "stored_s": (now_ps - available_ps) / _PS_PER_S,
-                "memory_index": slot.index,
-            }
+            pair_record(request, now_ps, session.path, state[0], wait_ps, now_ps - available_ps, slot.index)
         )
         self._free(slot)
 
@@ -725,41 +714,18 @@ class NetworkScaleNetwork:
         for link in self.spec.links:
             counters = self._link_counters.get(link.name, _Counters())
             delay_s = ps_to_s(self._delay_ps(link.a, link.b))
+            period_s = link_attempt_period_s(self.spec, link, requester_is_primary=False, classical_delay_s=delay_s)
             records.append(
-                {
-                    "link": link.name,
-                    "a": link.a,
-                    "b": link.b,
-                    "length_km": link.length_km,
-                    "link_mode": "network",
-                    "n_attempts": counters.n_attempts,
-                    "n_successes": counters.n_successes,
-                    "success_probability": (
-                        counters.n_successes / counters.n_attempts if counters.n_attempts else float("nan")
-                    ),
-                    "model_success_probability": link_success_probability(self.spec, link),
-                    "attempt_period_s": ps_to_s(
-                        s_to_ps(
-                            link_attempt_period_s(
-                                self.spec, link, requester_is_primary=False, classical_delay_s=delay_s
-                            )
-                        )
-                    ),
-                }
+                link_record(
+                    self.spec, link, "network", counters.n_attempts, counters.n_successes, ps_to_s(s_to_ps(period_s))
+                )
             )
         return records
 
     def purification_records(self) -> list[dict[str, object]]:
         """One record per node pair that purified: rounds attempted and succeeded."""
         return [
-            {
-                "a": a,
-                "b": b,
-                "protocol": self.options.purification,
-                "n_attempts": counters.n_attempts,
-                "n_successes": counters.n_successes,
-                "success_probability": counters.n_successes / counters.n_attempts,
-            }
+            purification_record(a, b, self.options.purification, counters.n_attempts, counters.n_successes)
             for (a, b), counters in sorted(self._purification_counters.items())
         ]
 
@@ -769,27 +735,15 @@ class NetworkScaleNetwork:
 
     def request_records(self) -> list[dict[str, object]]:
         """One record per request: its outcome, path and number of delivered pairs."""
-        records = []
-        for request_id, session in sorted(self._sessions.items()):
-            request = session.request
-            records.append(
-                {
-                    "request_id": request_id,
-                    "purpose": session.purpose,
-                    "src": request.src,
-                    "dst": request.dst,
-                    "start_s": request.start_s,
-                    "end_s": request.end_s,
-                    "n_memories": request.n_memories,
-                    "target_fidelity": request.target_fidelity,
-                    "approved": bool(session.approved),
-                    "setup_s": (
-                        session.outcome_time_s - request.start_s if session.outcome_time_s is not None else None
-                    ),
-                    "path": "-".join(session.path),
-                    "n_hops": max(len(session.path) - 1, 0),
-                    "n_pairs": session.n_pairs,
-                    "reason": session.reason if session.approved is not None else "no answer before the run ended",
-                }
+        return [
+            request_record(
+                session.request,
+                session.purpose,
+                session.approved,
+                session.outcome_time_s,
+                session.path,
+                session.n_pairs,
+                session.reason,
             )
-        return records
+            for _, session in sorted(self._sessions.items())
+        ]
