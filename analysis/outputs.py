@@ -55,8 +55,10 @@ __all__ = [
     "MARKER_KEY",
     "Claim",
     "check_file_target",
+    "check_place",
     "check_target",
     "claim",
+    "discard",
     "files_in",
     "remove_leftovers",
     "result_marker",
@@ -227,7 +229,23 @@ def check_target(target: str | Path, kind: str, what: str = "output folder") -> 
     Checked before any work: ``target`` (or the folder its symbolic link names)
     is missing, an empty folder, or a folder of the same kind that qnetsim
     provably wrote holding nothing else; and its nearest existing parent is a
-    folder qnetsim can create entries in.
+    folder qnetsim can create entries in (:func:`check_place`).
+
+    Raises:
+        OutputFolderError: the message names the path and what is wrong with it.
+    """
+    real = check_place(target, what)
+    if real.is_dir() and not _is_empty(real):
+        _check_replaceable(Path(target), real, kind, what)
+    return real
+
+
+def check_place(target: str | Path, what: str = "output folder") -> Path:
+    """The real path of the folder ``target`` (symbolic links followed); raise unless qnetsim can make it there.
+
+    Refused: a link to nothing, an existing file, the root folder, and a place
+    whose nearest existing parent is a file or a folder qnetsim cannot write in.
+    Nothing is created.
 
     Raises:
         OutputFolderError: the message names the path and what is wrong with it.
@@ -242,8 +260,6 @@ def check_target(target: str | Path, kind: str, what: str = "output folder") -> 
         raise OutputFolderError(f"{what} {target} exists and is not a folder")
     if real.parent == real:
         raise OutputFolderError(f"{what} {target}: cannot replace the root folder")
-    if real.is_dir() and any(real.iterdir()):
-        _check_replaceable(target, real, kind, what)
     _check_writable(target, real.parent, what)
     return real
 
@@ -355,7 +371,7 @@ def staged_folder(target: str | Path, kind: str, what: str = "output folder") ->
         lock = None
         _swap(staging, real)
     except BaseException:
-        _discard(staging, lock)
+        discard(staging, lock)
         raise
 
 
@@ -373,7 +389,7 @@ def _release(folder: Path, lock: int | None) -> None:
         os.close(lock)
 
 
-def _discard(folder: Path, lock: int | None = None) -> None:
+def discard(folder: Path, lock: int | None = None) -> None:
     """Remove a folder of qnetsim's, its lock file last, so that a kill half way leaves provable remains."""
     try:
         if lock is None and not (folder / STAGING_MARKER).exists():
@@ -401,7 +417,7 @@ def _swap(staging: Path, real: Path) -> None:
         os.rename(staging, real)  # an empty folder made meanwhile is replaced; a non-empty one fails
         return
     if _exchange(staging, real):
-        _discard(staging)  # now holds the old folder
+        discard(staging)  # now holds the old folder
         return
     retired = Path(tempfile.mkdtemp(prefix=f".{real.name}.prev.", suffix=".partial", dir=real.parent))
     retired.rmdir()
@@ -411,7 +427,7 @@ def _swap(staging: Path, real: Path) -> None:
     except BaseException:
         os.rename(retired, real)
         raise
-    _discard(retired)
+    discard(retired)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -455,16 +471,20 @@ def remove_leftovers(parent: Path, name: str | None = None) -> list[Path]:
         if not entry.is_dir(follow_symlinks=False):
             continue
         folder = Path(entry.path)
+        if _is_empty(folder):  # nothing to lose (mkdtemp's folder before its lock file was made)
+            folder.rmdir()
+            removed.append(folder)
+            continue
         if (folder / STAGING_MARKER).exists():
             lock = _try_lock(folder / STAGING_MARKER)
             if lock is None:
                 continue  # another qnetsim process is writing it
-            _discard(folder, lock)
+            discard(folder, lock)
             removed.append(folder)
             continue
         found = claim(folder)
         if found is not None and not found.foreign:
-            _discard(folder)
+            discard(folder)
             removed.append(folder)
         else:
             logger.warning("leaving %s alone: an interrupted write, but qnetsim cannot prove it wrote it", folder)

@@ -44,7 +44,7 @@ def compare(
         name = scenario or "compare-chain"
         loaded = _with_overrides(load(name), seed, None, name)
         target = output if output is not None else Path("results") / f"{loaded.name}-compare"
-        check_output_folder(target)
+        check_output_folder(target, kind="compare")  # refuse a bad folder before the runs, not after
         from scenarios.compare import compare as run_compare
         from scenarios.compare import default_distances_km
 

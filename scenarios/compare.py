@@ -23,7 +23,6 @@ distance.
 """
 
 import copy
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +32,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from analysis.compare_plots import plot_design_comparison
 from qkdn.keyrate import get_model
 from qkdn.keyrate.entropy import binary_entropy
 from qtn.errors import ConfigError
 from scenarios.build import link_keyrate_hardware, network_spec
 from scenarios.checks import check_scenario
 from scenarios.loader import from_dict
-from scenarios.results import Results, check_output_folder
+from scenarios.results import Results
 from scenarios.runner import run
 from scenarios.schema import Scenario
 
@@ -60,24 +58,10 @@ class Comparison:
     distance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def write(self, directory: str | Path) -> Path:
-        """Each design's result folder, ``comparison.parquet``, ``distance.parquet`` and the figure."""
-        folder = Path(directory)
-        check_output_folder(folder)
-        for design, results in self.results.items():
-            results.write(folder / design)
-        self.summary.to_parquet(folder / "comparison.parquet", index=False)
-        if len(self.distance):
-            self.distance.to_parquet(folder / "distance.parquet", index=False)
-            plot_design_comparison(self.distance, folder / "key_rate_vs_distance.png", title=self.scenario.name)
-        manifest = {
-            "comparison_of": self.scenario.name,
-            "designs": list(self.results),
-            "scenario": self.scenario.model_dump(mode="json"),
-            "runs": {design: results.manifest["run_id"] for design, results in self.results.items()},
-            "tables": {"comparison": {"file": "comparison.parquet", "rows": len(self.summary)}},
-        }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        return folder
+        """Write each design's result folder, the summary, the distance sweep and its figure, swapped in whole."""
+        from scenarios.compare_folder import write_comparison
+
+        return write_comparison(self, directory)
 
 
 def user_pairs(scenario: Scenario) -> list[tuple[str, str]]:

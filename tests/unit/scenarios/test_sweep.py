@@ -333,11 +333,17 @@ def test_reopening_reads_completion_from_the_point_folders(tmp_path):
     _write_point(root, plan, plan.points[1])
     record["points"][2]["status"] = "done"  # claimed in sweep.json but never written: not done
     save_record(root, record)
-    leftover = root / "points" / ".0000.abc.partial"
+    leftover = root / "points" / ".0000.k2j4h5g6.partial"  # a point being written when the sweep was killed
     leftover.mkdir()
+    (leftover / ".qnetsim-partial").touch()  # the lock file every staging folder holds (no process holds it now)
+    (leftover / "pairs.parquet").write_bytes(b"half")
+    unproven = root / "points" / ".0002.zzzzzzzz.partial"  # the same name, but nothing proves qnetsim made it
+    unproven.mkdir()
+    (unproven / "notes.txt").write_text("mine")
     reopened = open_folder(plan, root, overwrite=False)
     assert [entry["status"] for entry in reopened["points"]] == ["pending", "done", "pending"]
     assert not leftover.exists()
+    assert (unproven / "notes.txt").read_text() == "mine"
 
 
 def test_a_folder_of_another_sweep_is_not_complete(tmp_path):
