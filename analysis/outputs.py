@@ -60,6 +60,7 @@ __all__ = [
     "claim",
     "discard",
     "files_in",
+    "record_kind",
     "remove_leftovers",
     "result_marker",
     "staged_folder",
@@ -330,7 +331,8 @@ def _drawn_by_qnetsim(path: Path) -> bool:
 
 def write_file_atomically(path: Path, write: Any) -> None:
     """Call ``write(temporary_path)`` on a hidden sibling of ``path`` and move it into place with one rename."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    # The temporary name keeps the file's extension, for writers that choose the format by it.
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
     os.close(handle)
     try:
         write(Path(name))
