@@ -461,14 +461,16 @@ def remove_leftovers(parent: Path, name: str | None = None) -> list[Path]:
     its record proves qnetsim wrote all of it. Anything else is left alone with a
     warning. Returns what was removed.
     """
+    pattern = (
+        _LEFTOVER_NAME if name is None else re.compile(_LEFTOVER_NAME.pattern.replace("(?P<name>.+)", re.escape(name)))
+    )
     removed = []
     try:
         entries = list(os.scandir(parent))
     except OSError:
         return []
     for entry in entries:
-        match = _LEFTOVER_NAME.match(entry.name)
-        if match is None or (name is not None and match["name"] != name):
+        if not pattern.match(entry.name):
             continue
         if not entry.is_dir(follow_symlinks=False):
             continue

