@@ -378,6 +378,30 @@ def test_a_folder_that_is_not_a_sweep_is_never_touched(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_sweep_json_qnetsim_did_not_write_is_never_replaced(tmp_path):
+    (tmp_path / "sweep.json").write_text('{"sweep_id": "mine", "points": []}')
+    (tmp_path / "points").mkdir()
+    (tmp_path / "points" / "data.csv").write_text("mine")
+    plan = plan_sweep(chain_scenario(), [], None)
+    for overwrite in (False, True):
+        with pytest.raises(ConfigError, match="holds a sweep.json that qnetsim did not write"):
+            check_folder(plan, tmp_path, overwrite=overwrite)
+    assert (tmp_path / "points" / "data.csv").read_text() == "mine"
+
+
+def test_overwriting_a_sweep_keeps_and_refuses_over_files_qnetsim_did_not_write(tmp_path):
+    root = tmp_path / "out"
+    first = plan_sweep(chain_scenario(), ["links.length_km=10,20"], None)
+    open_folder(first, root, overwrite=False)
+    _write_point(root, first, first.points[0])
+    (root / "notes.md").write_text("mine")
+    (root / "points" / "0000" / "extra.csv").write_text("mine")
+    second = plan_sweep(chain_scenario(), ["links.length_km=15"], None)
+    with pytest.raises(ConfigError, match=r"holds files qnetsim did not write \(notes.md, points/0000/extra.csv\)"):
+        open_folder(second, root, overwrite=True)
+    assert (root / "notes.md").read_text() == "mine" and (root / "points" / "0000" / "extra.csv").is_file()
+
+
 def test_tidy_tables_put_the_parameters_after_the_identifiers(tmp_path):
     root = tmp_path / "out"
     plan = plan_sweep(chain_scenario(), ["links.length_km=10,20", "network.generator.n_nodes=3,4"], [5])
