@@ -39,7 +39,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ __all__ = [
     "check_target",
     "claim",
     "discard",
+    "drawn_by_qnetsim",
     "files_in",
     "record_kind",
     "remove_leftovers",
@@ -296,11 +297,12 @@ def _check_writable(target: Path, parent: Path, what: str) -> None:
         raise OutputFolderError(f"{what} {target}: cannot write in {existing} ({error.strerror})") from None
 
 
-def check_file_target(path: str | Path, what: str = "output file") -> Path:
-    """The real file to write at ``path``; raise unless its folder exists and any file there is qnetsim's PNG.
+def check_file_target(path: str | Path, what: str = "output file", ours: Callable[[Path], bool] | None = None) -> Path:
+    """The real file to write at ``path``; raise unless its folder exists and any file there is qnetsim's.
 
-    A figure file may replace only a PNG that qnetsim drew (see
-    :func:`analysis.figures.save`); its folder must exist (nothing is created).
+    An existing file may be replaced only when ``ours(file)`` says qnetsim wrote
+    it (default: a PNG that qnetsim drew, see :func:`analysis.figures.save`). The
+    folder must exist (nothing is created).
 
     Raises:
         OutputFolderError: the message names the path and what is wrong with it.
@@ -313,13 +315,14 @@ def check_file_target(path: str | Path, what: str = "output file") -> Path:
         raise OutputFolderError(f"{what} {path} is a folder")
     if not real.parent.is_dir():
         raise OutputFolderError(f"{what} {path}: folder {path.parent} does not exist; create it first")
-    if real.exists() and not _drawn_by_qnetsim(real):
+    if real.exists() and not (ours or drawn_by_qnetsim)(real):
         raise OutputFolderError(f"{what} {path} exists and was not written by qnetsim; choose another name")
     _check_writable(path, real.parent, what)
     return real
 
 
-def _drawn_by_qnetsim(path: Path) -> bool:
+def drawn_by_qnetsim(path: Path) -> bool:
+    """Whether ``path`` is a PNG whose ``Software`` text entry names qnetsim."""
     from PIL import Image, UnidentifiedImageError  # matplotlib's own dependency
 
     try:
