@@ -236,7 +236,8 @@ def load_compare(folder: str | Path) -> Results:
 
 def _read_compare(folder: Path) -> tuple[ComparisonResult, list[tuple[str, Run]]]:
     manifest = _read_manifest(folder)
-    tables = manifest.get("tables") if isinstance(manifest.get("tables"), dict) else {}
+    tables = manifest.get("tables")
+    tables = tables if isinstance(tables, dict) else {}
     summary_file = _table_file(tables, "comparison", "comparison.parquet")
     if not (folder / summary_file).is_file():
         raise ResultFolderError(f"comparison {folder} has no {summary_file}")

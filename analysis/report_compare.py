@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.compare_plots import plot_design_comparison
 from analysis.load import ComparisonResult
-from analysis.report_render import Section, TableBlock, Text
+from analysis.report_render import Block, Section, TableBlock, Text
 from analysis.report_sections import ReportContext, figure
 
 #: Columns that name a row of the summary rather than a quantity.
@@ -23,7 +23,7 @@ def comparison_section(context: ReportContext) -> Section | None:
     comparisons = context.results.comparisons
     if not comparisons:
         return None
-    blocks: list[Text | TableBlock] = []
+    blocks: list[Block] = []
     for index, comparison in enumerate(comparisons):
         where = f" ({comparison.folder.name})" if len(comparisons) > 1 else ""
         blocks.append(
@@ -40,7 +40,7 @@ def comparison_section(context: ReportContext) -> Section | None:
                 )
             )
         blocks += _distance_figure(context, comparison, index if len(comparisons) > 1 else None)
-    return Section("Designs compared", blocks)  # type: ignore[arg-type]
+    return Section("Designs compared", blocks)
 
 
 def side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
     return table.rename_axis("quantity").reset_index()
 
 
-def _distance_figure(context: ReportContext, comparison: ComparisonResult, index: int | None) -> list:  # type: ignore[type-arg]
+def _distance_figure(context: ReportContext, comparison: ComparisonResult, index: int | None) -> list[Block]:
     distance = comparison.distance
     if distance is None or distance.empty:
         return []

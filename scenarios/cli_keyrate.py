@@ -77,7 +77,7 @@ def keyrate(
         link_hardware = hardware_preset(hardware, **overrides)
         distances = distances_from_range(distance_km)
         table = keyrate_table(protocols, distances, link_hardware)
-        if plot is not None:
+        if plot_path is not None:
             from analysis.plots import plot_key_rate_vs_distance
 
             shown = protocols + (["plob"] if plob and "plob" in model_names() and "plob" not in protocols else [])
