@@ -6,7 +6,7 @@ Every folder qnetsim writes carries a marker, a ``qnetsim_result`` entry
 report; a sweep's points are runs, and a sweep folder's ``sweep.json`` carries
 ``qnetsim_sweep``). ``files`` lists every file qnetsim put in the folder.
 
-The rules every writer follows (:func:`staged_folder`):
+The rules every writer follows (checked here; writing is :mod:`analysis.staging`):
 
 1. A missing path or an empty folder takes the new folder.
 2. An existing folder is replaced only when its marker proves qnetsim wrote it,
@@ -29,27 +29,15 @@ The rules every writer follows (:func:`staged_folder`):
 {'kind': 'run', 'format': 1, 'files': ['manifest.json', 'pairs.parquet']}
 """
 
-import contextlib
-import ctypes
-import errno
 import json
-import logging
 import os
-import re
-import shutil
-import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import OutputFolderError
-
-try:
-    import fcntl
-except ImportError:  # not on POSIX: leftovers are then never taken for abandoned
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MARKER_KEY",
@@ -58,17 +46,11 @@ __all__ = [
     "check_place",
     "check_target",
     "claim",
-    "discard",
     "drawn_by_qnetsim",
     "files_in",
     "record_kind",
-    "remove_leftovers",
     "result_marker",
-    "staged_folder",
-    "write_file_atomically",
 ]
-
-logger = logging.getLogger(__name__)
 
 MARKER_KEY = "qnetsim_result"
 FORMAT = 1
@@ -78,9 +60,7 @@ RECORD_FILES = {"run": "manifest.json", "compare": "manifest.json", "report": "r
 NOUNS = {"run": "run", "compare": "comparison of designs", "report": "report"}
 #: Lock file inside a folder being written or removed (never in a finished folder).
 STAGING_MARKER = ".qnetsim-partial"
-_LEFTOVER_SUFFIXES = (".partial", ".old")  # ``.old``: what versions before markers left
-#: Names of the hidden siblings :func:`tempfile.mkdtemp` gives staging and retired folders.
-_LEFTOVER_NAME = re.compile(r"^\.(?P<name>.+)\.(prev\.)?[a-z0-9_]{8}\.(partial|old)$")
+LEFTOVER_SUFFIXES = (".partial", ".old")  # ``.old``: what versions before markers left
 
 # Fields of the records written before markers existed (any older folder has all of them).
 _LEGACY_RUN_KEYS = frozenset({"run_id", "scenario_name", "seed", "packages", "scenario", "tables"})
@@ -191,7 +171,7 @@ def _legacy_files(folder: Path, kind: str, record: dict[str, Any]) -> set[str]:
             owned |= {f"{design}/{name}" for name in _legacy_files(folder / design, "run", sub)}
         # A design's run folder being written or replaced when an older version was killed.
         for leftover in folder.glob(f".{design}.*"):
-            if leftover.is_dir() and leftover.name.endswith(_LEFTOVER_SUFFIXES):
+            if leftover.is_dir() and leftover.name.endswith(LEFTOVER_SUFFIXES):
                 names = files_in(leftover)
                 if all(name.endswith((".parquet", ".csv")) or name == "manifest.json" for name in names):
                     owned |= {f"{leftover.name}/{name}" for name in names}
@@ -212,12 +192,12 @@ def _foreign(folder: Path, owned: set[str]) -> list[str]:
             path = (relative / name).as_posix()
             if (Path(directory) / name).is_symlink():
                 subfolders.remove(name)
-            elif path not in ancestors and _is_empty(Path(directory) / name):
+            elif path not in ancestors and is_empty(Path(directory) / name):
                 foreign.append(path + "/")  # an empty folder qnetsim did not make
     return sorted(foreign)
 
 
-def _is_empty(folder: Path) -> bool:
+def is_empty(folder: Path) -> bool:
     with os.scandir(folder) as entries:
         return next(entries, None) is None
 
@@ -237,7 +217,7 @@ def check_target(target: str | Path, kind: str, what: str = "output folder") -> 
         OutputFolderError: the message names the path and what is wrong with it.
     """
     real = check_place(target, what)
-    if real.is_dir() and not _is_empty(real):
+    if real.is_dir() and not is_empty(real):
         _check_replaceable(Path(target), real, kind, what)
     return real
 
@@ -262,7 +242,7 @@ def check_place(target: str | Path, what: str = "output folder") -> Path:
         raise OutputFolderError(f"{what} {target} exists and is not a folder")
     if real.parent == real:
         raise OutputFolderError(f"{what} {target}: cannot replace the root folder")
-    _check_writable(target, real.parent, what)
+    check_writable(target, real.parent, what)
     return real
 
 
@@ -282,7 +262,7 @@ def _check_replaceable(target: Path, real: Path, kind: str, what: str) -> None:
         )
 
 
-def _check_writable(target: Path, parent: Path, what: str) -> None:
+def check_writable(target: Path, parent: Path, what: str) -> None:
     """Raise unless qnetsim can create entries in ``parent`` (or, if missing, in its nearest existing parent)."""
     existing = parent
     while not existing.exists():
@@ -317,7 +297,7 @@ def check_file_target(path: str | Path, what: str = "output file", ours: Callabl
         raise OutputFolderError(f"{what} {path}: folder {path.parent} does not exist; create it first")
     if real.exists() and not (ours or drawn_by_qnetsim)(real):
         raise OutputFolderError(f"{what} {path} exists and was not written by qnetsim; choose another name")
-    _check_writable(path, real.parent, what)
+    check_writable(path, real.parent, what)
     return real
 
 
@@ -330,185 +310,3 @@ def drawn_by_qnetsim(path: Path) -> bool:
             return str(image.info.get("Software", "")).startswith("qnetsim")
     except (OSError, UnidentifiedImageError):
         return False
-
-
-def write_file_atomically(path: Path, write: Any) -> None:
-    """Call ``write(temporary_path)`` on a hidden sibling of ``path`` and move it into place with one rename."""
-    # The temporary name keeps the file's extension, for writers that choose the format by it.
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(name))
-        os.chmod(name, 0o666 & ~_umask())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-# --- writing a folder whole ---------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def staged_folder(target: str | Path, kind: str, what: str = "output folder") -> Iterator[Path]:
-    """Yield an empty hidden sibling of ``target`` to write into; swap it in when the block ends.
-
-    The writer must put the marker (:func:`result_marker`) in the folder's record.
-    If the block raises, or the target changed meanwhile so that it may no longer
-    be replaced, nothing is swapped and the sibling is removed.
-    """
-    real = check_target(target, kind, what)
-    real.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(real.parent, real.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".partial", dir=real.parent))
-    lock = _hold(staging)
-    try:
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700 folders; results get the usual permissions
-        yield staging
-        check_target(target, kind, what)
-        _release(staging, lock)
-        lock = None
-        _swap(staging, real)
-    except BaseException:
-        discard(staging, lock)
-        raise
-
-
-def _hold(folder: Path) -> int | None:
-    """Create the lock file in ``folder`` and hold it (until released, or the process ends, even killed)."""
-    handle = os.open(folder / STAGING_MARKER, os.O_RDWR | os.O_CREAT, 0o644)
-    if fcntl is not None:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return handle
-
-
-def _release(folder: Path, lock: int | None) -> None:
-    (folder / STAGING_MARKER).unlink(missing_ok=True)
-    if lock is not None:
-        os.close(lock)
-
-
-def discard(folder: Path, lock: int | None = None) -> None:
-    """Remove a folder of qnetsim's, its lock file last, so that a kill half way leaves provable remains."""
-    try:
-        if lock is None and not (folder / STAGING_MARKER).exists():
-            lock = _hold(folder)
-        for entry in os.scandir(folder):
-            if entry.name == STAGING_MARKER:
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
-        _release(folder, lock)
-        lock = None
-        folder.rmdir()
-    except OSError as error:
-        logger.warning("could not remove %s: %s", folder, error)
-    finally:
-        if lock is not None:
-            os.close(lock)
-
-
-def _swap(staging: Path, real: Path) -> None:
-    """Put ``staging`` at ``real`` with one rename; remove whatever was at ``real``."""
-    if not real.exists():
-        os.rename(staging, real)  # an empty folder made meanwhile is replaced; a non-empty one fails
-        return
-    if _exchange(staging, real):
-        discard(staging)  # now holds the old folder
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{real.name}.prev.", suffix=".partial", dir=real.parent))
-    retired.rmdir()
-    os.rename(real, retired)
-    try:
-        os.rename(staging, real)
-    except BaseException:
-        os.rename(retired, real)
-        raise
-    discard(retired)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``); ``False`` where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except AttributeError:  # a C library without it
-        return False
-    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
-    at_cwd, rename_exchange = -100, 2  # AT_FDCWD and RENAME_EXCHANGE from <fcntl.h>, <stdio.h>
-    if renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):  # kernel or file system without it
-        return False
-    raise OSError(code, os.strerror(code), str(first), None, str(second))
-
-
-# --- what killed writes leave behind ------------------------------------------------------
-
-
-def remove_leftovers(parent: Path, name: str | None = None) -> list[Path]:
-    """Remove the hidden siblings that killed writes of ``name`` (or of anything) in ``parent`` left.
-
-    A leftover ``.NAME.XXXXXXXX.partial`` (or ``.NAME.prev.XXXXXXXX.partial``) is
-    removed when it holds qnetsim's lock file that no live process holds, or when
-    its record proves qnetsim wrote all of it. Anything else is left alone with a
-    warning. Returns what was removed.
-    """
-    pattern = (
-        _LEFTOVER_NAME if name is None else re.compile(_LEFTOVER_NAME.pattern.replace("(?P<name>.+)", re.escape(name)))
-    )
-    removed = []
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return []
-    for entry in entries:
-        if not pattern.match(entry.name):
-            continue
-        if not entry.is_dir(follow_symlinks=False):
-            continue
-        folder = Path(entry.path)
-        if _is_empty(folder):  # nothing to lose (mkdtemp's folder before its lock file was made)
-            folder.rmdir()
-            removed.append(folder)
-            continue
-        if (folder / STAGING_MARKER).exists():
-            lock = _try_lock(folder / STAGING_MARKER)
-            if lock is None:
-                continue  # another qnetsim process is writing it
-            discard(folder, lock)
-            removed.append(folder)
-            continue
-        found = claim(folder)
-        if found is not None and not found.foreign:
-            discard(folder)
-            removed.append(folder)
-        else:
-            logger.warning("leaving %s alone: an interrupted write, but qnetsim cannot prove it wrote it", folder)
-    return removed
-
-
-def _try_lock(path: Path) -> int | None:
-    """A held lock on ``path`` (its descriptor); ``None`` if another process holds it or it cannot be told."""
-    if fcntl is None:
-        return None
-    try:
-        handle = os.open(path, os.O_RDWR)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(handle)
-        return None
-    return handle

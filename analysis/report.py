@@ -20,10 +20,11 @@ import pandas as pd
 
 from analysis.errors import AnalysisError, OutputFolderError
 from analysis.load import Results, load
-from analysis.outputs import check_target, files_in, result_marker, staged_folder
+from analysis.outputs import check_target, files_in, result_marker
 from analysis.report_compare import comparison_section
 from analysis.report_render import CodeBlock, Section, TableBlock, Text, render_html, render_markdown
 from analysis.report_sections import SECTIONS, ReportContext
+from analysis.staging import staged_folder
 
 REPORT_FILES = {"html": "report.html", "markdown": "report.md"}
 RECORD_FILE = "report.json"

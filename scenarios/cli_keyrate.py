@@ -82,7 +82,7 @@ def keyrate(
 
             shown = protocols + (["plob"] if plob and "plob" in model_names() and "plob" not in protocols else [])
             plotted = keyrate_table(shown, distances, link_hardware)
-            from analysis.outputs import write_file_atomically
+            from analysis.staging import write_file_atomically
 
             write_file_atomically(
                 plot_path, lambda path: plot_key_rate_vs_distance(plotted, path, title=f"hardware: {hardware}")

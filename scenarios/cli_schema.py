@@ -37,7 +37,8 @@ def schema(
             sys.stdout.write(text)
         else:
             from analysis.errors import OutputFolderError
-            from analysis.outputs import check_file_target, write_file_atomically
+            from analysis.outputs import check_file_target
+            from analysis.staging import write_file_atomically
 
             try:  # replaces only a reference qnetsim generated, whole (one rename)
                 real = check_file_target(output, "--output", ours=_generated_by_qnetsim)

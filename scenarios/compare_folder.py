@@ -5,7 +5,7 @@ The folder holds each design's result folder (``trusted_relay/``,
 side-by-side summary), ``distance.parquet`` and ``key_rate_vs_distance.png``
 (when distances were swept) and ``manifest.json`` naming the runs, with the
 ``qnetsim_result`` marker of kind ``compare``. All of it is staged in a hidden
-sibling and swapped in at once (:func:`analysis.outputs.staged_folder`), so an
+sibling and swapped in at once (:func:`analysis.staging.staged_folder`), so an
 interrupted write never mixes designs or manifests of two runs.
 """
 
@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.outputs import files_in, result_marker, staged_folder
+from analysis.outputs import files_in, result_marker
+from analysis.staging import staged_folder
 from scenarios.results import MANIFEST_FILE, output_errors
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ A result folder holds one Parquet file per table and ``manifest.json`` (the
 scenario as run, seed, package versions, wall time, events executed, simulated
 time, and the ``qnetsim_result`` marker listing every file written). Folders are
 written to a hidden sibling and swapped into place at the end
-(:mod:`analysis.outputs`), so a failed or killed run never leaves a partial
+(:mod:`analysis.staging`), so a failed or killed run never leaves a partial
 folder in place, and a folder qnetsim did not write is never replaced.
 """
 
@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import OutputFolderError
-from analysis.outputs import check_target, files_in, result_marker, staged_folder
+from analysis.outputs import check_target, files_in, result_marker
+from analysis.staging import staged_folder
 from qtn.errors import ConfigError
 from scenarios.schema import Scenario
 

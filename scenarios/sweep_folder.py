@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.outputs import check_place, claim, discard, remove_leftovers, write_file_atomically
+from analysis.outputs import check_place, claim
+from analysis.staging import discard, remove_leftovers, write_file_atomically
 from qtn.errors import ConfigError
 from scenarios.results import MANIFEST_FILE, output_errors
 from scenarios.sweep import SweepPlan

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _KILLED_WRITE = """
 import os, pickle, signal, sys
 import pandas as pd
-import analysis.outputs as outputs
+import analysis.staging as staging
 
 from types import SimpleNamespace
 from scenarios.compare_folder import write_comparison  # what Comparison.write calls, without SeQUeNCe's import
@@ -46,7 +46,7 @@ comparison = SimpleNamespace(scenario=scenario, results=results, summary=summary
 target, step, swap = sys.argv[2], sys.argv[3], sys.argv[4]
 die = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 if swap == "two-renames":
-    outputs._exchange = lambda first, second: False
+    staging._exchange = lambda first, second: False
 if step == "comparison.parquet":  # half way: both designs staged, the summary not yet
     original = pd.DataFrame.to_parquet
     def to_parquet(frame, path, *args, **kwargs):
@@ -55,7 +55,7 @@ if step == "comparison.parquet":  # half way: both designs staged, the summary n
         return original(frame, path, *args, **kwargs)
     pd.DataFrame.to_parquet = to_parquet
 elif step == "removing-the-old":  # the new folder swapped in, the old one not yet removed
-    outputs.discard = die
+    staging.discard = die
 write_comparison(comparison, target)
 print("not killed")
 """

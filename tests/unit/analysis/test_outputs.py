@@ -6,17 +6,10 @@ import sys
 
 import pytest
 
-from analysis import outputs
+from analysis import outputs, staging
 from analysis.errors import OutputFolderError
-from analysis.outputs import (
-    STAGING_MARKER,
-    check_file_target,
-    check_target,
-    claim,
-    remove_leftovers,
-    result_marker,
-    staged_folder,
-)
+from analysis.outputs import STAGING_MARKER, check_file_target, check_target, claim, result_marker
+from analysis.staging import remove_leftovers, staged_folder
 
 #: The fields of a run's manifest as versions before markers wrote them.
 LEGACY_RUN = {
@@ -126,8 +119,8 @@ def test_a_path_below_a_file_or_in_an_unwritable_folder_is_refused(tmp_path):
 def test_a_failed_write_leaves_nothing_and_keeps_the_earlier_folder(tmp_path):
     old = write_folder(tmp_path / "out")
     before = {name: (old / name).read_text() for name in entries(old)}
-    with pytest.raises(RuntimeError, match="injected"), staged_folder(old, "run") as staging:
-        (staging / "pairs.parquet").write_text("new")
+    with pytest.raises(RuntimeError, match="injected"), staged_folder(old, "run") as folder:
+        (folder / "pairs.parquet").write_text("new")
         raise RuntimeError("injected")
     assert {name: (old / name).read_text() for name in entries(old)} == before
     assert entries(tmp_path) == ["out"]
@@ -135,8 +128,8 @@ def test_a_failed_write_leaves_nothing_and_keeps_the_earlier_folder(tmp_path):
 
 def test_a_folder_that_changed_during_the_write_is_not_replaced(tmp_path):
     old = write_folder(tmp_path / "out")
-    with pytest.raises(OutputFolderError, match="notes.txt"), staged_folder(old, "run") as staging:
-        (staging / "manifest.json").write_text(json.dumps({"qnetsim_result": result_marker("run", ["manifest.json"])}))
+    with pytest.raises(OutputFolderError, match="notes.txt"), staged_folder(old, "run") as folder:
+        (folder / "manifest.json").write_text(json.dumps({"qnetsim_result": result_marker("run", ["manifest.json"])}))
         (old / "notes.txt").write_text("written meanwhile")
     assert (old / "notes.txt").read_text() == "written meanwhile"
     assert entries(tmp_path) == ["out"]
@@ -145,14 +138,14 @@ def test_a_folder_that_changed_during_the_write_is_not_replaced(tmp_path):
 @pytest.mark.parametrize("exchange", [True, False], ids=["one-exchange", "two-renames"])
 def test_a_symlinked_folder_is_replaced_where_it_points_and_the_link_kept(tmp_path, monkeypatch, exchange):
     if not exchange:
-        monkeypatch.setattr(outputs, "_exchange", lambda first, second: False)
+        monkeypatch.setattr(staging, "_exchange", lambda first, second: False)
     real = write_folder(tmp_path / "real", files=("old.parquet",))
     link = tmp_path / "link"
     link.symlink_to(real)
-    with staged_folder(link, "run") as staging:
-        (staging / "new.parquet").write_text("new")
+    with staged_folder(link, "run") as folder:
+        (folder / "new.parquet").write_text("new")
         record = {"qnetsim_result": result_marker("run", ["new.parquet", "manifest.json"])}
-        (staging / "manifest.json").write_text(json.dumps(record))
+        (folder / "manifest.json").write_text(json.dumps(record))
     assert link.is_symlink() and link.resolve() == real
     assert entries(real) == ["manifest.json", "new.parquet"]
     assert entries(tmp_path) == ["link", "real"]
@@ -163,7 +156,7 @@ def test_the_swap_is_one_exchange_on_linux(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "from_a").touch()
-    assert outputs._exchange(tmp_path / "a", tmp_path / "b")
+    assert staging._exchange(tmp_path / "a", tmp_path / "b")
     assert entries(tmp_path / "b") == ["from_a"] and entries(tmp_path / "a") == []
 
 
@@ -175,7 +168,7 @@ def test_leftovers_of_killed_writes_are_removed_only_when_provably_abandoned(tmp
     retired = write_folder(tmp_path / ".out.prev.a1b2c3d4.partial")  # an old folder swapped out, not yet removed
     in_use = tmp_path / ".out.zzzzzzzz.partial"  # another live writer's staging folder
     in_use.mkdir()
-    lock = outputs._hold(in_use)
+    lock = staging._hold(in_use)
     unproven = tmp_path / ".out.yyyyyyyy.partial"
     unproven.mkdir()
     (unproven / "notes.txt").write_text("mine")
