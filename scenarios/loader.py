@@ -1,7 +1,8 @@
 """Reading scenarios from files, text, mappings or the built-in library.
 
-Parsing happens once, here at the boundary: YAML (duplicate keys are errors,
-not silently merged), then structure (:mod:`scenarios.validation`), then cross
+Parsing happens once, here at the boundary: YAML (:mod:`scenarios.yaml12`:
+YAML 1.2 numbers, merge keys, duplicate keys refused, limits on size, nesting
+and aliases checked before anything is built), then structure (:mod:`scenarios.validation`), then cross
 references (:mod:`scenarios.checks`). Any problem raises one
 :class:`~scenarios.errors.ScenarioError` that lists them all.
 """
@@ -17,36 +18,28 @@ from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys in a mapping."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, yaml.Mark] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first defined on line {seen[key].line + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+from scenarios.yaml12 import LimitError, load_yaml
 
 
 def parse_yaml(text: str, source: str = "") -> Any:
-    """Parse YAML ``text``; malformed YAML raises :class:`ScenarioError` with line and column."""
+    """Parse YAML ``text`` (YAML 1.2 numbers, merge keys; see :mod:`scenarios.yaml12`).
+
+    Malformed YAML, or YAML beyond the loader's limits (nesting, size, aliases),
+    raises :class:`ScenarioError` with the place (dotted path, line and column).
+    """
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return load_yaml(text)
+    except LimitError as error:
+        raise ScenarioError([_describe_limit(error)], source) from None
     except yaml.YAMLError as error:
         raise ScenarioError([f"malformed YAML: {_describe_yaml_error(error)}"], source) from None
+
+
+def _describe_limit(error: LimitError) -> str:
+    """``network.generator: nested deeper than 50 levels (line 3, column 9)``."""
+    mark = error.problem_mark
+    at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{error.where}: {error.problem}{at}" if error.where else f"{error.problem}{at}"
 
 
 def _describe_yaml_error(error: yaml.YAMLError) -> str:
