@@ -16,9 +16,13 @@ from qtn.units import FIBRE_SPEED_KM_PER_S
 
 
 class HardwareModel(BaseModel):
-    """Base of all hardware descriptions: immutable, unknown keys are errors."""
+    """Base of all hardware descriptions: immutable, unknown keys are errors, types strict.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    Strict types: ``true`` is no number and ``'0.5'`` is text (an integer is still
+    a number), so a mistyped value is refused rather than silently converted.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class FibreConfig(HardwareModel):

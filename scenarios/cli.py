@@ -20,14 +20,13 @@ from rich.table import Table
 
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
-from scenarios.checks import check_scenario
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
 from scenarios.cli_sweep import sweep
 from scenarios.errors import ScenarioError
-from scenarios.loader import from_dict, load
+from scenarios.loader import from_dict, load, load_checked
 from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
 from scenarios.summary import (
@@ -203,14 +202,13 @@ def validate(
     n_bad = 0
     for name in files:
         try:
-            scenario = load(name)
+            scenario, topology = load_checked(name)
         except ConfigError as error:
             if debug:
                 traceback.print_exception(error)
             _report(error)
             n_bad += 1
             continue
-        topology, _ = check_scenario(scenario)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
             f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",

@@ -13,7 +13,7 @@ import difflib
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
@@ -25,12 +25,20 @@ DEFAULT_TEMPLATE = "default"
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
 Role = Literal["end", "repeater", "trusted_relay"]
 PositiveKm = Annotated[float, Field(gt=0)]
+#: Marks a fixed-length tuple field that a YAML list may fill (strict mode takes only Python tuples);
+#: the items keep their strict types.
+LaxTuple = Strict(False)
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario model: immutable, unknown keys are errors."""
+    """Base of every scenario model: immutable, unknown keys are errors, types strict.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    Strict types: ``true`` is no number, ``'0.01'`` (quoted) is text, ``1.0`` is no
+    integer; an integer is still a number (``length_km: 20``). A YAML list is
+    accepted where the schema has a fixed-length tuple (:data:`LaxTuple`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # --- network -----------------------------------------------------------------------------
@@ -113,7 +121,7 @@ class EdgesGenerator(StrictModel):
     """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges."""
 
     kind: Literal["edges"]
-    edges: list[tuple[NodeName, NodeName, PositiveKm]] = Field(min_length=1)
+    edges: list[Annotated[tuple[NodeName, NodeName, PositiveKm], LaxTuple]] = Field(min_length=1)
     role: Role = "end"
 
 
@@ -262,7 +270,7 @@ class VKPTraffic(StrictModel):
 
 
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
-BlochVector = tuple[float, float, float]
+BlochVector = Annotated[tuple[float, float, float], LaxTuple]
 
 
 class TeleportationTraffic(StrictModel):
@@ -422,7 +430,7 @@ class QKDSection(StrictModel):
 class ScheduledOutage(StrictModel):
     """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later."""
 
-    link: tuple[NodeName, NodeName]
+    link: Annotated[tuple[NodeName, NodeName], LaxTuple]
     at_s: float = Field(ge=0)
     repair_after_s: float = Field(gt=0)
 
@@ -458,7 +466,7 @@ class KaaSSection(StrictModel):
     slot_s: float = Field(gt=0)
     n_bits_per_slot: int = Field(ge=1)
     kp_capacity_bits: int = Field(1_000_000, ge=1)
-    pairs: list[tuple[NodeName, NodeName]] | None = None
+    pairs: list[Annotated[tuple[NodeName, NodeName], LaxTuple]] | None = None
 
 
 # --- outputs and the scenario ----------------------------------------------------------

@@ -1,30 +1,35 @@
-"""Reading scenario YAML safely: YAML 1.2 numbers, merge keys, and limits checked before building anything.
+"""Reading scenario YAML: YAML 1.2 numbers, merge keys, and limits, in one pass over the parser's events.
 
 PyYAML follows YAML 1.1, where ``2.0e6`` and ``1e9`` (no sign in the exponent)
 are strings, ``yes``/``no``/``on``/``off`` are booleans, ``017`` is octal and
 ``1:20`` is a sexagesimal number. Scenario files are written by people who mean
 YAML 1.2, so plain scalars are resolved here by the YAML 1.2 core schema (YAML
-1.2.2, section 10.3.2: null, bool, int, float) and ``2.0e6`` is the number 2e6.
-Merge keys (``<<: *base``, from the YAML 1.1 type repository) are kept: they
-are common in hand-written configurations.
+1.2.2, section 10.3.2: null, bool, int, float) and ``2.0e6`` is the number 2e6;
+a quoted scalar is always text. Merge keys (``<<: *base``, from the YAML 1.1
+type repository, https://yaml.org/type/merge.html) are kept: they are common in
+hand-written configurations.
 
-Why PyYAML with a core-schema resolver rather than ruamel.yaml (which implements
-YAML 1.2 and merge keys): the core schema is a table of four regular
-expressions from the specification, not a parser; PyYAML is already a
-dependency, and its libyaml parser reads a 100,000-item traffic list several
-times faster than ruamel.yaml's pure-Python one (1.1 s against 7.9 s for
-16,000 items on the project's machine); and the limits below need the parser's
-event stream, which PyYAML gives for its C and its Python parser alike.
+Why PyYAML's parser with this module's core-schema resolution rather than
+ruamel.yaml (which implements YAML 1.2 and merge keys): the core schema is a
+table of four regular expressions from the specification, not a parser; PyYAML
+is already a dependency; its libyaml parser is several times faster than
+ruamel.yaml's pure-Python one (16,000 traffic items: 1.1 s against 7.9 s on the
+project's machine); and the limits below need the parser's event stream, which
+PyYAML gives for its C and its Python parser alike.
 
-Before any node or Python object is built, one pass over the parser's events
-(a flat stream, no recursion) enforces:
+The parser (libyaml when PyYAML has it) turns the text into a flat stream of
+events; one loop over them, with an explicit stack and no recursion, builds the
+Python values and enforces, before anything large exists:
 
-* nesting at most :data:`MAX_DEPTH` levels (also through aliases): deeper
-  input would exhaust Python's recursion limit in the composer or validator;
+* nesting at most :data:`MAX_DEPTH` levels, also through aliases (deeper input
+  would exhaust Python's recursion limit in the validator);
 * at most :data:`MAX_VALUES` values once every alias is expanded, counted
-  without expanding anything, so an alias bomb ("billion laughs") is refused in
-  microseconds instead of filling memory;
-* mapping keys that are names (scalars), never lists or mappings.
+  without expanding anything, so an alias bomb ("billion laughs") is refused at
+  once instead of filling memory;
+* mapping keys that are names (scalars), given once per mapping (keys brought
+  in by ``<<`` may be overridden, as the merge-key type says);
+* only the core tags (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``,
+  ``!!map``, ``!!seq``): no Python objects, sets or timestamps.
 
 The size of the text itself is capped by :data:`MAX_TEXT_CHARS`. Every refusal
 names the dotted path where it happened, with the line and column.
@@ -36,126 +41,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
+    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
 )
-from yaml.nodes import MappingNode, ScalarNode
-from yaml.resolver import BaseResolver
-
-#: Longest scenario text accepted (characters; 16 Mi). The largest library scenario is under 4 KiB;
-#: a 100,000-item traffic list is about 5 MB.
-MAX_TEXT_CHARS = 16 * 2**20
-#: Deepest nesting of lists and mappings. A scenario needs 6 levels (templates.nodes.NAME.memory.FIELD).
-MAX_DEPTH = 50
-#: Most values (scalars, lists and mappings) once every alias is expanded.
-MAX_VALUES = 2_000_000
-
-_TAG = "tag:yaml.org,2002:"
-
-
-class LimitError(yaml.YAMLError):
-    """The YAML text is well formed but exceeds one of the loader's limits."""
-
-    def __init__(self, where: str, problem: str, mark: yaml.Mark | None) -> None:
-        self.where = where
-        self.problem = problem
-        self.problem_mark = mark
-        super().__init__(f"{where}: {problem}" if where else problem)
-
-
-# --- YAML 1.2 core schema ------------------------------------------------------------------
-
-
-class Yaml12Resolver(BaseResolver):
-    """Plain scalars resolved by the YAML 1.2 core schema, plus merge keys (``<<``)."""
-
-
-_CORE_SCHEMA = (
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        list("-+.0123456789"),
-    ),
-    ("merge", r"^<<$", ["<"]),
-)
-for _name, _pattern, _first in _CORE_SCHEMA:
-    Yaml12Resolver.add_implicit_resolver(_TAG + _name, re.compile(_pattern), _first)
-
-
-class Yaml12Constructor(SafeConstructor):
-    """SafeConstructor with YAML 1.2 integers and floats, merge keys, and duplicate keys refused."""
-
-    def construct_yaml12_int(self, node: ScalarNode) -> int:
-        """``-12``, ``0o17`` (octal), ``0x1F`` (hex); ``017`` is decimal 17 in YAML 1.2."""
-        text = str(self.construct_scalar(node))
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        try:
-            return int(text, 10)
-        except ValueError:  # an explicit !!int tag on text that is no integer
-            raise ConstructorError(None, None, f"not an integer: {text!r}", node.start_mark) from None
-
-    def construct_yaml12_float(self, node: ScalarNode) -> float:
-        """``2.0e6``, ``1e9``, ``.5``, ``.inf``, ``-.inf``, ``.nan`` (refused later as not finite)."""
-        text = str(self.construct_scalar(node))
-        lowered = text.lower()
-        if lowered.lstrip("+-") == ".inf":
-            return -math.inf if lowered.startswith("-") else math.inf
-        if lowered == ".nan":
-            return math.nan
-        try:
-            return float(text)
-        except ValueError:
-            raise ConstructorError(None, None, f"not a number: {text!r}", node.start_mark) from None
-
-    def construct_strict_mapping(self, node: MappingNode) -> dict[Any, Any]:
-        """A mapping whose own keys are distinct; keys brought in by ``<<`` may be overridden."""
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _TAG + "merge":
-                continue
-            key = self.construct_object(key_node, deep=False)
-            if key in seen:
-                raise ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first defined on line {seen[key].line + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark
-        mapping: dict[Any, Any] = {}
-        yield mapping  # type: ignore[misc]  # PyYAML's two-step construction, for recursive data
-        mapping.update(self.construct_mapping(node))  # flattens merge keys first
-
-
-Yaml12Constructor.add_constructor(_TAG + "int", Yaml12Constructor.construct_yaml12_int)
-Yaml12Constructor.add_constructor(_TAG + "float", Yaml12Constructor.construct_yaml12_float)
-Yaml12Constructor.add_constructor(_TAG + "map", Yaml12Constructor.construct_strict_mapping)
-
 
 if yaml.__with_libyaml__:
     from yaml.cyaml import CParser as _Parser
-
-    class Yaml12Loader(_Parser, Yaml12Constructor, Yaml12Resolver):
-        """libyaml's parser with the YAML 1.2 core schema and merge keys."""
-
-        def __init__(self, stream: str) -> None:
-            _Parser.__init__(self, stream)
-            Yaml12Constructor.__init__(self)
-            Yaml12Resolver.__init__(self)
-
-else:  # pragma: no cover - PyYAML built without libyaml: the same, on PyYAML's Python parser
+else:  # pragma: no cover - PyYAML built without libyaml: the same events from its Python parser
 
     class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
         """PyYAML's Python parser, for the event stream."""
@@ -165,150 +63,307 @@ else:  # pragma: no cover - PyYAML built without libyaml: the same, on PyYAML's 
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
 
-    class Yaml12Loader(_Parser, yaml.composer.Composer, Yaml12Constructor, Yaml12Resolver):  # type: ignore[no-redef]
-        """PyYAML's Python parser with the YAML 1.2 core schema and merge keys."""
 
-        def __init__(self, stream: str) -> None:
-            _Parser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            Yaml12Constructor.__init__(self)
-            Yaml12Resolver.__init__(self)
+#: Longest scenario text accepted (characters, 16 Mi). The largest library scenario is under 4 KiB;
+#: a 100,000-item traffic list is about 5 MB.
+MAX_TEXT_CHARS = 16 * 2**20
+#: Deepest nesting of lists and mappings. A scenario needs 6 (templates.nodes.NAME.memory.FIELD).
+MAX_DEPTH = 50
+#: Most values (scalars, lists and mappings) once every alias is expanded.
+MAX_VALUES = 2_000_000
+
+_TAG = "tag:yaml.org,2002:"
+_MERGE_KEY = "<<"
 
 
-# --- limits, checked on the event stream ------------------------------------------------------
+class YamlInputError(yaml.YAMLError):
+    """Well-formed YAML that a scenario may not contain (too deep, too large, a bad key or tag).
+
+    Attributes:
+        where: dotted path of the place (``network.links[3]``; '' for the whole text).
+        problem: what is wrong there.
+        problem_mark: line and column (PyYAML's mark), or None.
+    """
+
+    def __init__(self, where: str, problem: str, mark: Any = None) -> None:
+        self.where = where
+        self.problem = problem
+        self.problem_mark = mark
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+# --- YAML 1.2 core schema (YAML 1.2.2, section 10.3.2) ------------------------------------------------
+
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+
+
+def _to_int(text: str) -> int | None:
+    """``-12``, ``0o17`` (octal), ``0x1F`` (hex); ``017`` is decimal 17 in YAML 1.2."""
+    if not _INT.fullmatch(text):
+        return None
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _to_float(text: str) -> float | None:
+    """``2.0e6``, ``1e9``, ``.5``, ``-.inf``, ``.nan`` (refused later by validation as not finite)."""
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.fullmatch(text):
+        return math.nan
+    return None
+
+
+_WORDS: dict[str, Any] = {**_BOOL, "": None, "~": None, "null": None, "Null": None, "NULL": None}
+_NUMBER_START = frozenset("-+.0123456789")
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of a plain (unquoted) scalar under the YAML 1.2 core schema."""
+    if text in _WORDS:
+        return _WORDS[text]
+    if text[0] not in _NUMBER_START:
+        return text
+    number = _to_int(text)
+    if number is not None:
+        return number
+    real = _to_float(text)
+    return text if real is None else real
+
+
+def _tagged_scalar(tag: str, text: str) -> tuple[bool, Any]:
+    """``(True, value)`` for a scalar with an explicit core tag (``!!float 3``), ``(False, None)`` if unknown."""
+    if tag == _TAG + "str":
+        return True, text
+    if tag == _TAG + "null" and _NULL.fullmatch(text):
+        return True, None
+    if tag == _TAG + "bool" and text in _BOOL:
+        return True, _BOOL[text]
+    if tag == _TAG + "int" and (number := _to_int(text)) is not None:
+        return True, number
+    if tag == _TAG + "float" and (real := _to_float(text)) is not None:
+        return True, real
+    return False, None
+
+
+# --- building values from events ----------------------------------------------------------------------
 
 
 @dataclass
 class _Frame:
-    """One open list or mapping (or the stream itself) while the events are walked."""
+    """One open list or mapping (or the document) while the events are read."""
 
-    is_mapping: bool
+    value: list[Any] | dict[Any, Any]
     anchor: str | None
     label: str  # its step in the dotted path: ".key", "[3]", or "" for the document
+    mark: Any
     n_values: int = 1  # itself, then what it holds (aliases expanded)
     height: int = 1  # levels of nesting it holds, itself included
-    n_children: int = 0  # events of direct children seen so far (keys and values of a mapping)
-    key: str = ""  # the key whose value comes next (mappings)
-    key_lines: dict[str, int] = field(default_factory=dict)  # own plain keys -> line (mappings)
+    key: Any = None  # the key whose value comes next (mappings)
+    expecting_key: bool = True
+    merged: list[dict[Any, Any]] = field(default_factory=list)  # mappings brought in by '<<', in order
+    key_lines: dict[Any, int] = field(default_factory=dict)  # own keys -> line
 
-    def at_key(self) -> bool:
-        """True if the next child of this mapping is a key."""
-        return self.is_mapping and self.n_children % 2 == 0
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.value, dict)
 
     def child_label(self) -> str:
         """The path step of the child that starts now."""
         if self.is_mapping:
-            return "[key]" if self.at_key() else f".{self.key}"
-        return f"[{self.n_children}]"
-
-
-def _where(stack: list[_Frame], child: bool = True) -> str:
-    """Dotted path of the open value (``child``: of the child that starts now), e.g. ``network.links[3]``."""
-    labels = [frame.label for frame in stack[2:]]
-    if child and len(stack) >= 2:
-        labels.append(stack[-1].child_label())
-    return _shorten("".join(labels).lstrip("."), 80)
-
-
-def _note_key(stack: list[_Frame], event: ScalarEvent) -> None:
-    """Remember a mapping's key; a key given twice is refused (keys brought in by ``<<`` may repeat)."""
-    mapping = stack[-1]
-    mapping.key = _shorten(str(event.value))
-    if event.value == "<<" and event.implicit[0]:
-        return
-    if event.value in mapping.key_lines:
-        first = mapping.key_lines[event.value]
-        where = f"{_where(stack, child=False)}.{mapping.key}".lstrip(".")
-        raise LimitError(where, f"duplicate key (first given on line {first})", event.start_mark)
-    mapping.key_lines[event.value] = event.start_mark.line + 1
+            return "" if self.expecting_key else f".{_shorten(str(self.key))}"
+        return f"[{len(self.value)}]"
 
 
 def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_limits(text: str) -> None:
-    """Raise :class:`LimitError` if ``text`` nests too deep, expands too far, or has a non-name key.
+class _Builder:
+    """Builds the document's value from parser events, with the checks of the module docstring."""
 
-    Malformed YAML raises PyYAML's own error from the parser, as loading would.
-    """
-    if len(text) > MAX_TEXT_CHARS:
-        raise LimitError(
-            "", f"the scenario is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,} are read", None
-        )
-    parser = _Parser(text)
-    try:
-        _walk(parser)
-    finally:
-        parser.dispose()
+    def __init__(self) -> None:
+        self.document = _Frame(value=[], anchor=None, label="", mark=None, n_values=0, height=0)
+        self.stack = [self.document]
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # anchor -> (value, values, height)
+        self.open_anchors: set[str] = set()
+        self.total = 0
+
+    def where(self, child: bool = True) -> str:
+        """Dotted path of the open value (``child``: of the child that starts now), e.g. ``network.links[3]``."""
+        labels = [frame.label for frame in self.stack[1:]]
+        if child and len(self.stack) > 1:
+            labels.append(self.stack[-1].child_label())
+        return _shorten("".join(labels).lstrip("."), 80)
+
+    def refuse(self, problem: str, mark: Any, child: bool = True) -> YamlInputError:
+        return YamlInputError(self.where(child), problem, mark)
+
+    def start(self, event: CollectionStartEvent) -> None:
+        parent = self.stack[-1]
+        is_mapping = isinstance(event, MappingStartEvent)
+        kind = "mapping" if is_mapping else "list"
+        if parent.is_mapping and parent.expecting_key:
+            raise self.refuse(f"a key must be a name, not a {kind}", event.start_mark, child=False)
+        if len(self.stack) > MAX_DEPTH:
+            raise self.refuse(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        if event.tag not in (None, "!", _TAG + ("map" if is_mapping else "seq")):
+            raise self.refuse(f"unsupported tag {event.tag}", event.start_mark)
+        self._count(1, event.start_mark)
+        label = parent.child_label() if len(self.stack) > 1 else ""
+        frame = _Frame(value={} if is_mapping else [], anchor=event.anchor, label=label, mark=event.start_mark)
+        self.stack.append(frame)
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+
+    def end(self) -> None:
+        frame = self.stack.pop()
+        value = frame.value
+        if isinstance(value, dict) and frame.merged:
+            combined: dict[Any, Any] = {}
+            for source in reversed(frame.merged):  # earlier mappings in a '<<' list win, own keys win over all
+                combined.update(source)
+            combined.update(value)
+            value = combined
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+        self._add(value, frame.n_values, frame.height, frame.anchor, frame.mark)
+
+    def scalar(self, event: ScalarEvent) -> None:
+        if event.tag is None:
+            value = resolve_plain(event.value) if event.implicit[0] else event.value
+        elif event.tag == "!":  # the non-specific tag: text
+            value = event.value
+        else:
+            known, value = _tagged_scalar(event.tag, event.value)
+            if not known:
+                core = event.tag.startswith(_TAG) and event.tag[len(_TAG) :] in ("str", "null", "bool", "int", "float")
+                problem = f"does not fit tag {event.tag}" if core else f"unsupported tag {event.tag}"
+                raise self.refuse(f"{problem}; got {_shorten(event.value)!r}", event.start_mark)
+        parent = self.stack[-1]
+        if parent.is_mapping and parent.expecting_key and event.value == _MERGE_KEY and event.implicit[0]:
+            value = _MERGE_KEY_MARKER
+        self._count(1, event.start_mark)
+        self._add(value, 1, 0, event.anchor, event.start_mark)
+
+    def alias(self, event: AliasEvent) -> None:
+        if event.anchor in self.open_anchors:
+            raise self.refuse(f"alias *{event.anchor} refers to a value that contains it", event.start_mark)
+        if event.anchor not in self.anchors:
+            raise self.refuse(f"alias *{event.anchor} names no anchor defined before it", event.start_mark)
+        value, n_values, height = self.anchors[event.anchor]
+        parent = self.stack[-1]
+        if parent.is_mapping and parent.expecting_key and height:
+            raise self.refuse(f"a key must be a name, not alias *{event.anchor}", event.start_mark, child=False)
+        if len(self.stack) - 1 + height > MAX_DEPTH:
+            raise self.refuse(f"alias *{event.anchor} nests deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._count(n_values, event.start_mark, f"alias *{event.anchor} expands the scenario past")
+        self._add(value, n_values, height, None, event.start_mark)
+
+    def _count(self, n_values: int, mark: Any, what: str = "the scenario holds more than") -> None:
+        self.total += n_values
+        if self.total > MAX_VALUES:
+            raise self.refuse(f"{what} {MAX_VALUES:,} values (aliases expanded)", mark)
+
+    def _add(self, value: Any, n_values: int, height: int, anchor: str | None, mark: Any) -> None:
+        """Put a finished value into the open list or mapping."""
+        if anchor is not None:
+            self.anchors[anchor] = (value, n_values, height)
+        parent = self.stack[-1]
+        parent.n_values += n_values
+        parent.height = max(parent.height, height + 1)
+        if not isinstance(parent.value, dict):
+            parent.value.append(value)
+            return
+        if parent.expecting_key:
+            self._key(parent, value, mark)
+            return
+        parent.expecting_key = True
+        if parent.key is _MERGE_KEY_MARKER:
+            parent.merged += self._merge_sources(value, mark)
+        else:
+            parent.value[parent.key] = value
+
+    def _key(self, mapping: _Frame, key: Any, mark: Any) -> None:
+        mapping.key, mapping.expecting_key = key, False
+        if key is _MERGE_KEY_MARKER:
+            return
+        try:
+            first = mapping.key_lines.get(key)
+        except TypeError:  # an unhashable key from an explicit tag; refused like a list
+            raise self.refuse("a key must be a name", mark, child=False) from None
+        if first is not None:
+            raise self.refuse(f"duplicate key (first given on line {first})", mark)
+        mapping.key_lines[key] = mark.line + 1
+
+    def _merge_sources(self, value: Any, mark: Any) -> list[dict[Any, Any]]:
+        sources = value if isinstance(value, list) else [value]
+        if not sources or not all(isinstance(source, dict) for source in sources):
+            raise YamlInputError(
+                f"{self.where(child=False)}.<<".lstrip("."),
+                f"a merge key takes a mapping or a list of mappings; got {_shorten(repr(value))}",
+                mark,
+            )
+        return sources
 
 
-def _walk(parser: Any) -> None:
-    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (values, height) of the node it names
-    stack = [_Frame(is_mapping=False, anchor=None, label="", n_values=0, height=0)]
-    total = 0
-    while parser.check_event():
-        event = parser.get_event()
-        parent = stack[-1]
-        if isinstance(event, CollectionStartEvent):
-            kind = "mapping" if isinstance(event, MappingStartEvent) else "list"
-            if parent.at_key():
-                raise LimitError(_where(stack, child=False), f"a key must be a name, not a {kind}", event.start_mark)
-            if len(stack) > MAX_DEPTH:
-                raise LimitError(_where(stack), f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
-            total += 1
-            stack.append(_Frame(kind == "mapping", event.anchor, parent.child_label() if len(stack) > 1 else ""))
-            parent.n_children += 1
-        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-            frame = stack.pop()
-            _count(stack[-1], frame.n_values, frame.height, frame.anchor, anchors)
-        elif isinstance(event, ScalarEvent):
-            if parent.at_key():
-                _note_key(stack, event)
-            total += 1
-            parent.n_children += 1
-            _count(parent, 1, 0, event.anchor, anchors)
-        elif isinstance(event, AliasEvent):
-            n_values, height = anchors.get(event.anchor, (1, 0))
-            if height and parent.at_key():
-                raise LimitError(
-                    _where(stack, child=False), f"a key must be a name, not alias *{event.anchor}", event.start_mark
-                )
-            if len(stack) - 1 + height > MAX_DEPTH:
-                raise LimitError(
-                    _where(stack), f"alias *{event.anchor} nests deeper than {MAX_DEPTH} levels", event.start_mark
-                )
-            total += n_values
-            if total > MAX_VALUES:
-                raise LimitError(
-                    _where(stack),
-                    f"alias *{event.anchor} expands the scenario past {MAX_VALUES:,} values",
-                    event.start_mark,
-                )
-            parent.n_children += 1
-            _count(parent, n_values, height, None, anchors)
-        if total > MAX_VALUES:
-            raise LimitError(_where(stack, child=False), f"the scenario holds more than {MAX_VALUES:,} values", None)
+class _MergeKey:
+    """The ``<<`` key of a mapping (a marker that cannot clash with any real key)."""
+
+    def __repr__(self) -> str:
+        return "'<<'"
+
+    def __str__(self) -> str:
+        return _MERGE_KEY
 
 
-def _count(parent: _Frame, n_values: int, height: int, anchor: str | None, anchors: dict[str, tuple[int, int]]) -> None:
-    """Count a finished value (``n_values`` values, ``height`` levels) into its parent."""
-    if anchor is not None:
-        anchors[anchor] = (n_values, height)
-    parent.n_values += n_values
-    parent.height = max(parent.height, height + 1)
+_MERGE_KEY_MARKER = _MergeKey()
 
 
 def load_yaml(text: str) -> Any:
-    """Check ``text`` against the limits, then build it with the YAML 1.2 loader.
+    """The value of the single YAML document in ``text`` (None if there is none).
 
     Raises:
-        yaml.YAMLError: malformed YAML (PyYAML's error, with its marks) or a
-            :class:`LimitError`.
+        YamlInputError: too long, too deep, too large once aliases are
+            expanded, a bad key or tag, or more than one document.
+        yaml.YAMLError: malformed YAML (the parser's error, with its marks).
     """
-    check_limits(text)
-    loader = Yaml12Loader(text)
+    if len(text) > MAX_TEXT_CHARS:
+        raise YamlInputError("", f"the scenario is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,} are read")
+    parser = _Parser(text)
+    builder = _Builder()
+    n_documents = 0
     try:
-        return loader.get_single_data()
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, ScalarEvent):
+                builder.scalar(event)
+            elif isinstance(event, CollectionStartEvent):
+                builder.start(event)
+            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+                builder.end()
+            elif isinstance(event, AliasEvent):
+                builder.alias(event)
+            elif isinstance(event, DocumentStartEvent):
+                n_documents += 1
+                if n_documents > 1:
+                    problem = "a scenario file holds one YAML document; found a second"
+                    raise YamlInputError("", problem, event.start_mark)
+    except yaml.YAMLError as error:
+        if "maximum nesting depth" in str(getattr(error, "problem", "")):  # libyaml's own limit (1000 levels)
+            raise builder.refuse(f"nested deeper than {MAX_DEPTH} levels", error.problem_mark) from None  # type: ignore[attr-defined]
+        raise
     finally:
-        loader.dispose()
+        parser.dispose()
+    values = builder.document.value
+    return values[0] if values else None
