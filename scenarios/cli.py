@@ -25,6 +25,7 @@ from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
 from scenarios.cli_sweep import sweep
+from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load, load_checked
 from scenarios.results import Results, check_output_folder
@@ -138,8 +139,10 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Result folder (default: results/<scenario name>).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
+    seed: Annotated[int | None, typer.Option(parser=integer, help="Override the scenario's seed.")] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", parser=number, help="Override the simulated duration.")
+    ] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,

@@ -18,8 +18,16 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from qtn.units import (
+    MAX_LENGTH_KM,
+    MAX_RATE_HZ,
+    MAX_TIME_S,
+    MIN_RATE_HZ,
+    MIN_SPEED_KM_PER_S,
+    SPEED_OF_LIGHT_KM_PER_S,
+)
 from scenarios.errors import ScenarioError
-from scenarios.schema import NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
+from scenarios.schema import MAX_BITS, NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
 
 _MAX_VALUE_CHARS = 60
 _PATTERN_HINTS = {
@@ -208,11 +216,32 @@ def _unknown_field(location: Sequence[Any], root: type[BaseModel]) -> str:
     return f"{format_location(location, root)}: unknown field{hint}"
 
 
-def _range_message(kind: str, ctx: dict[str, Any], value: Any) -> str:
+#: Why a bound exists, by the unit suffix of the field's name and the bound (see :mod:`qtn.units`).
+_BOUND_REASONS = {
+    ("_s", MAX_TIME_S): "10^6 s, longer than any run",
+    ("_hz", MAX_RATE_HZ): "one per picosecond, the simulator's clock tick",
+    ("_hz", MIN_RATE_HZ): "one per 10^6 s, slower than any run",
+    ("_km", MAX_LENGTH_KM): "the Earth's circumference; no fibre link is longer",
+    ("_km", MAX_LENGTH_KM / 2): "so that the square's diagonal stays below the Earth's circumference",
+    ("_km_per_s", SPEED_OF_LIGHT_KM_PER_S): "the speed of light in vacuum",
+    ("_km_per_s", MIN_SPEED_KM_PER_S): "so that a delay over the longest link stays finite",
+    ("_bits", MAX_BITS): "a terabit",
+}
+
+
+def _bound_reason(field: str, bound: Any) -> str:
+    for (suffix, limit), reason in _BOUND_REASONS.items():
+        if field.endswith(suffix) and bound == limit:
+            return f" ({reason})"
+    return ""
+
+
+def _range_message(kind: str, ctx: dict[str, Any], value: Any, field: str = "") -> str:
     if isinstance(value, float) and math.isnan(value):
         return "must be a number, not NaN; got nan"
     operator, key = _RANGE_OPERATORS[kind]
-    return f"must be {operator} {show_bound(ctx.get(key))}; got {show_value(value)}"
+    bound = ctx.get(key)
+    return f"must be {operator} {show_bound(bound)}{_bound_reason(field, bound)}; got {show_value(value)}"
 
 
 _EXPECTED = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false"}
@@ -238,11 +267,11 @@ def _type_hint(kind: str, value: Any) -> str:
     return ""
 
 
-def _message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+def _message(kind: str, ctx: dict[str, Any], value: Any, field: str = "") -> str | None:
     """What is wrong, for one pydantic error type (None if the type is not one we word)."""
     got = f"; got {show_value(value)}"
     if kind in _RANGE_OPERATORS:
-        return _range_message(kind, ctx, value)
+        return _range_message(kind, ctx, value, field)
     if kind == "literal_error":
         expected = str(ctx.get("expected"))
         return f"must be {expected}{got}{_hint(value, _quoted_choices(expected))}"
@@ -295,7 +324,8 @@ def describe_error(error: ErrorDetails, root: type[BaseModel] = Scenario) -> str
         # A too-short tuple, e.g. an edge written [a, b] instead of [a, b, length_km].
         where = format_location(location[:-1], root)
         return f"{where}: item {location[-1]} is missing; got {show_value(value)}"
-    message = _message(kind, error.get("ctx", {}) or {}, value) or f"{error['msg']}; got {show_value(value)}"
+    field = next((str(item) for item in reversed(location) if isinstance(item, str)), "")
+    message = _message(kind, error.get("ctx", {}) or {}, value, field) or f"{error['msg']}; got {show_value(value)}"
     where = format_location(location, root)
     return f"{where}: {message}" if where else message
 
