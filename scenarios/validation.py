@@ -260,7 +260,7 @@ def _type_hint(kind: str, value: Any) -> str:
     expected = _EXPECTED[kind]
     if isinstance(value, bool) and kind != "bool_type":
         return f"must be {expected}, not true or false"
-    if isinstance(value, str) and (_looks_numeric(value) or value.lower() in ("true", "false", "yes", "no")):
+    if isinstance(value, str) and (_looks_numeric(value) or value.lower() in ("true", "false")):
         return f"must be {expected}, not text in quotes (write it without quotes)"
     if kind == "int_type" and isinstance(value, float) and value.is_integer():
         return "must be an integer, written without a decimal point or exponent"

@@ -273,7 +273,7 @@ class _Builder:
     def _count(self, n_values: int, mark: Any, what: str = "the scenario holds more than") -> None:
         self.total += n_values
         if self.total > MAX_VALUES:
-            raise self.refuse(f"{what} {MAX_VALUES:,} values (aliases expanded)", mark)
+            raise self.refuse(f"{what} {MAX_VALUES:,} values", mark)
 
     def _add(self, value: Any, n_values: int, height: int, anchor: str | None, mark: Any) -> None:
         """Put a finished value into the open list or mapping."""
