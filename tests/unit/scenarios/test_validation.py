@@ -104,7 +104,9 @@ def test_unclosed_quote_says_where_it_opened():
 
 def test_bad_indentation_reports_line_and_column():
     text = "name: t\n  duration_s: 1\n"
-    assert problems_of_yaml(text) == ["malformed YAML: line 2, column 13: mapping values are not allowed in this context"]
+    assert problems_of_yaml(text) == [
+        "malformed YAML: line 2, column 13: mapping values are not allowed in this context"
+    ]
 
 
 def test_tab_indentation_reports_line_and_column():
