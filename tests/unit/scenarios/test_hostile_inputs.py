@@ -237,3 +237,29 @@ def test_strict_types_still_take_integers_for_numbers():
     )
     assert scenario.duration_s == 1.0 and isinstance(scenario.duration_s, float)
     assert loader.from_dict(scenario.model_dump(mode="json")) == scenario  # tuples written as lists read back
+
+
+# --- the command line's numeric options --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--seed", "true"], "Invalid value for '--seed': must be an integer; got 'true'"),
+        (["--seed", "1.5"], "Invalid value for '--seed': must be an integer; got '1.5'"),
+        (["--duration-s", "true"], "Invalid value for '--duration-s': must be a number; got 'true'"),
+        (["--duration-s", "1_0"], "Invalid value for '--duration-s': must be a number; got '1_0'"),
+    ],
+)
+def test_numeric_options_refuse_garbage(arguments, message, tmp_path):
+    result = CliRunner().invoke(app, ["run", "repeater-chain-fast", "-o", str(tmp_path / "out"), *arguments])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())  # the usage box may wrap the line
+    assert not (tmp_path / "out").exists()
+
+
+def test_numeric_options_take_yaml_numbers():
+    from scenarios.cli_types import integer, number
+
+    assert integer("42") == 42 and number("2.0e6") == 2.0e6 and number("1e9") == 1.0e9 and number(".5") == 0.5
+    assert math.isnan(number("nan"))  # left for validation to name the field
