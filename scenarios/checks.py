@@ -186,10 +186,19 @@ def _template_problems(scenario: Scenario, topology: ResolvedTopology) -> list[s
     return problems
 
 
-def _components(topology: ResolvedTopology) -> dict[str, int]:
-    """The index of each node's connected component (one pass over the graph)."""
-    parts = nx.connected_components(topology.graph())
-    return {name: index for index, part in enumerate(parts) for name in part}
+def _components(topology: ResolvedTopology) -> dict[str, str]:
+    """A representative node of each node's connected component (union-find over the links, near-linear)."""
+    parent = {node.name: node.name for node in topology.nodes}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]  # path halving
+            name = parent[name]
+        return name
+
+    for link in topology.links:
+        parent[root(link.a)] = root(link.b)
+    return {name: root(name) for name in parent}
 
 
 def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:

@@ -41,6 +41,8 @@ def _route(graph: nx.Graph, src: str, dst: str) -> list[str] | None:
 
 def target_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     """One problem per traffic item whose target fidelity no link purification can reach."""
+    if not any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic):
+        return []  # key relay has no fidelity target: no graph to build
     graph = topology.graph()
     template_of = {node.name: scenario.templates.node_template(node.template) for node in topology.nodes}
     settings = scenario.entanglement
