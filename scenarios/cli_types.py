@@ -18,15 +18,24 @@ _NUMBER = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 _NON_FINITE = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
-def integer(text: str) -> int:
-    """A whole number written in decimal digits, with an optional sign."""
-    if not _INTEGER.fullmatch(text.strip()):
+def integer(text: str | int) -> int:
+    """A whole number written in decimal digits, with an optional sign (an option's default passes as is)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if not isinstance(text, str) or not _INTEGER.fullmatch(text.strip()):
         raise typer.BadParameter(f"must be an integer; got {text!r}")
     return int(text)
 
 
-def number(text: str) -> float:
-    """A decimal number (``0.5``, ``20``, ``2.0e6``); ``inf``/``nan`` are left for validation to refuse."""
+def number(text: str | float) -> float:
+    """A decimal number (``0.5``, ``20``, ``2.0e6``); ``inf``/``nan`` are left for validation to refuse.
+
+    An option's default (already a number) passes as is.
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    if not isinstance(text, str):
+        raise typer.BadParameter(f"must be a number; got {text!r}")
     stripped = text.strip()
     if _NUMBER.fullmatch(stripped):
         return float(stripped)

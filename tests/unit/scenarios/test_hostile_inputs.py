@@ -263,3 +263,4 @@ def test_numeric_options_take_yaml_numbers():
 
     assert integer("42") == 42 and number("2.0e6") == 2.0e6 and number("1e9") == 1.0e9 and number(".5") == 0.5
     assert math.isnan(number("nan"))  # left for validation to name the field
+    assert integer(1) == 1 and number(0.95) == 0.95  # defaults of options pass through
