@@ -315,12 +315,10 @@ class TeleportationTraffic(StrictModel):
             return value
         if not isinstance(value, list) or not value:
             raise PydanticCustomError("input_states", "must be 'random' or a non-empty list of states")
-        for index, item in enumerate(value):
-            problem = _state_problem(item)
-            if problem:
-                raise PydanticCustomError(
-                    "input_states", "item {index}: {problem}", {"index": index, "problem": problem}
-                )
+        # Every bad item is named, not only the first.
+        problems = [f"item {index}: {problem}" for index, item in enumerate(value) if (problem := _state_problem(item))]
+        if problems:
+            raise PydanticCustomError("input_states", "{problems}", {"problems": "; ".join(problems)})
         return value
 
 
