@@ -89,9 +89,10 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
     problems: list[str] = []
     topology = generate(network.generator, scenario.seed)
     names = [name for name, _ in topology.nodes]
+    known = set(names)
     for field in ("node_roles", "node_templates"):
         for name in getattr(network, field):
-            if name not in names:
+            if name not in known:
                 problems.append(
                     f"network.{field}.{name}: the generator makes no node of that name; got {name!r}"
                     f"{_name_hint(name, names)}"
@@ -174,37 +175,54 @@ def _template_problems(scenario: Scenario, topology: ResolvedTopology) -> list[s
     references += [
         (link_where or f"{link.where}.template", "link", link.template, link_names) for link in topology.links
     ]
+    reported: set[tuple[str, str]] = set()  # a generated network names its templates once for all
     for where, what, template, names in references:
-        if template not in names:
-            message = (
+        if template not in names and (where, template) not in reported:
+            reported.add((where, template))
+            problems.append(
                 f"{where}: must name a {what} template in templates.{what}s (available: {', '.join(names)})"
                 f"; got {template!r}{did_you_mean(template, names)}"
             )
-            if message not in problems:  # a generated network names its templates once for all
-                problems.append(message)
     return problems
+
+
+def _components(topology: ResolvedTopology) -> dict[str, str]:
+    """A representative node of each node's connected component (union-find over the links, near-linear)."""
+    parent = {node.name: node.name for node in topology.nodes}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]  # path halving
+            name = parent[name]
+        return name
+
+    for link in topology.links:
+        parent[root(link.a)] = root(link.b)
+    return {name: root(name) for name in parent}
 
 
 def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     problems = []
-    graph = topology.graph()
     names = [node.name for node in topology.nodes]
+    known_names = set(names)
     # A link to a missing node is reported already; whether pairs are connected is then unknown.
-    links_known = all(link.a in names and link.b in names for link in topology.links)
+    links_known = all(link.a in known_names and link.b in known_names for link in topology.links)
+    component = _components(topology) if links_known else {}
+    n_parts = len(set(component.values()))
+    hints: dict[str, str] = {}  # one "did you mean" search per unknown name, however often it is used
     for i, item in enumerate(scenario.traffic):
         where = f"traffic[{i}]"
         known = True
         for end in ("src", "dst"):
             name = getattr(item, end)
-            if name not in names:
-                problems.append(
-                    f"{where}.{end}: must name a node of the network; got {name!r}{_name_hint(name, names)}"
-                )
+            if name not in known_names:
+                if name not in hints:
+                    hints[name] = _name_hint(name, names)
+                problems.append(f"{where}.{end}: must name a node of the network; got {name!r}{hints[name]}")
                 known = False
         if known and item.src == item.dst:
             problems.append(f"{where}.dst: must differ from src; got {item.dst!r}")
-        elif known and links_known and not nx.has_path(graph, item.src, item.dst):
-            n_parts = nx.number_connected_components(graph)
+        elif known and links_known and component[item.src] != component[item.dst]:
             problems.append(
                 f"{where}: src and dst must be connected, but the network falls into {n_parts} separate parts"
                 f"; got {item.src!r} and {item.dst!r}"
@@ -264,7 +282,7 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             f"qkd.link_model: must be one of {', '.join(KEY_LINK_MODELS)}; got {qkd.link_model!r}"
             f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
         )
-    names = [node.name for node in topology.nodes]
+    names = {node.name for node in topology.nodes}
     pairs = {frozenset((link.a, link.b)) for link in topology.links}
     for i, outage in enumerate(scenario.failures.scheduled):
         if frozenset(outage.link) not in pairs:

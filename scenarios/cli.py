@@ -20,14 +20,14 @@ from rich.table import Table
 
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
-from scenarios.checks import check_scenario
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
 from scenarios.cli_sweep import sweep
+from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
-from scenarios.loader import from_dict, load
+from scenarios.loader import from_dict, load, load_checked
 from scenarios.results import Results, check_output_folder
 from scenarios.schema import Scenario
 from scenarios.summary import (
@@ -139,8 +139,10 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Result folder (default: results/<scenario name>).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
+    seed: Annotated[int | None, typer.Option(parser=integer, help="Override the scenario's seed.")] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", parser=number, help="Override the simulated duration.")
+    ] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
@@ -203,14 +205,13 @@ def validate(
     n_bad = 0
     for name in files:
         try:
-            scenario = load(name)
+            scenario, topology = load_checked(name)
         except ConfigError as error:
             if debug:
                 traceback.print_exception(error)
             _report(error)
             n_bad += 1
             continue
-        topology, _ = check_scenario(scenario)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
             f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from qtn.errors import ConfigError
+from scenarios.cli_types import number
 
 FORMATS = ("table", "csv")
 
@@ -44,12 +45,22 @@ def keyrate(
         str, typer.Option("--distance-km", help="'start:stop:step' (stop included) or one distance.")
     ] = "0:200:10",
     hardware: Annotated[str, typer.Option("--hardware", help="Hardware preset (gys, ideal).")] = "gys",
-    attenuation_db_per_km: Annotated[float | None, typer.Option(help="Fibre loss.")] = None,
-    detector_efficiency: Annotated[float | None, typer.Option(help="Receiver efficiency (eta_Bob).")] = None,
-    dark_count_probability: Annotated[float | None, typer.Option(help="Dark counts per pulse (Y0).")] = None,
-    misalignment_error: Annotated[float | None, typer.Option(help="Optical misalignment (e_det).")] = None,
-    error_correction_efficiency: Annotated[float | None, typer.Option(help="Error correction f >= 1.")] = None,
-    repetition_rate_hz: Annotated[float | None, typer.Option(help="Pulse rate, for key_rate_bps.")] = None,
+    attenuation_db_per_km: Annotated[float | None, typer.Option(parser=number, help="Fibre loss.")] = None,
+    detector_efficiency: Annotated[
+        float | None, typer.Option(parser=number, help="Receiver efficiency (eta_Bob).")
+    ] = None,
+    dark_count_probability: Annotated[
+        float | None, typer.Option(parser=number, help="Dark counts per pulse (Y0).")
+    ] = None,
+    misalignment_error: Annotated[
+        float | None, typer.Option(parser=number, help="Optical misalignment (e_det).")
+    ] = None,
+    error_correction_efficiency: Annotated[
+        float | None, typer.Option(parser=number, help="Error correction f >= 1.")
+    ] = None,
+    repetition_rate_hz: Annotated[
+        float | None, typer.Option(parser=number, help="Pulse rate, for key_rate_bps.")
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Any other hardware field: NAME=VALUE (repeatable).")
     ] = None,

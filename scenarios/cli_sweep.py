@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from qtn.errors import ConfigError
+from scenarios.cli_types import integer, number
 from scenarios.executors import (
     DaskExecutor,
     Executor,
@@ -62,8 +63,10 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option("--workers", "-j", help="Local worker processes (default: the CPUs available).")
     ] = None,
-    retries: Annotated[int, typer.Option("--retries", help="Extra attempts for a failed point.")] = 1,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
+    retries: Annotated[int, typer.Option("--retries", parser=integer, help="Extra attempts for a failed point.")] = 1,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", parser=number, help="Override the simulated duration.")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another sweep in the output folder.")] = False,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")

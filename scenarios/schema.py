@@ -13,24 +13,36 @@ import difflib
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qtn.units import MAX_LENGTH_KM, MAX_TIME_S
 
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 DEFAULT_TEMPLATE = "default"
+#: Most bits a key store, pool or slot may be given: 10^12 (a terabit, more key than any QKD link makes in
+#: years); counts of bits are 64-bit integers in the result tables.
+MAX_BITS = 10**12
 
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
 Role = Literal["end", "repeater", "trusted_relay"]
-PositiveKm = Annotated[float, Field(gt=0)]
+PositiveKm = Annotated[float, Field(gt=0, le=MAX_LENGTH_KM)]
+#: Marks a fixed-length tuple field that a YAML list may fill (strict mode takes only Python tuples);
+#: the items keep their strict types.
+LaxTuple = Strict(False)
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario model: immutable, unknown keys are errors."""
+    """Base of every scenario model: immutable, unknown keys are errors, types strict.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    Strict types: ``true`` is no number, ``'0.01'`` (quoted) is text, ``1.0`` is no
+    integer; an integer is still a number (``length_km: 20``). A YAML list is
+    accepted where the schema has a fixed-length tuple (:data:`LaxTuple`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # --- network -----------------------------------------------------------------------------
@@ -102,7 +114,7 @@ class WaxmanGenerator(StrictModel):
 
     kind: Literal["waxman"]
     n_nodes: int = Field(ge=2, le=2000)
-    domain_km: PositiveKm
+    domain_km: float = Field(gt=0, le=MAX_LENGTH_KM / 2)  # so that the diagonal stays below MAX_LENGTH_KM
     alpha: float = Field(0.4, gt=0, le=1)
     beta: float = Field(0.4, gt=0, le=1)
     role: Role = "end"
@@ -113,7 +125,7 @@ class EdgesGenerator(StrictModel):
     """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges."""
 
     kind: Literal["edges"]
-    edges: list[tuple[NodeName, NodeName, PositiveKm]] = Field(min_length=1)
+    edges: list[Annotated[tuple[NodeName, NodeName, PositiveKm], LaxTuple]] = Field(min_length=1)
     role: Role = "end"
 
 
@@ -184,11 +196,11 @@ class EntanglementTraffic(StrictModel):
     kind: Literal["entanglement"] = "entanglement"
     src: NodeName
     dst: NodeName
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
-    hold_s: float = Field(0.0, ge=0)
+    hold_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
 
 
 class KeyTraffic(StrictModel):
@@ -204,11 +216,11 @@ class KeyTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     bits: int = Field(256, ge=1, le=10**9)
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     rate_hz: float = Field(1.0, gt=0)
     n_requests: int | None = Field(None, ge=1, le=10**7)
-    deadline_s: float = Field(1.0, gt=0)
+    deadline_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
     priority: float = 0.0
 
 
@@ -224,9 +236,9 @@ class ServiceTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     key_rate_bps: float = Field(gt=0)
-    period_s: float = Field(1.0, gt=0)
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    period_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
 
 
 class BBM92Traffic(StrictModel):
@@ -240,8 +252,8 @@ class BBM92Traffic(StrictModel):
     kind: Literal["bbm92"]
     src: NodeName
     dst: NodeName
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
     frame_bits: int = Field(8192, ge=64, le=10**7)
@@ -258,11 +270,11 @@ class VKPTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     bits: int = Field(ge=1, le=10**9)
-    at_s: float = Field(0.0, ge=0)
+    at_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
 
 
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
-BlochVector = tuple[float, float, float]
+BlochVector = Annotated[tuple[float, float, float], LaxTuple]
 
 
 class TeleportationTraffic(StrictModel):
@@ -286,10 +298,10 @@ class TeleportationTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     scheme: Literal["hop_by_hop", "end_to_end"] = "hop_by_hop"
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_teleportations: int = Field(10, ge=1, le=1_000_000)
-    interval_s: float | None = Field(None, gt=0)
+    interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
     input_states: str | list[str | BlochVector] = "random"
@@ -303,12 +315,10 @@ class TeleportationTraffic(StrictModel):
             return value
         if not isinstance(value, list) or not value:
             raise PydanticCustomError("input_states", "must be 'random' or a non-empty list of states")
-        for index, item in enumerate(value):
-            problem = _state_problem(item)
-            if problem:
-                raise PydanticCustomError(
-                    "input_states", "item {index}: {problem}", {"index": index, "problem": problem}
-                )
+        # Every bad item is named, not only the first.
+        problems = [f"item {index}: {problem}" for index, item in enumerate(value) if (problem := _state_problem(item))]
+        if problems:
+            raise PydanticCustomError("input_states", "{problems}", {"problems": "; ".join(problems)})
         return value
 
 
@@ -372,7 +382,7 @@ class EntanglementSettings(StrictModel):
     swapping_order: Literal["nested", "sequential"] = "nested"
     purification: Literal["bbpssw", "dejmps"] = "bbpssw"
     purification_rounds: int | None = Field(None, ge=1, le=1000)
-    cutoff_s: float | None = Field(None, gt=0)
+    cutoff_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
 
 
@@ -406,32 +416,32 @@ class QKDSection(StrictModel):
     misalignment_error: float = Field(0.015, ge=0, lt=0.5)
     error_correction_efficiency: float = Field(1.16, ge=1)
     block_bits: int = Field(4096, ge=1, le=10**8)
-    pool_capacity_bits: int = Field(2_000_000, ge=2)
+    pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
-    pool_sample_interval_s: float | None = Field(None, gt=0)
+    pool_sample_interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     controller_site: NodeName | None = None
-    report_interval_s: float = Field(0.1, gt=0)
-    pool_low_bits: int = Field(4096, ge=0)
-    recovery_window_s: float = Field(1.0, gt=0)
-    recovery_retry_s: float = Field(0.05, gt=0)
+    report_interval_s: float = Field(0.1, gt=0, le=MAX_TIME_S)
+    pool_low_bits: int = Field(4096, ge=0, le=MAX_BITS)
+    recovery_window_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
+    recovery_retry_s: float = Field(0.05, gt=0, le=MAX_TIME_S)
 
 
 class ScheduledOutage(StrictModel):
     """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later."""
 
-    link: tuple[NodeName, NodeName]
-    at_s: float = Field(ge=0)
-    repair_after_s: float = Field(gt=0)
+    link: Annotated[tuple[NodeName, NodeName], LaxTuple]
+    at_s: float = Field(ge=0, le=MAX_TIME_S)
+    repair_after_s: float = Field(gt=0, le=MAX_TIME_S)
 
 
 class RandomFailures(StrictModel):
     """Every link fails after Exp(``mtbf_s``) up time and is repaired after Exp(``mttr_s``)."""
 
-    mtbf_s: float = Field(gt=0)
-    mttr_s: float = Field(gt=0)
+    mtbf_s: float = Field(gt=0, le=MAX_TIME_S)
+    mttr_s: float = Field(gt=0, le=MAX_TIME_S)
 
 
 class FailuresSection(StrictModel):
@@ -454,11 +464,11 @@ class KaaSSection(StrictModel):
         pairs: the node pairs that get a KP (default: all n(n-1)/2 pairs).
     """
 
-    period_s: float = Field(gt=0)
-    slot_s: float = Field(gt=0)
-    n_bits_per_slot: int = Field(ge=1)
-    kp_capacity_bits: int = Field(1_000_000, ge=1)
-    pairs: list[tuple[NodeName, NodeName]] | None = None
+    period_s: float = Field(gt=0, le=MAX_TIME_S)
+    slot_s: float = Field(gt=0, le=MAX_TIME_S)
+    n_bits_per_slot: int = Field(ge=1, le=MAX_BITS)
+    kp_capacity_bits: int = Field(1_000_000, ge=1, le=MAX_BITS)
+    pairs: list[Annotated[tuple[NodeName, NodeName], LaxTuple]] | None = None
 
 
 # --- outputs and the scenario ----------------------------------------------------------
@@ -476,7 +486,7 @@ class Outputs(StrictModel):
 
     tables: list[str] | None = None
     csv: bool = False
-    memory_sample_interval_s: float | None = Field(None, gt=0)
+    memory_sample_interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
 
 
 FidelityLevel = Literal["hardware", "fast", "network"]

@@ -46,7 +46,7 @@ BAD_INPUTS = {
     "malformed-yaml": (
         VALID_YAML.replace("{name: carol}]", "{name: carol}"),
         [
-            "malformed YAML: line 5, column 3: expected ',' or ']', but got '<scalar>' "
+            "malformed YAML: line 5, column 3: did not find expected ',' or ']' "
             "(while parsing a flow sequence started at line 4, column 10)"
         ],
     ),
