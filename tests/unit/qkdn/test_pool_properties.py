@@ -32,10 +32,7 @@ class KeyStoreMachine(RuleBasedStateMachine):
     def _held(self) -> list[tuple[str, int]]:
         """Positions still held, oldest first (the store is a FIFO)."""
         return [
-            (name, bit)
-            for name in self.order
-            for bit in range(len(self.blocks[name]))
-            if (name, bit) not in self.left
+            (name, bit) for name in self.order for bit in range(len(self.blocks[name])) if (name, bit) not in self.left
         ]
 
     def _next_ids(self, n_bits: int) -> list[KeyId]:
