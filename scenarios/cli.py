@@ -20,6 +20,7 @@ from rich.table import Table
 
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
+from scenarios.budget import Budget, budget_from_options, budget_problems, check_budget, estimate
 from scenarios.checks import check_scenario
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
@@ -55,6 +56,14 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _DEBUG_HINT = "(run with --debug for a traceback)"
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+AllowLargeOption = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Run even if the estimated memory or events exceed the budget."),
+]
+MemoryBudgetOption = Annotated[
+    float | None,
+    typer.Option("--memory-budget-gb", help="Memory a run may use (default: half of this machine's memory)."),
+]
 
 
 def _report(error: BaseException, hint: str = "") -> None:
@@ -145,15 +154,19 @@ def run(
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result folder.")] = False,
+    allow_large: AllowLargeOption = False,
+    memory_budget_gb: MemoryBudgetOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Run a scenario and write its tables (Parquet) and manifest to a folder."""
     _configure_logging(debug)
     with reported_errors(debug):
+        budget = budget_from_options(allow_large, memory_budget_gb)
         name = scenario or library.DEFAULT
         loaded = _with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / loaded.name
         check_output_folder(target)  # refuse a bad folder before a long run, not after
+        check_budget(loaded, budget, name)  # and a run that cannot fit in memory or time
         from scenarios.runner import run as run_scenario  # imports SeQUeNCe: only when running
 
         results = run_scenario(loaded, progress=progress)
@@ -211,12 +224,15 @@ def validate(
             n_bad += 1
             continue
         topology, _ = check_scenario(scenario)
+        cost = estimate(scenario)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
-            f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",
+            f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s; needs {cost.summary()})",
             markup=False,
             highlight=False,
         )
+        for problem in budget_problems(cost, Budget.default()):
+            stderr.print(f"warning: {name}: {problem}", markup=False)
     if n_bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 
