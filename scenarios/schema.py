@@ -21,6 +21,9 @@ from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 DEFAULT_TEMPLATE = "default"
+#: Shortest sampling or reporting interval: 1 ns, far below any network's timescale and 1000 of
+#: SeQUeNCe's picosecond ticks (a shorter one would not advance its clock, or would flood memory).
+MIN_INTERVAL_S = 1e-9
 
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
 Role = Literal["end", "repeater", "trusted_relay"]
@@ -411,12 +414,12 @@ class QKDSection(StrictModel):
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
-    pool_sample_interval_s: float | None = Field(None, gt=0)
+    pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S)
     controller_site: NodeName | None = None
-    report_interval_s: float = Field(0.1, gt=0)
+    report_interval_s: float = Field(0.1, ge=MIN_INTERVAL_S)
     pool_low_bits: int = Field(4096, ge=0)
     recovery_window_s: float = Field(1.0, gt=0)
-    recovery_retry_s: float = Field(0.05, gt=0)
+    recovery_retry_s: float = Field(0.05, ge=MIN_INTERVAL_S)
 
 
 class ScheduledOutage(StrictModel):
@@ -476,7 +479,7 @@ class Outputs(StrictModel):
 
     tables: list[str] | None = None
     csv: bool = False
-    memory_sample_interval_s: float | None = Field(None, gt=0)
+    memory_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S)
 
 
 FidelityLevel = Literal["hardware", "fast", "network"]
