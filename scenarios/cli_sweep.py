@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from qtn.errors import ConfigError
-from scenarios.budget import Budget, budget_from_options, budget_problems, estimate
 from scenarios.errors import ScenarioError
 from scenarios.executors import (
     DaskExecutor,
@@ -33,6 +32,9 @@ from scenarios.executors import (
 from scenarios.loader import from_dict, load
 from scenarios.sweep import SweepPlan, parse_seeds, plan_sweep
 from scenarios.sweep_folder import check_folder, combine_tables, open_folder, point_folder, save_record
+
+if TYPE_CHECKING:
+    from scenarios.budget import Budget
 
 EXECUTORS = ("local", "dask")
 SAVE_INTERVAL_S = 1.0
@@ -86,6 +88,8 @@ def sweep(
     _configure_logging(debug)
     with reported_errors(debug):
         _check_options(executor, scheduler, workers, retries)
+        from scenarios.budget import budget_from_options
+
         n_parallel = (workers or default_n_workers()) if executor == "local" else 1
         budget = budget_from_options(allow_large, memory_budget_gb, n_parallel)
         base = _with_overrides(load(scenario), None, duration_s, scenario)
@@ -135,8 +139,10 @@ def _check_options(executor: str, scheduler: str | None, workers: int | None, re
         raise ConfigError(f"--retries: must be >= 0; got {retries}")
 
 
-def _check_budget(plan: SweepPlan, budget: Budget | None, source: str) -> None:
+def _check_budget(plan: SweepPlan, budget: "Budget | None", source: str) -> None:
     """Refuse the sweep (exit 2) if a point would exceed its share of the budget; seeds do not change the cost."""
+    from scenarios.budget import budget_problems, estimate
+
     if budget is None:
         return
     problems: dict[str, None] = {}
@@ -201,7 +207,7 @@ def _run(
     quiet: bool,
 ) -> None:
     """Run every point not yet done; on Ctrl-C keep what finished and exit 130."""
-    from scenarios.cli import stderr
+    from scenarios.cli import exit_at_once, stderr
 
     todo = [point for point in plan.points if state.entries[point.point_id]["status"] != "done"]
     n_done = len(plan.points) - len(todo)
@@ -235,7 +241,7 @@ def _run(
             f"interrupted; {n_kept} finished points are kept in {root}; run the same command again to resume",
             markup=False,
         )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        exit_at_once(EXIT_INTERRUPTED)  # the workers are stopped and the record saved: nothing left to tidy
 
 
 @contextmanager
