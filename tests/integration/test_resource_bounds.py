@@ -37,7 +37,7 @@ def qnetsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _refused(case: str, tmp_path: Path) -> None:
+def _refused(case: str, tmp_path: Path) -> str:
     data, field, _ = OVERSIZED[case]
     scenario = tmp_path / f"{case}.yaml"
     scenario.write_text(yaml.safe_dump(data))
@@ -47,10 +47,16 @@ def _refused(case: str, tmp_path: Path) -> None:
     assert "of memory" in done.stderr or "events" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+    return done.stderr
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "resource-bounds.md"
 
 
 def test_a_thousand_million_memories_are_refused_before_the_run(tmp_path):
-    _refused("n_memories", tmp_path)
+    stderr = _refused("n_memories", tmp_path)
+    quoted = next(line for line in DOC.read_text().splitlines() if line.startswith("error: big.yaml: "))
+    assert stderr.strip() == quoted.replace("big.yaml", str(tmp_path / "n_memories.yaml"))  # the docs' example
 
 
 @pytest.mark.slow
