@@ -247,10 +247,11 @@ def validate(
         cost = estimate(scenario)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
-            f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s; needs {cost.summary()})",
+            f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",
             markup=False,
             highlight=False,
         )
+        stdout.print(f"  estimated cost: {cost.summary()}", markup=False, highlight=False)
         for problem in budget_problems(cost, Budget.default()):
             stderr.print(f"warning: {name}: {problem}", markup=False)
     if n_bad:
