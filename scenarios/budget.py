@@ -27,6 +27,8 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
+import networkx as nx
+
 from qkdn.keyrate import get_model
 from qtn.errors import ConfigError
 from qtn.spec import NetworkSpec
@@ -287,7 +289,7 @@ def _qkd_costs(scenario: Scenario, spec: NetworkSpec) -> list[Cost]:
             window_s = (item.end_s if item.end_s is not None else duration_s) - item.start_s
             n_requests = float(item.n_requests) if item.n_requests is not None else item.rate_hz * max(window_s, 0.0)
             where = f"traffic[{i}].n_requests" if item.n_requests is not None else f"traffic[{i}].rate_hz"
-            hops = max(n_nodes - 1, 1)
+            hops = _hops(spec, item.src, item.dst)
             costs.append(
                 Cost(
                     where,
@@ -313,14 +315,15 @@ def _qkd_costs(scenario: Scenario, spec: NetworkSpec) -> list[Cost]:
             window_s = (item.end_s if item.end_s is not None else duration_s) - item.start_s
             n_periods = math.ceil(max(window_s, 0.0) / item.period_s)
             period_bits = item.key_rate_bps * item.period_s
-            n_ids = (period_bits / qkd.block_bits + 1) * max(n_nodes - 1, 1)
+            hops = _hops(spec, item.src, item.dst)
+            n_ids = (period_bits / qkd.block_bits + 1) * hops
             costs.append(
                 Cost(
                     f"traffic[{i}].period_s",
                     f"{n_periods:.3g} service periods of {period_bits:.3g} bits",
                     n_periods,
                     n_periods * BYTES_PER_ROW + period_bits * KEY_BYTE_COPIES + n_ids * BYTES_PER_KEY_ID,
-                    n_periods * 4 * max(n_nodes - 1, 1),
+                    n_periods * 4 * hops,
                 )
             )
             demand_bits += item.key_rate_bps * max(window_s, 0.0)
@@ -352,6 +355,15 @@ def _qkd_costs(scenario: Scenario, spec: NetworkSpec) -> list[Cost]:
     if qkd.link_model != "photon":
         costs += _block_costs(scenario, spec, demand_bits)
     return costs
+
+
+def _hops(spec: NetworkSpec, src: str, dst: str) -> int:
+    """Links on the fewest-hop route from ``src`` to ``dst`` (routes with more hops are rare; at least 1)."""
+    graph = nx.Graph([(link.a, link.b) for link in spec.links])
+    try:
+        return max(int(nx.shortest_path_length(graph, src, dst)), 1)
+    except (nx.NetworkXException, nx.NodeNotFound):
+        return max(len(spec.nodes) - 1, 1)
 
 
 def _block_costs(scenario: Scenario, spec: NetworkSpec, demand_bits: float) -> list[Cost]:
