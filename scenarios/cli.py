@@ -38,7 +38,7 @@ from scenarios.summary import (
     teleportation_summary,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 app = typer.Typer(
     name="qnetsim",
@@ -55,6 +55,14 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _DEBUG_HINT = "(run with --debug for a traceback)"
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+AllowLargeOption = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Run even if the estimated memory or events exceed the budget."),
+]
+MemoryBudgetOption = Annotated[
+    float | None,
+    typer.Option("--memory-budget-gb", help="Memory a run may use (default: half of this machine's memory)."),
+]
 
 
 def _report(error: BaseException, hint: str = "") -> None:
@@ -94,12 +102,29 @@ def reported_errors(debug: bool) -> Iterator[None]:
         os.dup2(devnull, sys.stdout.fileno())
         raise typer.Exit(EXIT_OK) from None
     except KeyboardInterrupt:
-        stderr.print("interrupted; nothing was written")
-        raise typer.Exit(130) from None
+        stderr.print("interrupted; nothing was written", markup=False)
+        exit_at_once(EXIT_INTERRUPTED)
     except (typer.Exit, typer.Abort):
         raise
     except Exception as error:  # an unexpected failure is a failed run, not bad input
         _fail(error, EXIT_FAILED, debug, _DEBUG_HINT)
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """Flush our output and end the process now, without freeing the run's objects one by one.
+
+    After Ctrl-C the interpreter would otherwise free every object of the
+    interrupted run before exiting: for a run that built millions of objects
+    that took longer than the run had (9 s after the message for 10^9 memories
+    refused by no budget). Files are already closed or removed by then (result
+    folders are written atomically), so nothing is lost by skipping it.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more to say
+    os._exit(code)
 
 
 def _configure_logging(debug: bool) -> None:
@@ -147,15 +172,21 @@ def run(
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result folder.")] = False,
+    allow_large: AllowLargeOption = False,
+    memory_budget_gb: MemoryBudgetOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Run a scenario and write its tables (Parquet) and manifest to a folder."""
     _configure_logging(debug)
     with reported_errors(debug):
+        from scenarios.budget import budget_from_options, check_budget  # imports the simulator: only when needed
+
+        budget = budget_from_options(allow_large, memory_budget_gb)
         name = scenario or library.DEFAULT
         loaded = _with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / loaded.name
         check_output_folder(target)  # refuse a bad folder before a long run, not after
+        check_budget(loaded, budget, name)  # and a run that cannot fit in memory or time
         from scenarios.runner import run as run_scenario  # imports SeQUeNCe: only when running
 
         results = run_scenario(loaded, progress=progress)
@@ -201,6 +232,8 @@ def validate(
     debug: DebugOption = False,
 ) -> None:
     """Check scenario files; report every problem with its field path and value."""
+    from scenarios.budget import Budget, budget_problems, estimate
+
     _configure_logging(debug)
     n_bad = 0
     for name in files:
@@ -212,12 +245,16 @@ def validate(
             _report(error)
             n_bad += 1
             continue
+        cost = estimate(scenario)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
             f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",
             markup=False,
             highlight=False,
         )
+        stdout.print(f"  estimated cost: {cost.summary()}", markup=False, highlight=False)
+        for problem in budget_problems(cost, Budget.default()):
+            stderr.print(f"warning: {name}: {problem}", markup=False)
     if n_bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -32,9 +32,16 @@ def compare(
     ] = True,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bars.")] = None,
+    allow_large: Annotated[
+        bool, typer.Option("--allow-large", help="Run even if the estimated memory or events exceed the budget.")
+    ] = False,
+    memory_budget_gb: Annotated[
+        float | None, typer.Option("--memory-budget-gb", help="Memory a run may use (default: half).")
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Run the scenario's network as trusted relays and as quantum repeaters, side by side."""
+    from scenarios.budget import budget_from_options, check_budget
     from scenarios.cli import _configure_logging, _with_overrides, reported_errors, stdout
     from scenarios.loader import load
     from scenarios.results import check_output_folder
@@ -45,6 +52,7 @@ def compare(
         loaded = _with_overrides(load(name), seed, None, name)
         target = output if output is not None else Path("results") / f"{loaded.name}-compare"
         check_output_folder(target, kind="compare")  # refuse a bad folder before the runs, not after
+        check_budget(loaded, budget_from_options(allow_large, memory_budget_gb), name)
         from scenarios.compare import compare as run_compare
         from scenarios.compare import default_distances_km
 

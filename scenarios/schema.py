@@ -25,6 +25,9 @@ DEFAULT_TEMPLATE = "default"
 #: Most bits a key store, pool or slot may be given: 10^12 (a terabit, more key than any QKD link makes in
 #: years); counts of bits are 64-bit integers in the result tables.
 MAX_BITS = 10**12
+#: Shortest sampling or reporting interval: 1 ns, far below any network's timescale and 1000 of
+#: SeQUeNCe's picosecond ticks (a shorter one would not advance its clock, or would flood memory).
+MIN_INTERVAL_S = 1e-9
 
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
 Role = Literal["end", "repeater", "trusted_relay"]
@@ -427,6 +430,12 @@ class QKDSection(StrictModel):
     pool_low_bits: int = Field(4096, ge=0, le=MAX_BITS)
     recovery_window_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
     recovery_retry_s: float = Field(0.05, gt=0, le=MAX_TIME_S)
+    pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S)
+    controller_site: NodeName | None = None
+    report_interval_s: float = Field(0.1, ge=MIN_INTERVAL_S)
+    pool_low_bits: int = Field(4096, ge=0)
+    recovery_window_s: float = Field(1.0, gt=0)
+    recovery_retry_s: float = Field(0.05, ge=MIN_INTERVAL_S)
 
 
 class ScheduledOutage(StrictModel):
@@ -486,7 +495,7 @@ class Outputs(StrictModel):
 
     tables: list[str] | None = None
     csv: bool = False
-    memory_sample_interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
+    memory_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
 
 
 FidelityLevel = Literal["hardware", "fast", "network"]
