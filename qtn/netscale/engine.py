@@ -83,8 +83,6 @@ _FREE = 0  # requesting a partner (requester side) or waiting for a request (res
 _GENERATING = 1
 _HOLDING = 2  # holds a pair (possibly inside a swap or purification handshake: ``busy``)
 
-_MAX_HANDSHAKE_RETRIES = 1_000_000
-
 
 class _Counters:
     __slots__ = ("n_attempts", "n_successes")
@@ -103,10 +101,9 @@ class _Pair:
         "state",
         "updated_ps",
         "expire_ps",
-        "fidelity",
+        "fidelity_a",
+        "fidelity_b",
         "rounds",
-        "known_a_ps",
-        "known_b_ps",
         "alive",
     )
 
@@ -116,14 +113,24 @@ class _Pair:
         self.state = state
         self.updated_ps = now_ps
         self.expire_ps = expire_ps
-        self.fidelity = state[0]  # as recorded by the memories (SeQUeNCe's memory.fidelity)
+        # Fidelity as each end's memory records it (SeQUeNCe's ``memory.fidelity``): set
+        # when that end learns the pair, so the two ends of a swapped pair may differ.
+        self.fidelity_a = self.fidelity_b = state[0]
         self.rounds = 0
-        self.known_a_ps = now_ps
-        self.known_b_ps = now_ps
         self.alive = True
 
     def other(self, slot: "_Slot") -> "_Slot":
         return self.b if slot is self.a else self.a
+
+    def recorded(self, slot: "_Slot") -> float:
+        """The fidelity ``slot``'s memory has recorded for this pair."""
+        return self.fidelity_a if slot is self.a else self.fidelity_b
+
+    def record(self, slot: "_Slot", fidelity: float) -> None:
+        if slot is self.a:
+            self.fidelity_a = fidelity
+        else:
+            self.fidelity_b = fidelity
 
 
 class _Slot:
@@ -436,7 +443,7 @@ class NetworkScaleNetwork:
         now_ps = self.clock.now_ps
         expire_ps = None if hop.expire_after_ps is None else now_ps - hop.herald_ps + hop.expire_after_ps
         pair = _Pair(requester, responder, list(hop.raw_state), now_ps, expire_ps)
-        pair.fidelity = hop.raw_fidelity  # SeQUeNCe records the raw fidelity, not the decohered one
+        pair.fidelity_a = pair.fidelity_b = hop.raw_fidelity  # SeQUeNCe records the raw fidelity, not the decohered one
         requester.state = responder.state = _HOLDING
         requester.pair = responder.pair = pair
         if expire_ps is not None:
@@ -518,17 +525,18 @@ class NetworkScaleNetwork:
         session = slot.session
         remote = pair.other(slot)
         target = session.request.target_fidelity
-        if pair.fidelity < target:
-            if slot is pair.b and self._purifiable(pair, target):
+        if pair.recorded(slot) < target:
+            if slot is pair.b and self._purifiable(slot, target):
                 for other in slot.neighbours:
                     if (
                         other.state == _HOLDING
                         and not other.busy
+                        and other.stale_expire_ps is None
                         and other.pair.alive
                         and other.pair.b is other
                         and other.pair.a.node == remote.node
                         and other.pair.rounds == pair.rounds
-                        and self._purifiable(other.pair, target)
+                        and self._purifiable(other, target)
                     ):
                         self._start_purification(slot, other)
                         return
@@ -546,32 +554,21 @@ class NetworkScaleNetwork:
             if (
                 other.state == _HOLDING
                 and not other.busy
+                and other.stale_expire_ps is None
                 and other.pair.alive
                 and other.pair.other(other).node == wanted
-                and other.pair.fidelity >= target
+                and other.pair.recorded(other) >= target
             ):
                 self._start_swap(slot, other)
                 return
 
-    def _purifiable(self, pair: _Pair, target: float) -> bool:
+    def _purifiable(self, slot: _Slot, target: float) -> bool:
+        """Whether ``slot``'s pair may enter a purification round, by the fidelity its memory recorded."""
+        pair = slot.pair
         rounds = self.options.purification_rounds
-        return 0.5 < pair.fidelity < target and (rounds is None or pair.rounds < rounds)
+        return pair is not None and 0.5 < pair.recorded(slot) < target and (rounds is None or pair.rounds < rounds)
 
     # --- swapping -------------------------------------------------------------------------
-
-    def _handshake_ps(self, start_ps: int, needs: list[tuple[int, int]]) -> int:
-        """Time the last answer of a REQUEST exchange is back, given (delay, when the partner knows its pair).
-
-        A request sent at t is accepted if its partner knows the pair by t + delay;
-        the first refusal makes the node send all its requests again.
-        """
-        t_ps = start_ps
-        for _ in range(_MAX_HANDSHAKE_RETRIES):
-            refused = [delay for delay, known_ps in needs if known_ps > t_ps + delay]
-            if not refused:
-                return t_ps + 2 * max(delay for delay, _ in needs)
-            t_ps += 2 * min(refused)
-        raise RuntimeError("handshake did not converge")  # pragma: no cover (known times are finite)
 
     def _start_swap(self, first: _Slot, second: _Slot) -> None:
         """A repeater pairs two memories for a swap and sends a REQUEST to each far end.
@@ -597,7 +594,7 @@ class NetworkScaleNetwork:
             and pair.alive
             and slot.state == _HOLDING
             and not slot.busy
-            and (slot.stale_expire_ps is not None or pair.fidelity >= slot.session.request.target_fidelity)
+            and (slot.stale_expire_ps is not None or pair.recorded(slot) >= slot.session.request.target_fidelity)
         )
 
     def _swap_request(self, swap: _Swap, side: int, far: _Slot, pair: _Pair) -> None:
@@ -705,8 +702,6 @@ class NetworkScaleNetwork:
         if succeeded:
             expiries = [e for e in (left.expire_ps, right.expire_ps) if e is not None]
             pair = _Pair(far_left, far_right, werner(fidelity), now_ps, min(expiries) if expiries else None)
-            pair.known_a_ps = now_ps + delay_left
-            pair.known_b_ps = now_ps + delay_right
             if pair.expire_ps is not None:
                 self.clock.at(max(pair.expire_ps, now_ps), self._expire, pair)
         self.clock.at(now_ps + delay_left, self._swap_result, far_left, far_left.epoch, pair)
@@ -739,6 +734,7 @@ class NetworkScaleNetwork:
         far.pair = pair
         far.busy = False
         far.stale_expire_ps = None
+        pair.record(far, self._state_now(pair)[0])  # decohered up to now, as SeQUeNCe's swapping B records it
         self._consider(far)
 
     def _both_still_held(self, first: _Slot, first_pair: _Pair, second: _Slot, second_pair: _Pair) -> bool:
@@ -766,6 +762,7 @@ class NetworkScaleNetwork:
         slot.pair = pair
         slot.busy = False
         slot.group = ()
+        pair.record(slot, self._state_now(pair)[0])  # decohered up to now, as SeQUeNCe's BBPSSW/DEJMPS record it
         self._consider(slot)
 
     def _release(self, slot: _Slot, epoch: int) -> None:
@@ -776,17 +773,45 @@ class NetworkScaleNetwork:
 
     def _start_purification(self, kept: _Slot, measured: _Slot) -> None:
         """``kept`` and ``measured`` are at the end farther from the initiator (the requesting end)."""
-        remote_node = kept.pair.a.node
+        assert kept.pair is not None and measured.pair is not None
         kept.busy = measured.busy = True
         kept.group = measured.group = (kept, measured)  # SeQUeNCe resets both if either expires
-        delay_ps = self._delay_ps(kept.node, remote_node)
-        needs = [(delay_ps, kept.pair.known_a_ps), (delay_ps, measured.pair.known_a_ps)]
-        # The far end applies the round when the accepted request arrives: half the round trip.
-        remote_start_ps = self._handshake_ps(self.clock.now_ps, needs) - delay_ps
-        self.clock.at(remote_start_ps, self._purify, kept, measured, kept.pair, measured.pair)
+        delay_ps = self._delay_ps(kept.node, kept.pair.a.node)
+        # The far end applies the round when it accepts the request.
+        self.clock.at(self.clock.now_ps + delay_ps, self._purify, kept, measured, kept.pair, measured.pair)
+
+    def _awaits_purification(self, slot: _Slot, pair: _Pair, rounds: int) -> bool:
+        """Whether the far end's memory waits for a round on ``pair`` (SeQUeNCe's awaiting purification protocol)."""
+        return (
+            slot.pair is pair
+            and not slot.busy
+            and slot.stale_expire_ps is None
+            and pair.rounds == rounds
+            and self._purifiable(slot, slot.session.request.target_fidelity)
+        )
+
+    def _purification_refused(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
+        """The refusal is back: both memories go back to the rules (the kept one first, as SeQUeNCe orders them)."""
+        if kept.pair is not kept_pair or measured.pair is not measured_pair or kept.group is not measured.group:
+            return  # one of them expired meanwhile (and took the other with it)
+        kept.group = measured.group = ()
+        kept.busy = False
+        self._consider(kept)
+        measured.busy = False
+        self._consider(measured)
 
     def _purify(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
+        """The request reaches the far end: refused unless both its memories await a round, else the round runs."""
         if not self._live(kept.session) or not self._both_still_held(kept, kept_pair, measured, measured_pair):
+            return
+        if not (
+            self._awaits_purification(kept_pair.a, kept_pair, kept_pair.rounds)
+            and self._awaits_purification(measured_pair.a, measured_pair, kept_pair.rounds)
+        ):
+            delay_ps = self._delay_ps(kept_pair.a.node, kept.node)
+            self.clock.at(
+                self.clock.now_ps + delay_ps, self._purification_refused, kept, measured, kept_pair, measured_pair
+            )
             return
         near, far = kept.node, kept_pair.a.node
         hw_near, hw_far = self._hardware[near], self._hardware[far]
@@ -818,12 +843,10 @@ class NetworkScaleNetwork:
             return
         kept_pair.state = [float(c) for c in outcome.state]
         kept_pair.updated_ps = now_ps
-        kept_pair.fidelity = kept_pair.state[0]
+        kept_pair.fidelity_a = kept_pair.fidelity_b = kept_pair.state[0]
         kept_pair.rounds += 1
-        kept_pair.known_b_ps = now_ps + delay_ps
-        kept_pair.known_a_ps = now_ps + 2 * delay_ps
-        self.clock.at(kept_pair.known_b_ps, self._learn, kept, kept_pair, kept.epoch)
-        self.clock.at(kept_pair.known_a_ps, self._learn, kept_pair.a, kept_pair, kept_pair.a.epoch)
+        self.clock.at(now_ps + delay_ps, self._learn, kept, kept_pair, kept.epoch)
+        self.clock.at(now_ps + 2 * delay_ps, self._learn, kept_pair.a, kept_pair, kept_pair.a.epoch)
 
     # --- delivery -------------------------------------------------------------------------
 
