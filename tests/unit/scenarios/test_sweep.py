@@ -6,13 +6,14 @@ tables made by :func:`to_frame`.
 """
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
 
 from qtn.errors import ConfigError
 from scenarios import ScenarioError, from_dict
-from scenarios.results import Results
+from scenarios.results import MANIFEST_FILE, Results
 from scenarios.sweep import (
     MAX_POINTS,
     format_path,
@@ -333,8 +334,9 @@ def test_reopening_reads_completion_from_the_point_folders(tmp_path):
     _write_point(root, plan, plan.points[1])
     record["points"][2]["status"] = "done"  # claimed in sweep.json but never written: not done
     save_record(root, record)
-    leftover = root / "points" / ".0000.abc.partial"
+    leftover = root / "points" / ".0000.abc.partial"  # a point being written when the sweep was killed
     leftover.mkdir()
+    shutil.copy(point_folder(root, "0001") / MANIFEST_FILE, leftover / MANIFEST_FILE)  # even with its manifest
     reopened = open_folder(plan, root, overwrite=False)
     assert [entry["status"] for entry in reopened["points"]] == ["pending", "done", "pending"]
     assert not leftover.exists()
