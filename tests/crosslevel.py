@@ -418,8 +418,11 @@ def compare(case: Case, a: LevelRuns, b: LevelRuns, k: float = K_SIGMA) -> CaseC
     if not result.agree:
         failed = [m for m in result.metrics if not m.agree]
         only_below_target_problems = all("below the request's target" in p for p in result.problems)
-        if result.problems and only_below_target_problems and below.get("network") and not any(
-            below[level] for level in below if level != "network"
+        if (
+            result.problems
+            and only_below_target_problems
+            and below.get("network")
+            and not any(below[level] for level in below if level != "network")
         ):
             result.known_open = "network delivers below target"
             # the same cause shifts the rate and fidelity too: accept those with it
