@@ -10,7 +10,7 @@ disagreements, worst differences per metric), and writes it as JSON with every
 comparison to ``--json``. The summary of a run is in ``docs/validation.md``.
 
 Usage: ``python bench/crosslevel.py [--cases 60] [--hardware-cases 15] [--seeds 3] [--duration-s 0.1]
-[--workers 2] [--json out.json]``
+[--workers 2] [--json out.json] [--with-issue-scenario]``
 """
 
 import sys
@@ -26,7 +26,15 @@ import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from typing import Any  # noqa: E402
 
-from tests.crosslevel import K_SIGMA, KNOWN_OPEN, Case, CaseComparison, check_case, draw_cases  # noqa: E402
+from tests.crosslevel import (  # noqa: E402
+    K_SIGMA,
+    KNOWN_OPEN,
+    Case,
+    CaseComparison,
+    check_case,
+    draw_cases,
+    purification_with_cutoff_case,
+)
 
 METRICS = ("pairs_per_run", "fidelity", "latency_s")
 
@@ -113,6 +121,11 @@ def main() -> None:
     parser.add_argument("--generator-seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="write every comparison and the summary here")
+    parser.add_argument(
+        "--with-issue-scenario",
+        action="store_true",
+        help="also compare fast vs network on the 7-node purification scenario with a 30 ms cut-off (1 s each)",
+    )
     args = parser.parse_args()
 
     seeds = list(range(1, args.seeds + 1))
@@ -120,6 +133,8 @@ def main() -> None:
     small = draw_cases(args.hardware_cases, args.generator_seed + 1, args.duration_s, args.hardware_max_nodes)
     for case in small:
         tasks += [(case, "hardware", "fast", seeds), (case, "hardware", "network", seeds)]
+    if args.with_issue_scenario:
+        tasks.append((purification_with_cutoff_case(), "fast", "network", seeds))
 
     started = time.perf_counter()
     comparisons = []

@@ -173,6 +173,62 @@ def draw_case(rng: np.random.Generator, case_id: str, duration_s: float, max_nod
         return Case(case_id, data, features)
 
 
+def purification_with_cutoff_data(duration_s: float = 1.0) -> dict[str, Any]:
+    """The scenario that stopped the fast level (issue 11), without seed and level.
+
+    7-node chain, 15 km links, 16 memories per router (efficiency 0.75, coherence
+    0.1 s, raw fidelity 0.95, 2 MHz), nested swapping, BBPSSW, 30 ms cut-off, n0 to
+    n6 for 8 memories at target 0.65.
+    """
+    return {
+        "name": "purification-with-cutoff",
+        "duration_s": duration_s,
+        "templates": {
+            "nodes": {
+                "router": {
+                    "n_memories": 16,
+                    "memory": {
+                        "efficiency": 0.75,
+                        "coherence_time_s": 0.1,
+                        "raw_fidelity": 0.95,
+                        "frequency_hz": 2.0e6,
+                    },
+                }
+            },
+            "links": {
+                "smf": {
+                    "fibre": {"attenuation_db_per_km": 0.2},
+                    "bsm": {"success_probability": 0.5, "detector": {"efficiency": 0.9, "dark_count_rate_hz": 10}},
+                }
+            },
+        },
+        "network": {
+            "generator": {"kind": "chain", "n_nodes": 7, "length_km": 15},
+            "node_template": "router",
+            "link_template": "smf",
+        },
+        "entanglement": {"swapping_order": "nested", "purification": "bbpssw", "cutoff_s": 0.03},
+        "traffic": [{"kind": "entanglement", "src": "n0", "dst": "n6", "n_memories": 8, "target_fidelity": 0.65}],
+    }
+
+
+def purification_with_cutoff_case(duration_s: float = 1.0) -> Case:
+    """:func:`purification_with_cutoff_data` as a :class:`Case` (fixed, not drawn)."""
+    features = {
+        "topology": "chain",
+        "n_nodes": 7,
+        "length_km": 15.0,
+        "n_router_memories": 16,
+        "raw_fidelity": 0.95,
+        "coherence_time_s": 0.1,
+        "cutoff_s": 0.03,
+        "swapping_order": "nested",
+        "purification": "bbpssw",
+        "n_requests": 1,
+    }
+    return Case("purification-with-cutoff", purification_with_cutoff_data(duration_s), features)
+
+
 def _hops_estimate(generator: dict[str, Any], src: str, dst: str) -> int:
     """Hops of a shortest path between two generated nodes (equal link lengths)."""
     if generator["kind"] == "grid":
@@ -351,7 +407,7 @@ def contended_nodes(case: Case, runs: Sequence[LevelRuns]) -> list[str]:
         n_memories = case.data["traffic"][request]["n_memories"]
         for i, node in enumerate(path):
             demand[node] = demand.get(node, 0) + n_memories * (1 if i in (0, len(path) - 1) else 2)
-    capacity = case.data["templates"]["nodes"]["router"]["n_memories"]
+    capacity = case.features["n_router_memories"]
     return sorted(node for node, n in demand.items() if n > capacity)
 
 
