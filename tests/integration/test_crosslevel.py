@@ -27,7 +27,8 @@ SEEDS = [1, 2, 3]
 def _case(n_requests: int = 1, n_router_memories: int = 4, cutoff_s: float | None = None) -> Case:
     traffic = [{"src": "n0", "dst": "n2", "n_memories": 2, "target_fidelity": 0.8}] * n_requests
     data = {"templates": {"nodes": {"router": {"n_memories": n_router_memories}}}, "traffic": traffic}
-    return Case("made-up", data, {"cutoff_s": cutoff_s, "coherence_time_s": None})
+    features = {"cutoff_s": cutoff_s, "coherence_time_s": None, "n_router_memories": n_router_memories}
+    return Case("made-up", data, features)
 
 
 def _runs(
