@@ -285,8 +285,9 @@ def test_run_builtin_writes_results_and_prints_summary(tmp_path):
     assert finished.stderr == ""
     lines = finished.stdout.splitlines()
     assert lines[0].startswith("entanglement-ring  seed 5  0.02 s simulated in ")
-    assert lines[1].split() == ["request", "┃", "pair", "┃", "path", "┃", "served", "┃", "pairs", "┃", "rate_hz", "┃",
-                                "fidelity", "┃", "latency_ms"]  # fmt: skip
+    assert [cell.strip() for cell in lines[1].split("┃")] == [
+        "request", "pair", "path", "served", "pairs", "rate_hz", "fidelity (mean ± sd over pairs)", "latency_ms"
+    ]  # fmt: skip
     files = ", ".join(RESULT_FILES)
     assert lines[-2] == f"Results in out/ ({files})"
     assert lines[-1] == "Load with pandas: pd.read_parquet('out/pairs.parquet')"

@@ -6,13 +6,14 @@ tables made by :func:`to_frame`.
 """
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
 
 from qtn.errors import ConfigError
 from scenarios import ScenarioError, from_dict
-from scenarios.results import Results
+from scenarios.results import MANIFEST_FILE, Results
 from scenarios.sweep import (
     MAX_POINTS,
     format_path,
@@ -337,6 +338,7 @@ def test_reopening_reads_completion_from_the_point_folders(tmp_path):
     leftover.mkdir()
     (leftover / ".qnetsim-partial").touch()  # the lock file every staging folder holds (no process holds it now)
     (leftover / "pairs.parquet").write_bytes(b"half")
+    shutil.copy(point_folder(root, "0001") / MANIFEST_FILE, leftover / MANIFEST_FILE)  # even with its manifest
     unproven = root / "points" / ".0002.zzzzzzzz.partial"  # the same name, but nothing proves qnetsim made it
     unproven.mkdir()
     (unproven / "notes.txt").write_text("mine")
