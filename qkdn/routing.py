@@ -170,9 +170,7 @@ def route_key(
 NO_PATH_REASON = "no path of working links through trusted nodes"
 
 
-def refusal_reason(
-    graph: nx.Graph, src: str, dst: str, untrusted: Iterable[str], no_relay: Iterable[str]
-) -> str:
+def refusal_reason(graph: nx.Graph, src: str, dst: str, untrusted: Iterable[str], no_relay: Iterable[str]) -> str:
     """Why no route joins ``src`` and ``dst``: links and declared-untrusted nodes, or the node roles.
 
     ``untrusted`` are the nodes the scenario declares untrusted; ``no_relay`` adds

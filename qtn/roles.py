@@ -143,7 +143,7 @@ def key_link_allowed(role_a: str, role_b: str) -> bool:
     return holds_keys(role_a) and holds_keys(role_b)
 
 
-def inner_role_problem(path: Iterable[str], roles: Mapping[str, str], layer: Literal["key", "entanglement"]) -> str:
+def path_role_problem(path: Iterable[str], roles: Mapping[str, str], layer: Literal["key", "entanglement"]) -> str:
     """Why ``path`` breaks the roles in ``layer`` ('' if it does not): its ends and its inner nodes are checked."""
     nodes = list(path)
     end_check, inner_check = ("holds_keys", "relays_keys") if layer == "key" else ("ends_segment", "swaps")

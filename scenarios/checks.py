@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator
 from scenarios.role_checks import role_problems
+from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator
 from scenarios.tables import TABLES
 from scenarios.topology import generate
 from scenarios.validation import did_you_mean, show_value

@@ -29,6 +29,7 @@ from scenarios.cli_sweep import sweep
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load
 from scenarios.results import Results, check_output_folder
+from scenarios.role_checks import role_warnings
 from scenarios.schema import Scenario
 from scenarios.summary import (
     kaas_summary,
@@ -198,7 +199,11 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
     debug: DebugOption = False,
 ) -> None:
-    """Check scenario files; report every problem with its field path and value."""
+    """Check scenario files; report every problem with its field path and value.
+
+    Requests that the node roles leave without any path are valid but get a
+    warning: the run refuses them, with the reason in their table row.
+    """
     _configure_logging(debug)
     n_bad = 0
     for name in files:
@@ -217,6 +222,8 @@ def validate(
             markup=False,
             highlight=False,
         )
+        for warning in role_warnings(scenario, topology):
+            stdout.print(f"warning: {name}: {warning}", markup=False, highlight=False, soft_wrap=True)
     if n_bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

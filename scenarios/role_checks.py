@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # scenarios.checks calls this module
     from scenarios.checks import ResolvedNode, ResolvedTopology
 
 KEY_KINDS = ("key", "service", "vkp")
-ENTANGLEMENT_KINDS = ("entanglement", "bbm92", "teleportation")
+_MAX_PATH_SHOWN = 8  # nodes of a blocked path written out in a message
+_MAX_BLOCKERS_SHOWN = 4  # blocking nodes named in a message
 
 
 def _either(roles: Iterable[str]) -> str:
@@ -88,7 +89,7 @@ def role_warnings(scenario: Scenario, topology: "ResolvedTopology") -> list[str]
 
 
 def _unroutable(scenario: Scenario, topology: "ResolvedTopology", kinds: tuple[str, ...]) -> list[tuple[int, str]]:
-    """``(index, why)`` of every request of ``kinds`` whose ends are fine but that no path allowed by the roles joins."""
+    """``(index, why)`` of each request of ``kinds`` with valid ends that no path allowed by the roles joins."""
     nodes = {node.name: node for node in topology.nodes}
     graph = topology.graph()
     roles = {node.name: node.role for node in topology.nodes}
@@ -111,11 +112,12 @@ def _unroutable(scenario: Scenario, topology: "ResolvedTopology", kinds: tuple[s
         inner = [name for name in path[1:-1] if name in banned]
         via = "trusted relays" if key else "repeaters"
         what = _describe(inner, roles, key, set(scenario.qkd.untrusted_nodes) if key else set())
+        shown = "-".join(path) if len(path) <= _MAX_PATH_SHOWN else f"{path[0]}-...-{path[-1]} ({len(path) - 1} links)"
         found.append(
             (
                 i,
                 f"no path from {item.src!r} to {item.dst!r} through {via} only, so this {item.kind} request"
-                f" cannot be served: the shortest path {'-'.join(path)} passes {what}",
+                f" cannot be served: the shortest path {shown} passes {what}",
             )
         )
     return found
@@ -131,4 +133,6 @@ def _describe(names: list[str], roles: dict[str, str], key: bool, untrusted: set
             return "never forwards keys" if CAPABILITIES[roles[name]].holds_keys else "never holds keys"
         return "cannot swap"
 
-    return ", ".join(f"{roles[name]} {name!r} ({why(name)})" for name in names)
+    listed = [f"{roles[name]} {name!r} ({why(name)})" for name in names[:_MAX_BLOCKERS_SHOWN]]
+    more = f" and {len(names) - _MAX_BLOCKERS_SHOWN} more" if len(names) > _MAX_BLOCKERS_SHOWN else ""
+    return ", ".join(listed) + more
