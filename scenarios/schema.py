@@ -446,7 +446,8 @@ class QKDSection(StrictModel):
         direction_share: fraction of a link's key for use by its first node.
         routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
         k_paths: how many shortest paths ``k_shortest`` considers.
-        untrusted_nodes: nodes that may not relay keys.
+        untrusted_nodes: trusted relays that may not relay keys after all (ends and
+            repeaters never do).
         pool_sample_interval_s: interval of the ``pools`` samples (default: a
             hundredth of the duration).
         controller_site: node hosting the controller (default: the network's
