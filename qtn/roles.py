@@ -152,5 +152,6 @@ def path_role_problem(path: Iterable[str], roles: Mapping[str, str], layer: Lite
         check = inner_check if inner else end_check
         if not getattr(capabilities(roles[name]), check):
             what = "inside" if inner else "at an end of"
-            return f"{roles[name]} {name!r} {what} a {layer} path ({capabilities(roles[name]).summary})"
+            article = "an" if layer == "entanglement" else "a"
+            return f"{roles[name]} {name!r} {what} {article} {layer} path ({capabilities(roles[name]).summary})"
     return ""

@@ -57,8 +57,8 @@ def test_who_may_be_inside_a_path():
         (["a", "r", "b"], "key", "repeater 'r' inside a key path"),
         (["r", "t", "b"], "key", "repeater 'r' at an end of a key path"),
         (["a", "r", "b"], "entanglement", ""),
-        (["a", "t", "b"], "entanglement", "trusted_relay 't' inside a entanglement path"),
-        (["a", "x", "b"], "entanglement", "end 'x' inside a entanglement path"),
+        (["a", "t", "b"], "entanglement", "trusted_relay 't' inside an entanglement path"),
+        (["a", "x", "b"], "entanglement", "end 'x' inside an entanglement path"),
     ],
 )
 def test_path_role_problem(path, layer, problem):
