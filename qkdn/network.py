@@ -8,6 +8,10 @@ its arrival time a request is routed (:mod:`qkdn.routing`) and its key relayed
 hop by hop under one-time pad (:mod:`qkdn.relay`). It records a row per
 request, per key block and per pool sample; the end users' keys are kept in
 memory (for tests and applications), never in tables.
+
+Keys follow the node roles (:mod:`qtn.roles`): only trusted relays are inside a
+key path (ends and repeaters never forward keys), in routing, relaying, the
+controller's service paths and their recovery, and key-as-a-service pools.
 """
 
 import itertools
@@ -27,11 +31,13 @@ from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.pool import KeyStore, LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
+from qkdn.routing import refusal_reason
 from qkdn.services import ServiceSource, ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
 from qtn.randomness import generator
+from qtn.roles import non_relays, role_map
 from qtn.sequence_classical import ClassicalLink, build_classical_nodes
 from qtn.spec import NetworkSpec
 from qtn.units import fibre_delay_s
@@ -70,7 +76,8 @@ class QKDSettings:
         block_bits: secret bits per fast-link block.
         pool_capacity_bits: key storage per link end (both directions).
         direction_share: share of a link's key for its first node's use.
-        untrusted: nodes that may not relay.
+        untrusted: nodes that may not relay, besides those whose role never relays
+            (ends and repeaters; see :mod:`qtn.roles`).
         controller_site: node hosting the controller (None: the graph's centre by fibre delay).
         report_interval_s: interval of the nodes' key-level reports to the controller.
         pool_low_bits: a store falling below this is reported at once ("pool low").
@@ -137,6 +144,9 @@ class QKDNetwork:
         self.seed = seed
         self.timeline = timeline
         self.graph = spec.graph()
+        self.roles = role_map(spec)
+        #: Nodes never inside a key path: those declared untrusted and every end and repeater.
+        self.no_relay: tuple[str, ...] = tuple(sorted(set(settings.untrusted) | non_relays(self.roles)))
         self.pools: dict[frozenset[str], LinkPools] = {}
         self.fast_links: dict[str, FastKeyLink] = {}
         self.photon_links: list[PhotonBB84Link] = []
@@ -195,7 +205,7 @@ class QKDNetwork:
                 site=site,
                 routing=self.settings.routing,
                 k_paths=self.settings.k_paths,
-                untrusted=self.settings.untrusted,
+                untrusted=self.no_relay,
                 twm_window_s=self.settings.twm_window_s,
                 twm_retry_s=self.settings.twm_retry_s,
             ),
@@ -318,7 +328,10 @@ class QKDNetwork:
         if state.done:
             return
         if not shares:
-            self._finish(state, False, "no path of working links through trusted nodes")
+            reason = refusal_reason(
+                self.routing_view(), request.src, request.dst, self.settings.untrusted, self.no_relay
+            )
+            self._finish(state, False, reason)
             return
         state.shares = shares
         for path, bits in shares:

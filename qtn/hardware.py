@@ -125,7 +125,8 @@ class NodeHardwareConfig(HardwareModel):
     """Hardware of one network node.
 
     Attributes:
-        n_memories: number of memories in the node's memory array.
+        n_memories: number of memories in the node's memory array (0 for a
+            node that only does QKD; a repeater needs at least one).
         memory: the memories' parameters.
         gate_fidelity: fidelity of two-qubit gates (swapping, purification).
         measurement_fidelity: fidelity of single-qubit measurements.
@@ -135,7 +136,7 @@ class NodeHardwareConfig(HardwareModel):
         light_source: laser of a QKD transmitter at this node.
     """
 
-    n_memories: int = Field(4, ge=1)
+    n_memories: int = Field(4, ge=0)
     memory: MemoryConfig = MemoryConfig()
     # SeQUeNCe's purification asserts a success probability of at least 1/2, which a
     # readout fidelity below 1/2 breaks, and a positive gate fidelity.

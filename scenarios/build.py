@@ -19,6 +19,7 @@ from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
+from qtn.roles import key_link_allowed
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
 from qtn.units import fibre_delay_s
 from scenarios.checks import ResolvedTopology
@@ -244,6 +245,11 @@ def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
     return result
 
 
+def key_links(spec: NetworkSpec) -> list[LinkSpec]:
+    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qtn.roles`)."""
+    return [link for link in spec.links if key_link_allowed(spec.node(link.a).role, spec.node(link.b).role)]
+
+
 def has_entanglement_traffic(scenario: Scenario) -> bool:
     """Whether the scenario runs an entanglement network."""
     return any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic)
@@ -267,7 +273,7 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
     if qkd.link_model == "photon":
-        for link in spec.links:
+        for link in key_links(spec):
             network.add_photon_link(photon_link_config(scenario, spec, link), 0.0, scenario.duration_s)
     else:
         _add_fast_links(scenario, spec, network)
@@ -309,6 +315,6 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
 
 def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork) -> None:
     model = get_model(scenario.qkd.link_model)
-    for link in spec.links:
+    for link in key_links(spec):
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from scenarios.schema import Scenario
+from scenarios.role_checks import role_problems
+from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator
 from scenarios.tables import TABLES
 from scenarios.topology import generate
 from scenarios.validation import did_you_mean, show_value
@@ -29,6 +30,7 @@ class ResolvedNode:
     role: str
     template: str
     where: str
+    role_where: str = "network"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
             role=network.node_roles.get(name, role),
             template=network.node_templates.get(name, network.node_template),
             where=f"network.node_templates.{name}" if name in network.node_templates else "network.node_template",
+            role_where=f"network.node_roles.{name}" if name in network.node_roles else _role_field(network, name),
         )
         for name, role in topology.nodes
     )
@@ -112,6 +115,17 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
     )
     problems += _link_problems(links)
     return ResolvedTopology(nodes, links), problems
+
+
+def _role_field(network: NetworkSection, name: str) -> str:
+    """The generator field that gave generated node ``name`` its role."""
+    generator = network.generator
+    if isinstance(generator, ChainGenerator):
+        ends = ("n0", f"n{generator.n_nodes - 1}")  # always end nodes
+        return "network.generator" if name in ends else "network.generator.interior_role"
+    if isinstance(generator, StarGenerator):
+        return "network.generator.hub_role" if name == "hub" else "network.generator.leaf_role"
+    return "network.generator.role"
 
 
 def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
@@ -134,7 +148,7 @@ def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
             seen[node.name] = i
     names = list(seen)
     nodes = tuple(
-        ResolvedNode(node.name, node.role, node.template, f"network.nodes[{i}].template")
+        ResolvedNode(node.name, node.role, node.template, f"network.nodes[{i}].template", f"network.nodes[{i}].role")
         for i, node in enumerate(network.nodes)
         if seen[node.name] == i
     )
@@ -313,5 +327,6 @@ def check_scenario(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
         problems += _template_problems(scenario, topology)
         problems += _traffic_problems(scenario, topology)
         problems += _qkd_problems(scenario, topology)
+        problems += role_problems(scenario, topology)
     problems += _output_problems(scenario)
     return topology, problems

@@ -29,6 +29,7 @@ from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, load, load_checked
 from scenarios.results import Results, check_output_folder
+from scenarios.role_checks import role_warnings
 from scenarios.schema import Scenario
 from scenarios.summary import (
     kaas_summary,
@@ -231,7 +232,11 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
     debug: DebugOption = False,
 ) -> None:
-    """Check scenario files; report every problem with its field path and value."""
+    """Check scenario files; report every problem with its field path and value.
+
+    Requests that the node roles leave without any path are valid but get a
+    warning: the run refuses them, with the reason in their table row.
+    """
     from scenarios.budget import Budget, budget_problems, estimate
 
     _configure_logging(debug)
@@ -255,6 +260,8 @@ def validate(
         stdout.print(f"  estimated cost: {cost.summary()}", markup=False, highlight=False)
         for problem in budget_problems(cost, Budget.default()):
             stderr.print(f"warning: {name}: {problem}", markup=False)
+        for warning in role_warnings(scenario, topology):
+            stdout.print(f"warning: {name}: {warning}", markup=False, highlight=False, soft_wrap=True)
     if n_bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

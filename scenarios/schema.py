@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, f
 from pydantic_core import PydanticCustomError
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qtn.roles import NodeRole
 from qtn.units import MAX_LENGTH_KM, MAX_TIME_S
 
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -30,11 +31,12 @@ MAX_BITS = 10**12
 MIN_INTERVAL_S = 1e-9
 
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
-Role = Literal["end", "repeater", "trusted_relay"]
-PositiveKm = Annotated[float, Field(gt=0, le=MAX_LENGTH_KM)]
 #: Marks a fixed-length tuple field that a YAML list may fill (strict mode takes only Python tuples);
 #: the items keep their strict types.
 LaxTuple = Strict(False)
+#: A node's role (``end``, ``repeater`` or ``trusted_relay``); :mod:`qtn.roles` says what each may do.
+Role = NodeRole
+PositiveKm = Annotated[float, Field(gt=0, le=MAX_LENGTH_KM)]
 
 
 class StrictModel(BaseModel):
@@ -52,7 +54,14 @@ class StrictModel(BaseModel):
 
 
 class NodeEntry(StrictModel):
-    """An explicitly listed node."""
+    """An explicitly listed node.
+
+    Attributes:
+        name: the node's unique name.
+        role: ``end`` (a user site), ``trusted_relay`` or ``repeater``; see the
+            roles under ``network``.
+        template: the node template giving its hardware.
+    """
 
     name: NodeName
     role: Role = "end"
@@ -69,7 +78,13 @@ class LinkEntry(StrictModel):
 
 
 class ChainGenerator(StrictModel):
-    """Linear chain ``n0 - n1 - ... - n{N-1}``; the two ends are end nodes."""
+    """Linear chain ``n0 - n1 - ... - n{N-1}``; the two ends are end nodes.
+
+    Attributes:
+        interior_role: role of ``n1 ... n{N-2}``: ``repeater`` for an
+            entanglement chain, ``trusted_relay`` for a QKD chain (keys are never
+            relayed through a repeater).
+    """
 
     kind: Literal["chain"]
     n_nodes: int = Field(ge=2, le=1000)
@@ -78,7 +93,11 @@ class ChainGenerator(StrictModel):
 
 
 class RingGenerator(StrictModel):
-    """Ring of ``n_nodes`` nodes with equal link lengths."""
+    """Ring of ``n_nodes`` nodes with equal link lengths.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["ring"]
     n_nodes: int = Field(ge=3, le=1000)
@@ -87,7 +106,12 @@ class RingGenerator(StrictModel):
 
 
 class StarGenerator(StrictModel):
-    """Star: hub ``hub`` linked to leaves ``n1 ... n{n_leaves}``."""
+    """Star: hub ``hub`` linked to leaves ``n1 ... n{n_leaves}``.
+
+    Attributes:
+        hub_role: role of the hub: ``repeater`` (entanglement) or ``trusted_relay`` (keys).
+        leaf_role: role of every leaf.
+    """
 
     kind: Literal["star"]
     n_leaves: int = Field(ge=1, le=1000)
@@ -97,7 +121,11 @@ class StarGenerator(StrictModel):
 
 
 class GridGenerator(StrictModel):
-    """Rectangular grid; node ``n{r}_{c}`` at row r, column c."""
+    """Rectangular grid; node ``n{r}_{c}`` at row r, column c.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["grid"]
     rows: int = Field(ge=1, le=100)
@@ -113,6 +141,9 @@ class WaxmanGenerator(StrictModel):
     convention). Disconnected components are joined by their closest node pair,
     so the network is always connected. ``topology_seed`` defaults to one derived
     from the scenario seed.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
     """
 
     kind: Literal["waxman"]
@@ -125,7 +156,11 @@ class WaxmanGenerator(StrictModel):
 
 
 class EdgesGenerator(StrictModel):
-    """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges."""
+    """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["edges"]
     edges: list[Annotated[tuple[NodeName, NodeName, PositiveKm], LaxTuple]] = Field(min_length=1)
@@ -145,6 +180,27 @@ class NetworkSection(StrictModel):
     With a generator, ``node_roles`` and ``node_templates`` override the role and
     template of named generated nodes; ``node_template`` and ``link_template``
     apply to all other generated nodes and links.
+
+    Node roles decide what a node may do, in routing, relaying, swapping and
+    validation alike. ``end``: a user site; it holds keys and ends key and
+    entanglement requests, but never forwards keys or swaps. ``trusted_relay``:
+    holds keys in the clear and relays them hop by hop by one-time pad; it may
+    end QKD links, key requests and entanglement segments, but cannot swap.
+    ``repeater``: quantum memories and entanglement swapping; it never holds a
+    key in the clear, so no key is relayed through it and no QKD link ends at
+    it, and it cannot end an entanglement request; it needs memories.
+
+    So a key path is key holder - trusted relays - key holder, and an
+    entanglement path is end - repeaters - end (either end may be a trusted
+    relay). Traffic whose ``src`` or ``dst`` cannot take its part is an error;
+    a request that the roles leave without any path gets a warning from
+    ``qnetsim validate`` and is refused in the run, with the reason in its
+    table row.
+
+    Attributes:
+        generator: a topology generator (or list ``nodes`` and ``links``).
+        node_roles: role of named generated nodes, overriding the generator's.
+        node_templates: node template of named generated nodes.
     """
 
     generator: Generator | None = None
@@ -403,7 +459,8 @@ class QKDSection(StrictModel):
         direction_share: fraction of a link's key for use by its first node.
         routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
         k_paths: how many shortest paths ``k_shortest`` considers.
-        untrusted_nodes: nodes that may not relay keys.
+        untrusted_nodes: trusted relays that may not relay keys after all (ends and
+            repeaters never do).
         pool_sample_interval_s: interval of the ``pools`` samples (default: a
             hundredth of the duration).
         controller_site: node hosting the controller (default: the network's

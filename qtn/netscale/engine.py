@@ -74,7 +74,7 @@ from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import swap_partners
 from qtn.network import EntanglementRequest
 from qtn.randomness import derive_seed
-from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, route
+from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, no_route_reason, route
 from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import ps_to_s, s_to_ps
 
@@ -290,10 +290,11 @@ class NetworkScaleNetwork:
                 raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        path = self._route(request.src, request.dst) or nx.dijkstra_path(self._graph, request.src, request.dst)
+        routed = self._route(request.src, request.dst)  # None: the roles leave no path (see qtn.roles)
+        path = routed or nx.dijkstra_path(self._graph, request.src, request.dst)
         session = _Session(request, purpose, setup_time_s(self._graph, path))
         self._sessions[request.request_id] = session
-        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(path))
+        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(routed or ()))
 
     def add_pair_listener(self, request_id: int, listener: Callable[[PairDelivery], None]) -> None:
         """Also hand every pair delivered for ``request_id`` to ``listener``."""
@@ -315,6 +316,11 @@ class NetworkScaleNetwork:
     def _issue(self, session: _Session, path: tuple[str, ...]) -> None:
         request = session.request
         now_ps = self.clock.now_ps
+        if not path:
+            session.approved = False
+            session.outcome_time_s = request.start_s
+            session.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
+            return
         if session.start_ps >= session.end_ps:
             session.approved = False
             session.outcome_time_s = request.start_s

@@ -33,7 +33,7 @@ VALID_YAML = """\
 name: cli-test
 duration_s: 0.02
 network:
-  nodes: [{name: alice}, {name: bob}, {name: carol}]
+  nodes: [{name: alice}, {name: bob, role: repeater}, {name: carol}]
   links:
     - {a: alice, b: bob, length_km: 10}
     - {a: bob, b: carol, length_km: 10}
@@ -74,7 +74,7 @@ BAD_INPUTS = {
         ],
     ),
     "unknown-hardware-template": (
-        VALID_YAML.replace("{name: bob}", "{name: bob, template: router}"),
+        VALID_YAML.replace("{name: bob, role: repeater}", "{name: bob, role: repeater, template: router}"),
         ["network.nodes[1].template: must name a node template in templates.nodes (available: default); got 'router'"],
     ),
     "several-problems": (
@@ -136,6 +136,28 @@ def test_valid_scenario_file_is_valid(tmp_path):
     result = qnetsim("validate", write_scenario(tmp_path, VALID_YAML))
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_validate_warns_of_a_request_the_roles_leave_without_a_path(tmp_path):
+    """Valid (exit 0), but a trusted relay in the middle of an entanglement path gets a warning line."""
+    text = VALID_YAML.replace("{name: bob, role: repeater}", "{name: bob, role: trusted_relay}")
+    path = write_scenario(tmp_path, text)
+    result = qnetsim("validate", path)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        f"ok: {path} (3 nodes, 2 links, 1 traffic items, 0.02 s)",
+        f"warning: {path}: traffic[0]: no path from 'alice' to 'carol' through repeaters only, so this entanglement"
+        " request cannot be served: the shortest path alice-bob-carol passes trusted_relay 'bob' (cannot swap);"
+        " the run refuses it",
+    ]
+
+
+def test_key_traffic_at_a_repeater_exits_2_naming_the_field(tmp_path):
+    text = VALID_YAML.replace("  - {src: alice, dst: carol}", "  - {kind: key, src: bob, dst: carol}")
+    result = qnetsim("validate", write_scenario(tmp_path, text))
+    assert result.exit_code == 2
+    assert "traffic[0].src: 'bob' is a repeater; key traffic needs an end or trusted_relay node" in result.stderr
 
 
 # --- bad input: exit 2, one line per problem -----------------------------------------------

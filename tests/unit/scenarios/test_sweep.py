@@ -237,8 +237,18 @@ def test_wildcard_sets_every_listed_link():
     assert [link.length_km for link in from_dict(plan.points[0].data).network.links] == [12.5, 12.5]
 
 
+def chain_for_n_nodes_sweep():
+    """The test chain with n2, the request's far end, an end node whatever ``n_nodes`` is swept to.
+
+    On a longer chain n2 would otherwise be an interior repeater, which cannot end a request.
+    """
+    data = chain_scenario().model_dump(mode="json", exclude_unset=True)
+    data["network"]["node_roles"] = {"n2": "end"}
+    return from_dict(data)
+
+
 def test_whole_numbers_for_a_decimal_field_give_a_decimal_column():
-    plan = plan_sweep(chain_scenario(), ["links.length_km=10:30:10", "network.generator.n_nodes=3,4"], None)
+    plan = plan_sweep(chain_for_n_nodes_sweep(), ["links.length_km=10:30:10", "network.generator.n_nodes=3,4"], None)
     assert [(p.name, p.dtype) for p in plan.parameters] == [
         ("links.length_km", "float64"),
         ("network.generator.n_nodes", "int64"),
@@ -406,7 +416,7 @@ def test_overwriting_a_sweep_keeps_and_refuses_over_files_qnetsim_did_not_write(
 
 def test_tidy_tables_put_the_parameters_after_the_identifiers(tmp_path):
     root = tmp_path / "out"
-    plan = plan_sweep(chain_scenario(), ["links.length_km=10,20", "network.generator.n_nodes=3,4"], [5])
+    plan = plan_sweep(chain_for_n_nodes_sweep(), ["links.length_km=10,20", "network.generator.n_nodes=3,4"], [5])
     record = open_folder(plan, root, overwrite=False)
     for point in plan.points[:3]:
         _write_point(root, plan, point)

@@ -399,7 +399,7 @@ def test_unknown_traffic_kind():
             {"nodes": {"x": {"memory": {"coherence_time_s": 0}}}},
             "templates.nodes.x.memory.coherence_time_s: must be > 0; got 0",
         ),
-        ({"nodes": {"x": {"n_memories": 0}}}, "templates.nodes.x.n_memories: must be >= 1; got 0"),
+        ({"nodes": {"x": {"n_memories": -1}}}, "templates.nodes.x.n_memories: must be >= 0; got -1"),
         ({"nodes": {"x": {"gate_fidelity": 1.01}}}, "templates.nodes.x.gate_fidelity: must be <= 1; got 1.01"),
         (
             {"links": {"y": {"bsm": {"detector": {"efficiency": -0.1}}}}},
