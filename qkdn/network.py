@@ -148,6 +148,7 @@ class QKDNetwork:
         self._changed_nodes: set[str] = {node.name for node in spec.nodes}  # a store of theirs changed since
         self.block_records: list[dict[str, Any]] = []
         self.request_records: list[dict[str, Any]] = []
+        self.request_listeners: list[Callable[[dict[str, Any]], None]] = []  # get each ended request's row
         self.pool_records: list[dict[str, Any]] = []
         self.delivered_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._requests: dict[int, _RequestState] = {}
@@ -277,6 +278,10 @@ class QKDNetwork:
         return True
 
     # --- key requests -------------------------------------------------------------------
+
+    def now_s(self) -> float:
+        """Current simulated time."""
+        return adapter.now_s(self.timeline)
 
     def add_request(self, request: KeyRequest) -> None:
         """Serve ``request`` at its arrival time."""
@@ -551,6 +556,8 @@ class QKDNetwork:
                 "reason": reason,
             }
         )
+        for listener in self.request_listeners:
+            listener(self.request_records[-1])
 
     # --- observation --------------------------------------------------------------------
 

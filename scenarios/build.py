@@ -1,22 +1,22 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from qkdn.bbm92 import BBM92Session
+from qkdn.demand import SaturatingDemand, request_id_source
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
-from qkdn.photon.config import PhotonLinkConfig
-from qkdn.photon.distillation import DistillationSettings
+from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
 from qkdn.services import ServiceSpec
-from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
@@ -59,8 +59,14 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
     ]
 
 
-def bbm92_sessions(scenario: Scenario, network: object, timeline: object, on_block: Any) -> list[BBM92Session]:
-    """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs."""
+def bbm92_sessions(
+    scenario: Scenario, network: object, schedule: Callable[..., None], on_block: Any
+) -> list[BBM92Session]:
+    """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs.
+
+    ``schedule(time_s, function, *args)`` runs a call on the loop that delivers the
+    pairs (SeQUeNCe's timeline, or the network-scale engine's own loop).
+    """
     sessions = []
     for i, item in enumerate(scenario.traffic):
         if item.kind != "bbm92":
@@ -74,10 +80,10 @@ def bbm92_sessions(scenario: Scenario, network: object, timeline: object, on_blo
         session = BBM92Session(
             name=name,
             frame_bits=item.frame_bits,
-            settings=DistillationSettings(),
+            settings=postprocessing_config(scenario).distillation_settings(),
             rngs={role: generator(scenario.seed, f"bbm92.{i}.{role}") for role in RNG_ROLES},
             classical_delay_s=delay_s,
-            schedule=lambda t, f, *a: adapter.schedule_call(timeline, t, f, *a),
+            schedule=schedule,
             on_block=on_block,
         )
         network.add_pair_listener(i, session.on_pair)  # type: ignore[attr-defined]
@@ -156,7 +162,7 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
     """The scenario's key traffic as requests: Poisson arrivals (or evenly spaced), numbered in time order."""
     arrivals: list[tuple[float, int, object]] = []
     for i, item in enumerate(scenario.traffic):
-        if item.kind != "key":
+        if item.kind != "key" or item.n_outstanding is not None:
             continue
         end_s = item.end_s if item.end_s is not None else scenario.duration_s
         window = end_s - item.start_s
@@ -181,6 +187,27 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
             priority=item.priority,  # type: ignore[attr-defined]
         )
         for n, (t, _, item) in enumerate(arrivals)
+    ]
+
+
+def saturating_demands(scenario: Scenario, network: QKDNetwork, first_request_id: int) -> list[SaturatingDemand]:
+    """The scenario's closed-loop key traffic (``n_outstanding``), numbering requests from ``first_request_id``."""
+    ids = request_id_source(first_request_id)
+    return [
+        SaturatingDemand(
+            network=network,
+            src=item.src,
+            dst=item.dst,
+            n_bits=item.bits,
+            n_outstanding=item.n_outstanding,
+            start_s=item.start_s,
+            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            deadline_s=item.deadline_s,
+            request_ids=ids,
+            priority=item.priority,
+        )
+        for item in scenario.traffic
+        if item.kind == "key" and item.n_outstanding is not None
     ]
 
 
@@ -271,8 +298,11 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
             network.add_photon_link(photon_link_config(scenario, spec, link), 0.0, scenario.duration_s)
     else:
         _add_fast_links(scenario, spec, network)
-    for request in key_requests(scenario):
+    requests = key_requests(scenario)
+    for request in requests:
         network.add_request(request)
+    for demand in saturating_demands(scenario, network, first_request_id=len(requests)):
+        demand.start()
     for service in services(scenario):
         network.add_service(service)
     for outage in outages(scenario, spec):
@@ -293,6 +323,15 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
         detector=spec.node(link.b).hardware.detector,
         polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
         frame_bits=scenario.qkd.block_bits,
+        postprocessing=postprocessing_config(scenario),
+    )
+
+
+def postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+    """How ``scenario`` distils frames (photon BB84 links, BBM92): ``qkd.postprocessing`` and ``qkd``'s ``f``."""
+    return PostProcessingConfig(
+        **scenario.qkd.postprocessing.model_dump(),
+        error_correction_efficiency=scenario.qkd.error_correction_efficiency,
     )
 
 

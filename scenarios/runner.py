@@ -159,9 +159,10 @@ class _Built:
     def run(self) -> None:
         """Run everything to the end of the duration.
 
-        The network-scale engine and the QKD network share no state (BBM92 and
-        teleportation traffic are refused at that level), so the engine runs to
-        the end first and SeQUeNCe's timeline (if there is QKD traffic) after it.
+        The network-scale engine and the QKD network share no state (teleportation
+        traffic is refused at that level; BBM92 sessions schedule their frames on the
+        engine's own loop), so the engine runs to the end first and SeQUeNCe's
+        timeline (if there is QKD traffic) after it.
         """
         own = self._own_clock
         if own is not None:
@@ -200,11 +201,14 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         for request in entanglement_requests(scenario):
             entanglement.add_request(request)
         if isinstance(entanglement, EntanglementNetwork):
-            # The network level refuses teleportation and BBM92 traffic (scenario checks) and runs on its own loop.
+            # The network level refuses teleportation traffic (scenario checks) and runs on its own loop.
             for traffic in teleportation_traffic(scenario):
                 entanglement.add_teleportation(traffic)
             timeline = entanglement.built.timeline
-            bbm92 = bbm92_sessions(scenario, entanglement, timeline, bbm92_blocks.append)
+            schedule = functools.partial(sequence_adapter.schedule_call, timeline)
+            bbm92 = bbm92_sessions(scenario, entanglement, schedule, bbm92_blocks.append)
+        else:
+            bbm92 = bbm92_sessions(scenario, entanglement, entanglement.schedule_call_s, bbm92_blocks.append)
     qkd = kaas = None
     if has_key_traffic(scenario):
         if timeline is None:

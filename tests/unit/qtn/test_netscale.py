@@ -131,7 +131,7 @@ def test_network_level_serves_concurrent_requests_on_shared_routers():
     assert (memories[["n_raw", "n_occupied", "n_entangled"]].sum(axis=1) == memories["n_memories"]).all()
 
 
-@pytest.mark.parametrize("kind", ["teleportation", "bbm92"])
+@pytest.mark.parametrize("kind", ["teleportation"])
 def test_network_level_refuses_traffic_it_does_not_run(kind):
     data = _chain().model_dump()
     data["traffic"] = [{"kind": kind, "src": "n0", "dst": "n3"}]
