@@ -26,7 +26,9 @@ def compare(
     seeds: Annotated[int, typer.Option("--seeds", help="Run seeds seed .. seed+N-1; figures get 95 % intervals.")] = 1,
     hybrid: Annotated[
         str | None,
-        typer.Option("--hybrid", help="Hybrid scenario (file or name) for the third column (default: the best hybrid)."),
+        typer.Option(
+            "--hybrid", help="Hybrid scenario (file or name) for the third column (default: the best hybrid)."
+        ),
     ] = None,
     no_hybrid: Annotated[bool, typer.Option("--no-hybrid", help="Compare the two pure designs only.")] = False,
     distances: Annotated[
@@ -73,7 +75,7 @@ def _cell(row: object) -> str:
     style, scale = _FORMATS.get(unit, ("{:.4f}" if unit == "fraction" else "{:.3g}", 1.0))
     text = style.format(value * scale)
     if high == high and low == low and high > low:  # an interval (several seeds)
-        text += " ± " + "{:.2g}".format((high - low) / 2 * scale)
+        text += " ± " + f"{(high - low) / 2 * scale:.2g}"
     return text
 
 

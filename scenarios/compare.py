@@ -166,6 +166,7 @@ def compare(
     n_seeds: int = 1,
     hybrid: Scenario | bool = True,
     distances_km: list[float] | None = None,
+    distance_settings: CompareSettings | None = None,
     progress: bool | None = False,
 ) -> Comparison:
     """Simulate every design on ``scenario``'s network for seeds ``seed .. seed + n_seeds - 1``.
@@ -176,6 +177,8 @@ def compare(
         n_seeds: how many seeds (figures become means with 95 % intervals).
         hybrid: True for the best hybrid, a hybrid scenario, or False for two designs.
         distances_km: route lengths of the distance sweep (None: no sweep).
+        distance_settings: how each distance point is simulated (default: short runs,
+            :data:`scenarios.compare_distance.SWEEP_SETTINGS`).
         progress: a progress bar over the runs (None: on a terminal).
     """
     if n_seeds < 1:
@@ -213,9 +216,9 @@ def compare(
         scenario, settings, seeds, results, measurements, summarise(measurements), pd.DataFrame(timings), unavailable
     )
     if distances_km:
-        from scenarios.compare_distance import distance_sweep
+        from scenarios.compare_distance import SWEEP_SETTINGS, distance_sweep
 
-        comparison.distance = distance_sweep(scenario, distances_km, settings)
+        comparison.distance = distance_sweep(scenario, distances_km, distance_settings or SWEEP_SETTINGS)
     return comparison
 
 

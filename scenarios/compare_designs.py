@@ -124,20 +124,26 @@ def request_bits(rate_bps: float) -> int:
 
 
 def saturating_traffic(scenario: Scenario, bits: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
-    """Closed-loop key traffic for every user pair: requests always waiting (deadline: the whole run)."""
+    """Closed-loop key traffic for every user pair, from each user to the other: requests always waiting.
+
+    Demand in both directions uses both directions' shares of every link's key
+    (:class:`qkdn.pool.LinkPools`), so the pair's throughput is the network's from
+    the start, not only once the unused direction's stores have filled up.
+    """
     items = []
     for src, dst in user_pairs(scenario):
         n_hops = len(route(scenario, src, dst)) - 1
-        items.append(
-            {
-                "kind": "key",
-                "src": src,
-                "dst": dst,
-                "bits": bits[(src, dst)],
-                "n_outstanding": OUTSTANDING_PER_HOP * n_hops,
-                "deadline_s": scenario.duration_s,
-            }
-        )
+        for a, b in ((src, dst), (dst, src)):
+            items.append(
+                {
+                    "kind": "key",
+                    "src": a,
+                    "dst": b,
+                    "bits": bits[(src, dst)],
+                    "n_outstanding": OUTSTANDING_PER_HOP * n_hops,
+                    "deadline_s": scenario.duration_s,
+                }
+            )
     return items
 
 

@@ -27,10 +27,9 @@ from scenarios.loader import from_dict
 from scenarios.runner import run
 from scenarios.schema import Scenario
 
-#: Simulated time of each trusted-relay point (s) and of each repeater point (s, network level).
-SWEEP_KEY_DURATION_S = 0.3
-SWEEP_BBM92_DURATION_S = 30.0
-SWEEP_FRAME_BITS = 512
+#: How each point is simulated: trusted relays 0.3 s (saturating demand), repeaters 20 s at
+#: the network level with 512-bit BBM92 frames.
+SWEEP_SETTINGS = CompareSettings(duration_s=0.3, bbm92_duration_s=20.0, bbm92_frame_bits=512)
 
 
 def chain_of(scenario: Scenario, n_hops: int, total_km: float) -> Scenario:
@@ -65,8 +64,14 @@ def _analytic_rows(scenario: Scenario, n_hops: int, total_km: float) -> list[tup
     ]
 
 
-def distance_sweep(scenario: Scenario, distances_km: list[float], settings: CompareSettings) -> pd.DataFrame:
-    """Rows ``design, distance_km, key_rate_bps, source, n_hops`` (simulated points and formula curves)."""
+def distance_sweep(
+    scenario: Scenario, distances_km: list[float], point: CompareSettings = SWEEP_SETTINGS
+) -> pd.DataFrame:
+    """Rows ``design, distance_km, key_rate_bps, source, n_hops`` (simulated points and formula curves).
+
+    Args:
+        point: how each distance's designs are simulated (durations, frame size).
+    """
     topology, _ = check_scenario(scenario)
     src, dst = user_pairs(scenario)[0]
     n_hops = int(nx.shortest_path_length(topology.graph(), src, dst))
@@ -75,15 +80,9 @@ def distance_sweep(scenario: Scenario, distances_km: list[float], settings: Comp
     for total in distances_km:
         chain = chain_of(scenario, n_hops, total)
         rows += _analytic_rows(chain, n_hops, total)
-        point = CompareSettings(
-            duration_s=SWEEP_KEY_DURATION_S,
-            bbm92_duration_s=SWEEP_BBM92_DURATION_S,
-            bbm92_frame_bits=SWEEP_FRAME_BITS,
-            warmup_fraction=settings.warmup_fraction,
-        )
         relay = trusted_relay_design(chain, point).runs["saturating"]
         requests = run(relay).tables["requests"]
-        found = saturating_rows(requests, relay.duration_s, point.warmup_fraction)
+        found = saturating_rows(requests, relay.duration_s, point.warmup_fraction, [pair])
         rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps"), 0.0)
         rows.append(("trusted_relay", total, rate, "simulated"))
         bbm92 = repeater_design(chain, point).runs["bbm92"]

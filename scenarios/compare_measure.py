@@ -48,15 +48,30 @@ def _pairs(frame: pd.DataFrame) -> Any:
     return frame.groupby(["src", "dst"], sort=False)
 
 
-def saturating_rows(requests: pd.DataFrame, duration_s: float, warmup_fraction: float) -> list[dict[str, Any]]:
-    """Key capacity: bits of requests served after the warm-up, per second of the rest of the run."""
+def _unordered(requests: pd.DataFrame, pairs: list[str]) -> pd.Series:
+    """Each request's user pair as labelled in ``pairs`` (``a-b``), whichever end asked."""
+    label = {}
+    for pair in pairs:
+        a, b = pair.split("-", 1)
+        label[(a, b)] = label[(b, a)] = pair
+    return pd.Series(
+        [label.get((s, d), f"{s}-{d}") for s, d in zip(requests["src"], requests["dst"], strict=True)],
+        index=requests.index,
+        dtype=object,
+    )
+
+
+def saturating_rows(
+    requests: pd.DataFrame, duration_s: float, warmup_fraction: float, pairs: list[str]
+) -> list[dict[str, Any]]:
+    """Key capacity of each user pair: bits of requests (either direction) served after the warm-up,
+    per second of the rest of the run; and the link key each end-to-end bit used."""
     rows = []
     start_s = warmup_fraction * duration_s
-    for (src, dst), group in _pairs(requests):
+    for pair, group in requests.groupby(_unordered(requests, pairs), sort=False):
         served = group[group["served"]]
         done_s = served["t_s"] + served["latency_s"]
         late = served[done_s >= start_s]
-        pair = f"{src}-{dst}"
         rows.append(_row(pair, "key_capacity_bps", late["bits"].sum() / (duration_s - start_s), SIMULATED))
         if served["bits"].sum():
             rows.append(
@@ -97,13 +112,19 @@ def link_qber_rows(blocks: pd.DataFrame, pairs: list[str]) -> list[dict[str, Any
 
 
 def bbm92_rows(blocks: pd.DataFrame, pairs: pd.DataFrame, duration_s: float) -> list[dict[str, Any]]:
-    """End-to-end BBM92 key (secret bits of distilled frames per second), pair rate and fidelity."""
+    """End-to-end BBM92 key, pair rate and fidelity per user pair.
+
+    The key rate is the secret bits of the distilled frames per second of the run up
+    to the last frame's end (the pairs after it, less than a frame, are not yet key).
+    """
     rows = []
     frames = blocks[_is_bbm92(blocks)]
     for (src, dst), group in _pairs(pairs):
         pair = f"{src}-{dst}"
         mine = frames[frames["link"] == f"{src}~{dst} bbm92"]
-        rows.append(_row(pair, "key_capacity_bps", mine["secret_bits"].sum() / duration_s, SIMULATED))
+        # Up to the last distilled frame: the pairs after it (part of a frame) made no key yet.
+        window_s = float(mine["t_s"].max()) if len(mine) else duration_s
+        rows.append(_row(pair, "key_capacity_bps", mine["secret_bits"].sum() / window_s, SIMULATED))
         rows.append(_row(pair, "pair_rate_hz", len(group) / duration_s, SIMULATED))
         rows.append(_row(pair, "pair_fidelity", group["fidelity"].mean(), SIMULATED))
     return rows
@@ -123,7 +144,7 @@ def measure(
 ) -> list[dict[str, Any]]:
     """The rows of one run, by its purpose (``saturating``, ``load``, ``bbm92``, ``teleportation``)."""
     if purpose == "saturating":
-        return saturating_rows(tables["requests"], duration_s, warmup_fraction) + link_qber_rows(
+        return saturating_rows(tables["requests"], duration_s, warmup_fraction, pairs) + link_qber_rows(
             tables["link_blocks"], pairs
         )
     if purpose == "load":
