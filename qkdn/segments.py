@@ -168,21 +168,29 @@ def _segments(spec: NetworkSpec, quantum_spec: NetworkSpec, repeaters: set[str],
     islands = nx.connected_components(graph.subgraph(repeaters))
     segments = []
     tables = None
+    island_of: dict[tuple[str, str], str] = {}
     for island in sorted(islands, key=min):
         border = sorted({peer for node in island for peer in graph[node] if peer not in repeaters})
+        members = ", ".join(sorted(island))
         for a, b in itertools.combinations(border, 2):
+            if (a, b) in island_of:
+                raise ConfigError(
+                    f"network: key-holding nodes {a} and {b} border two repeater islands ({island_of[a, b]}; "
+                    f"{members}) and would be joined by two key links; join the islands or give one up"
+                )
+            island_of[a, b] = members
             if tables is None:
                 tables = next_hops(quantum_spec, metric)
             path = route(quantum_spec, a, b, metric, tables)
             if path is None:
                 continue  # no usable fibre path (a link that can never succeed)
-            outside = [node for node in path[1:-1] if node not in island]
+            outside = [node for node in path[1:-1] if node not in repeaters]
             if outside:
                 raise ConfigError(
                     f"network: the entanglement route between {a} and {b} is {'-'.join(path)}, through"
-                    f" {', '.join(outside)}, which {'is' if len(outside) == 1 else 'are'} not a repeater of the"
-                    f" island between them; only repeaters swap. Make the island's fibres the shorter way"
-                    f" or give the node the role 'repeater'"
+                    f" {', '.join(outside)}, which {'is' if len(outside) == 1 else 'are'} not a repeater; only"
+                    f" repeaters swap. Make the path through the island between them the shorter way or give"
+                    f" the node the role 'repeater'"
                 )
             length_km = sum(graph.edges[u, v]["length_km"] for u, v in itertools.pairwise(path))
             segments.append(Segment(a, b, tuple(path), float(length_km)))

@@ -95,6 +95,13 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         ScenarioError: the scenario has problems (nothing is run).
         SimulationError: the simulation failed while running.
     """
+    return run_keeping_networks(scenario, progress=progress)[0]
+
+
+def run_keeping_networks(
+    scenario: Scenario | str | Path, *, progress: bool | None = False
+) -> tuple[Results, "BuiltRun"]:
+    """Like :func:`run`, and also return the networks the run built (with the users' keys, for tests)."""
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     topology, problems = check_scenario(scenario)
@@ -142,11 +149,11 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
-    return Results(scenario=scenario, tables=tables, manifest=manifest)
+    return Results(scenario=scenario, tables=tables, manifest=manifest), built
 
 
 @dataclass
-class _Built:
+class BuiltRun:
     """What one run built on its timeline: the entanglement network and/or the QKD network."""
 
     timeline: Any
@@ -190,7 +197,7 @@ class _Built:
         return total
 
 
-def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
+def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltRun:
     """Build the networks of a run on one timeline.
 
     In a hybrid network (key traffic and repeaters) the entanglement network is
@@ -233,7 +240,7 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
             segments = segment_sessions(scenario, split, entanglement, qkd, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
         kaas = key_as_a_service(scenario, qkd)
-    return _Built(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments)
+    return BuiltRun(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments)
 
 
 def _entanglement_tables(
@@ -315,7 +322,7 @@ def _manifest(
     ids: dict[str, Any],
     started: datetime,
     wall_time_s: float,
-    built: _Built,
+    built: BuiltRun,
 ) -> dict[str, Any]:
     return {
         "run_id": ids["run_id"],
