@@ -1,5 +1,6 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,9 @@ from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
+from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
@@ -57,6 +60,65 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
         for i, item in enumerate(scenario.traffic)
         if item.kind in ("entanglement", "bbm92")
     ]
+
+
+def hybrid_split(scenario: Scenario, spec: NetworkSpec) -> HybridSplit | None:
+    """The QKD and entanglement views of a hybrid scenario (key traffic and repeaters); None otherwise.
+
+    Raises:
+        ConfigError: the repeaters' layout does not make proper segments (see
+            :func:`qkdn.segments.split_network`).
+    """
+    if not has_key_traffic(scenario) or not is_hybrid(spec):
+        return None
+    return split_network(spec, scenario.entanglement.routing)
+
+
+def segment_requests(scenario: Scenario, split: HybridSplit) -> list[EntanglementRequest]:
+    """One entanglement request per repeater segment for the whole run, numbered after the traffic items."""
+    settings = scenario.qkd.segments
+    return [
+        EntanglementRequest(
+            request_id=len(scenario.traffic) + k,
+            src=segment.a,
+            dst=segment.b,
+            start_s=0.0,
+            end_s=scenario.duration_s,
+            n_memories=settings.n_memories,
+            target_fidelity=settings.target_fidelity,
+        )
+        for k, segment in enumerate(split.segments)
+    ]
+
+
+def segment_sessions(
+    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: object
+) -> list[BBM92Session]:
+    """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
+
+    Each session listens to its segment's request (ids from :func:`segment_requests`);
+    frame rows go to the QKD network's ``link_blocks`` (kind ``bbm92-segment``)
+    and accepted keys into the pools when their post-processing ends.
+    """
+    sessions = []
+    requests = segment_requests(scenario, split)
+    for segment, request in zip(split.segments, requests, strict=True):
+        deliver = qkd.add_segment_link(segment.a, segment.b)
+        session = BBM92Session(
+            name=segment.name,
+            frame_bits=scenario.qkd.segments.frame_bits,
+            settings=postprocessing_config(scenario).distillation_settings(),
+            rngs={role: generator(scenario.seed, f"segment.{segment.name}.{role}") for role in RNG_ROLES},
+            classical_delay_s=fibre_delay_s(segment.length_km),
+            schedule=functools.partial(adapter.schedule_call, timeline),
+            on_block=qkd.record_block,
+            on_key=deliver,
+            keep_keys=False,
+        )
+        entanglement.add_pair_listener(request.request_id, session.on_pair)
+        entanglement.add_request(request, purpose=f"bbm92 segment {segment.name}")
+        sessions.append(session)
+    return sessions
 
 
 def bbm92_sessions(
@@ -255,8 +317,13 @@ def services(scenario: Scenario) -> list[ServiceSpec]:
     ]
 
 
-def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
-    """Scheduled and random link outages of ``scenario`` (random ones per link, from the seed)."""
+def outages(scenario: Scenario, spec: NetworkSpec, split: HybridSplit | None = None) -> list[LinkOutage]:
+    """Scheduled and random link outages of ``scenario`` (random ones per fibre, from the seed).
+
+    In a hybrid network an outage of a segment's fibre is an outage of the
+    segment's key link (of every segment over that fibre); a fibre on no
+    segment's path carries no key, so its outage does not reach the QKD network.
+    """
     failures = scenario.failures
     result = [
         LinkOutage(item.link[0], item.link[1], item.at_s, item.at_s + item.repair_after_s)
@@ -268,7 +335,19 @@ def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
             result += random_outages(
                 link.a, link.b, failures.random.mtbf_s, failures.random.mttr_s, scenario.duration_s, rng
             )
-    return result
+    if split is None:
+        return result
+    key_links = {frozenset((link.a, link.b)) for link in split.qkd_spec.links}
+    mapped = []
+    for outage in result:
+        if frozenset((outage.a, outage.b)) in key_links:
+            mapped.append(outage)
+        else:
+            mapped += [
+                LinkOutage(segment.a, segment.b, outage.down_s, outage.up_s)
+                for segment in split.segments_of_fibre(outage.a, outage.b)
+            ]
+    return mapped
 
 
 def has_entanglement_traffic(scenario: Scenario) -> bool:
@@ -276,9 +355,20 @@ def has_entanglement_traffic(scenario: Scenario) -> bool:
     return any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic)
 
 
-def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDNetwork:
-    """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools."""
+def qkd_network(
+    scenario: Scenario, spec: NetworkSpec, timeline: object, split: HybridSplit | None = None
+) -> QKDNetwork:
+    """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools.
+
+    With ``split`` (a hybrid network) the QKD network is built on its QKD view:
+    BB84 runs on the direct links only; the segment links are fed by BBM92
+    (:func:`segment_sessions`), and outages of segment fibres hit the segment links.
+    """
     qkd = scenario.qkd
+    whole = spec
+    if split is not None:
+        spec = split.qkd_spec
+    segment_names = {segment.name for segment in split.segments} if split is not None else set()
     settings = QKDSettings(
         routing=qkd.routing,
         k_paths=qkd.k_paths,
@@ -293,11 +383,12 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         twm_retry_s=qkd.recovery_retry_s,
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
+    direct = [link for link in spec.links if link.name not in segment_names]
     if qkd.link_model == "photon":
-        for link in spec.links:
+        for link in direct:
             network.add_photon_link(photon_link_config(scenario, spec, link), 0.0, scenario.duration_s)
     else:
-        _add_fast_links(scenario, spec, network)
+        _add_fast_links(scenario, spec, network, direct)
     requests = key_requests(scenario)
     for request in requests:
         network.add_request(request)
@@ -305,7 +396,7 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         demand.start()
     for service in services(scenario):
         network.add_service(service)
-    for outage in outages(scenario, spec):
+    for outage in outages(scenario, whole, split):
         network.add_outage(outage)
     network.start_reports(scenario.duration_s)
     return network
@@ -346,8 +437,8 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
     )
 
 
-def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork) -> None:
+def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, links: list[LinkSpec]) -> None:
     model = get_model(scenario.qkd.link_model)
-    for link in spec.links:
+    for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

@@ -123,7 +123,7 @@ def request_bits(rate_bps: float) -> int:
     return int(min(2**20, max(16, 2 ** round(math.log2(target)))))
 
 
-def saturating_traffic(scenario: Scenario, bits: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+def saturating_traffic(scenario: Scenario, bits: dict[tuple[str, str], int], duration_s: float) -> list[dict[str, Any]]:
     """Closed-loop key traffic for every user pair, from each user to the other: requests always waiting.
 
     Demand in both directions uses both directions' shares of every link's key
@@ -141,7 +141,7 @@ def saturating_traffic(scenario: Scenario, bits: dict[tuple[str, str], int]) -> 
                     "dst": b,
                     "bits": bits[(src, dst)],
                     "n_outstanding": OUTSTANDING_PER_HOP * n_hops,
-                    "deadline_s": scenario.duration_s,
+                    "deadline_s": duration_s,
                 }
             )
     return items
@@ -152,15 +152,22 @@ def own_key_traffic(scenario: Scenario) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json", exclude_unset=True) for item in scenario.traffic if item.kind in ("key",)]
 
 
-def key_design(name: str, base: dict[str, Any], scenario: Scenario, bits: dict[tuple[str, str], int]) -> Design:
-    """A key-network design (trusted relays or hybrid): a saturating run and, if it has key traffic, a load run."""
-    saturating = from_dict(
-        {**base, "name": f"{base['name']}.saturating", "traffic": saturating_traffic(scenario, bits)}
-    )
-    runs = {"saturating": saturating}
+def key_design(
+    name: str,
+    base: dict[str, Any],
+    scenario: Scenario,
+    bits: dict[tuple[str, str], int],
+    saturating_s: float,
+    load_s: float,
+) -> Design:
+    """A key-network design (trusted relays or hybrid): a saturating run of ``saturating_s`` and,
+    if the scenario has key traffic, a run of it (``load_s``)."""
+    traffic = saturating_traffic(scenario, bits, saturating_s)
+    saturating = {**base, "name": f"{base['name']}.saturating", "duration_s": saturating_s, "traffic": traffic}
+    runs = {"saturating": from_dict(saturating)}
     own = own_key_traffic(scenario)
     if own:
-        runs["load"] = from_dict({**base, "name": f"{base['name']}.load", "traffic": own})
+        runs["load"] = from_dict({**base, "name": f"{base['name']}.load", "duration_s": load_s, "traffic": own})
     return Design(name, runs)
 
 
@@ -171,7 +178,7 @@ def trusted_relay_design(scenario: Scenario, settings: CompareSettings) -> Desig
     bits = {
         pair: request_bits(bottleneck_model_rate_bps(scenario, route(scenario, *pair))) for pair in user_pairs(scenario)
     }
-    design = key_design("trusted_relay", base, scenario, bits)
+    design = key_design("trusted_relay", base, scenario, bits, settings.duration_s, settings.duration_s)
     design.n_trusted_nodes = {f"{a}-{b}": len(route(scenario, a, b)) - 2 for a, b in user_pairs(scenario)}
     return design
 
@@ -276,21 +283,25 @@ def hybrid_design(scenario: Scenario, settings: CompareSettings, given: Scenario
         base["name"] = f"{given.name}.hybrid"
         source = given
     else:
+        from scenarios.hybrid import hybrid_variant
+
         roles = best_hybrid_roles(scenario)
         if roles is None:
             raise ConfigError("hybrid design: no user route has two interior nodes to split into segments")
-        base = _with_roles(scenario, roles, f"{scenario.name}.hybrid")
-        base["fidelity_level"] = "fast"
-        qkd = base.setdefault("qkd", {})
-        qkd["segments"] = {"n_memories": _memories_per_request(scenario), "frame_bits": settings.bbm92_frame_bits}
+        repeaters = [node for node, role in roles.items() if role == "repeater"]
+        variant = hybrid_variant(scenario, repeaters, frame_bits=settings.bbm92_frame_bits)
+        base = copy.deepcopy(variant.model_dump(mode="json", exclude_unset=True))
+        base.pop("outputs", None)
         source = scenario
-    base["duration_s"] = settings.duration_s
     base.setdefault("qkd", {}).setdefault("postprocessing", {})["key_length_formula"] = "infinite_key"
+    base["fidelity_level"] = "network"  # segments' pairs at the network level: long runs stay cheap
     frame_bits = int(base["qkd"].get("segments", {}).get("frame_bits", settings.bbm92_frame_bits))
     bits = {pair: max(16, frame_bits // 16) for pair in user_pairs(scenario)}
-    design = key_design("hybrid", base, scenario, bits)
+    # Saturating: as long as the BBM92 run, for several segment frames; the load run as long as the others'.
+    design = key_design("hybrid", base, scenario, bits, settings.bbm92_duration_s, settings.duration_s)
     if given is not None and own_key_traffic(source):
-        design.runs["load"] = from_dict({**base, "name": f"{base['name']}.load", "traffic": own_key_traffic(source)})
+        load = {**base, "name": f"{base['name']}.load", "duration_s": settings.duration_s}
+        design.runs["load"] = from_dict({**load, "traffic": own_key_traffic(source)})
     built = design.runs["saturating"]
     topology, _ = check_scenario(built)
     role = {node.name: node.role for node in topology.nodes}

@@ -15,6 +15,7 @@ from scenarios import library
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
+from scenarios.hybrid_checks import hybrid_problems
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
 
@@ -66,7 +67,7 @@ def from_dict(data: Any, source: str = "") -> Scenario:
     scenario = validate_structure(data, source)
     topology, problems = check_scenario(scenario)
     if not problems:
-        problems = target_problems(scenario, topology)
+        problems = target_problems(scenario, topology) + hybrid_problems(scenario, topology)
     if problems:
         raise ScenarioError(problems, source)
     return scenario

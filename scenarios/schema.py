@@ -409,6 +409,26 @@ class PostProcessingSection(StrictModel):
     n_cascade_passes: int = Field(4, ge=1, le=16)
 
 
+class SegmentSettings(StrictModel):
+    """Repeater segments of a hybrid network (key traffic on a network with repeaters).
+
+    Each segment between two key-holding nodes is an entanglement request made
+    automatically for the whole run; BBM92 on its delivered pairs fills the
+    segment's key pools (see docs/hybrid-networks.md).
+
+    Attributes:
+        n_memories: memories each segment reserves at every node of its path per
+            direction (a repeater in the middle uses twice this).
+        target_fidelity: segment links are purified until they reach it.
+        frame_bits: sifted bits per distilled BBM92 frame (short frames leave no
+            key: the finite-sample QBER bound grows as the frame shrinks).
+    """
+
+    n_memories: int = Field(4, ge=1, le=10**4)
+    target_fidelity: float = Field(0.5, gt=0, le=1)
+    frame_bits: int = Field(8192, ge=64, le=10**7)
+
+
 class QKDSection(StrictModel):
     """Network-wide choices of the QKD network (trusted relays).
 
@@ -435,6 +455,8 @@ class QKDSection(StrictModel):
         recovery_window_s: after a failure, the controller retries re-allocation
             this long (Time-Window Method).
         recovery_retry_s: interval of those retries.
+        segments: repeater segments of a hybrid network (used when some node is a
+            repeater): memories, target fidelity and BBM92 frame length.
     """
 
     link_model: str = "decoy-bb84"
@@ -453,6 +475,7 @@ class QKDSection(StrictModel):
     pool_low_bits: int = Field(4096, ge=0)
     recovery_window_s: float = Field(1.0, gt=0)
     recovery_retry_s: float = Field(0.05, gt=0)
+    segments: SegmentSettings = Field(default_factory=SegmentSettings)
 
 
 class ScheduledOutage(StrictModel):
