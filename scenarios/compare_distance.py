@@ -8,6 +8,9 @@ spanning each total distance, with the scenario's hardware. At every distance:
 * quantum repeaters: BBM92 keys distilled from the chain's end-to-end pairs,
   simulated at the network level - a ``simulated`` point (zero when no frame was
   complete within the run);
+* hybrid (when this build runs hybrids and the chain has two interior nodes): the
+  best hybrid's key capacity under saturating demand, its segment at the network
+  level - a ``simulated`` point;
 * analytic curves (``formula``): the slowest hop's decoy-BB84 rate (what trusted
   relays reach with instant relaying), point-to-point decoy BB84 over the whole
   distance, and the PLOB repeaterless bound.
@@ -21,7 +24,15 @@ import pandas as pd
 from qkdn.keyrate import get_model
 from scenarios.build import link_keyrate_hardware, network_spec
 from scenarios.checks import check_scenario
-from scenarios.compare_designs import CompareSettings, repeater_design, trusted_relay_design, user_pairs
+from scenarios.compare_designs import (
+    CompareSettings,
+    best_hybrid_roles,
+    hybrid_design,
+    hybrid_supported,
+    repeater_design,
+    trusted_relay_design,
+    user_pairs,
+)
 from scenarios.compare_measure import bbm92_rows, saturating_rows
 from scenarios.loader import from_dict
 from scenarios.runner import run
@@ -90,6 +101,12 @@ def distance_sweep(
         found = bbm92_rows(tables["link_blocks"], tables["pairs"], bbm92.duration_s)
         rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps" and r["pair"] == pair), 0.0)
         rows.append(("quantum_repeater", total, rate, "simulated"))
+        if hybrid_supported() and best_hybrid_roles(chain) is not None:
+            hybrid = hybrid_design(chain, point).runs["saturating"]
+            requests = run(hybrid).tables["requests"]
+            found = saturating_rows(requests, hybrid.duration_s, point.warmup_fraction, [pair])
+            rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps"), 0.0)
+            rows.append(("hybrid", total, rate, "simulated"))
     frame = pd.DataFrame(rows, columns=["design", "distance_km", "key_rate_bps", "source"])
     frame["n_hops"] = n_hops
     return frame
