@@ -19,6 +19,7 @@ from scenarios.compare_designs import (
     trusted_relay_design,
 )
 from scenarios.compare_measure import FORMULA_ON_SIMULATED, INPUT, MODEL, SIMULATED, TOPOLOGY
+from scenarios.runner import run_keeping_networks
 
 SHORT = CompareSettings(
     duration_s=0.2, bbm92_duration_s=20.0, bbm92_frame_bits=512, n_teleportations=20, teleportation_duration_s=0.05
@@ -151,6 +152,23 @@ def test_hybrid_column(chain):
     rows = three.summary[three.summary["design"] == "hybrid"].set_index("metric")
     assert rows.loc["n_trusted_nodes", "value"] == 1
     assert rows.loc["key_capacity_bps", "source"] == SIMULATED
+
+
+@pytest.mark.skipif(not hybrid_supported(), reason="hybrid networks not in this build")
+def test_hybrid_segments_run_at_the_network_level():
+    """The engine runs first; each segment frame's key reaches the pools at its time on SeQUeNCe's timeline."""
+    data = load("metro-hybrid").model_dump(mode="json", exclude_unset=True)
+    data["fidelity_level"] = "network"
+    results, built = run_keeping_networks(from_dict(data))
+    requests = results.tables["requests"]
+    assert requests["served"].any()
+    blocks = results.tables["link_blocks"]
+    segment_frames = blocks[blocks["link_kind"] == "bbm92-segment"]
+    first_key_s = segment_frames.loc[segment_frames["secret_bits"] > 0, "t_s"].min()
+    served = requests[requests["served"]]
+    assert (served["t_s"] + served["latency_s"] >= first_key_s).all()  # no key before the segments had some
+    for source, destination in built.qkd.delivered_keys.values():
+        assert (source == destination).all()
 
 
 def test_cli_bad_input_exits_2(tmp_path):
