@@ -213,7 +213,14 @@ def compare(
                 ]
     measurements = pd.DataFrame(rows)
     comparison = Comparison(
-        scenario, settings, seeds, results, measurements, summarise(measurements), pd.DataFrame(timings), unavailable
+        scenario,
+        settings,
+        seeds,
+        results,
+        measurements,
+        summarise(measurements, pairs),
+        pd.DataFrame(timings),
+        unavailable,
     )
     if distances_km:
         from scenarios.compare_distance import SWEEP_SETTINGS, distance_sweep
@@ -222,8 +229,11 @@ def compare(
     return comparison
 
 
-def summarise(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Mean and Student-t 95 % interval over seeds per design, pair and metric, with its source and unit."""
+def summarise(measurements: pd.DataFrame, pairs: list[str] | None = None) -> pd.DataFrame:
+    """Mean and Student-t 95 % interval over seeds per design, pair and metric, with its source and unit.
+
+    Rows come in the order of ``pairs`` (default: as measured), then of :data:`METRICS`, then of designs.
+    """
     keys = ["design", "pair", "metric", "source"]
     stats = confidence_interval(measurements, "value", by=keys)
     summary = stats.rename(
@@ -233,15 +243,16 @@ def summarise(measurements: pd.DataFrame) -> pd.DataFrame:
             "value_ci_high": "ci_high",
             "n_samples_value": "n_seeds",
         }
-    )[[*keys, "value", "ci_low", "ci_high", "n_seeds"]]
+    )
     summary["label"] = summary["metric"].map(lambda m: METRICS[m][0])
     summary["unit"] = summary["metric"].map(lambda m: METRICS[m][1])
-    order = {m: i for i, m in enumerate(METRICS)}
+    pair_order = {p: i for i, p in enumerate(pairs or list(dict.fromkeys(measurements["pair"])))}
+    metric_order = {m: i for i, m in enumerate(METRICS)}
     design_order = {d: i for i, d in enumerate(DESIGNS)}
-    summary = summary.sort_values(
-        ["pair", "metric", "design"],
-        key=lambda c: c.map(order) if c.name == "metric" else c.map(design_order) if c.name == "design" else c,
-    )
-    return summary[
-        ["design", "pair", "metric", "label", "value", "ci_low", "ci_high", "n_seeds", "unit", "source"]
-    ].reset_index(drop=True)
+    summary = summary.assign(
+        _p=summary["pair"].map(pair_order),
+        _m=summary["metric"].map(metric_order),
+        _d=summary["design"].map(design_order),
+    ).sort_values(["_p", "_m", "_d"])
+    columns = ["design", "pair", "metric", "label", "value", "ci_low", "ci_high", "n_seeds", "unit", "source"]
+    return summary[columns].reset_index(drop=True)

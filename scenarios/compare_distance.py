@@ -98,7 +98,7 @@ def distance_sweep(
         rows.append(("trusted_relay", total, rate, "simulated"))
         bbm92 = repeater_design(chain, point).runs["bbm92"]
         tables = run(bbm92).tables
-        found = bbm92_rows(tables["link_blocks"], tables["pairs"], bbm92.duration_s)
+        found = bbm92_rows(tables["link_blocks"], tables["pairs"], bbm92.duration_s, [pair])
         rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps" and r["pair"] == pair), 0.0)
         rows.append(("quantum_repeater", total, rate, "simulated"))
         if hybrid_supported() and best_hybrid_roles(chain) is not None:

@@ -33,7 +33,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "pair_rate_hz": ("end-to-end pairs delivered", "1/s"),
     "pair_fidelity": ("delivered pair fidelity", "fraction"),
     "teleportation_fidelity": ("teleportation fidelity (Haar-random inputs)", "fraction"),
-    "n_trusted_nodes": ("nodes that must be trusted", "count"),
+    "n_trusted_nodes": ("nodes that must be trusted (shortest route)", "count"),
     "link_key_per_key_bit": ("link key used per end-to-end key bit", "ratio"),
     "memories_per_repeater": ("quantum memories per repeater", "count"),
     "error_correction_efficiency": ("error correction charged, f", "ratio"),
@@ -68,7 +68,9 @@ def saturating_rows(
     per second of the rest of the run; and the link key each end-to-end bit used."""
     rows = []
     start_s = warmup_fraction * duration_s
-    for pair, group in requests.groupby(_unordered(requests, pairs), sort=False):
+    by_pair = dict(list(requests.groupby(_unordered(requests, pairs), sort=False)))
+    for pair in pairs:
+        group = by_pair.get(pair, requests.iloc[:0])  # no request ended: nothing served
         served = group[group["served"]]
         done_s = served["t_s"] + served["latency_s"]
         late = served[done_s >= start_s]
@@ -111,7 +113,7 @@ def link_qber_rows(blocks: pd.DataFrame, pairs: list[str]) -> list[dict[str, Any
     return rows
 
 
-def bbm92_rows(blocks: pd.DataFrame, pairs: pd.DataFrame, duration_s: float) -> list[dict[str, Any]]:
+def bbm92_rows(blocks: pd.DataFrame, pairs: pd.DataFrame, duration_s: float, users: list[str]) -> list[dict[str, Any]]:
     """End-to-end BBM92 key, pair rate and fidelity per user pair.
 
     The key rate is the secret bits of the distilled frames per second of the run up
@@ -119,14 +121,16 @@ def bbm92_rows(blocks: pd.DataFrame, pairs: pd.DataFrame, duration_s: float) -> 
     """
     rows = []
     frames = blocks[_is_bbm92(blocks)]
-    for (src, dst), group in _pairs(pairs):
-        pair = f"{src}-{dst}"
+    for pair in users:
+        src, dst = pair.split("-", 1)
+        group = pairs[(pairs["src"] == src) & (pairs["dst"] == dst)]
         mine = frames[frames["link"] == f"{src}~{dst} bbm92"]
         # Up to the last distilled frame: the pairs after it (part of a frame) made no key yet.
         window_s = float(mine["t_s"].max()) if len(mine) else duration_s
         rows.append(_row(pair, "key_capacity_bps", mine["secret_bits"].sum() / window_s, SIMULATED))
         rows.append(_row(pair, "pair_rate_hz", len(group) / duration_s, SIMULATED))
-        rows.append(_row(pair, "pair_fidelity", group["fidelity"].mean(), SIMULATED))
+        if len(group):
+            rows.append(_row(pair, "pair_fidelity", group["fidelity"].mean(), SIMULATED))
     return rows
 
 
@@ -150,7 +154,7 @@ def measure(
     if purpose == "load":
         return load_rows(tables["requests"], duration_s)
     if purpose == "bbm92":
-        return bbm92_rows(tables["link_blocks"], tables["pairs"], duration_s) + link_qber_rows(
+        return bbm92_rows(tables["link_blocks"], tables["pairs"], duration_s, pairs) + link_qber_rows(
             tables["link_blocks"], pairs
         )
     if purpose == "teleportation":
