@@ -58,7 +58,9 @@ class Comparison:
         scenario: the scenario compared.
         settings: durations and sizes of the runs.
         seeds: the seeds run.
-        results: ``(design, purpose, seed)`` -> the run's results.
+        results: run folder name (``<design>-<purpose>``, with several seeds
+            ``<design>-<purpose>-seed<N>``) -> the run's results.
+        run_keys: run folder name -> ``(design, purpose, seed)``.
         measurements: one row per seed, design, pair and metric (``value``, ``source``).
         summary: mean and 95 % interval over seeds per design, pair and metric.
         timings: wall time of each run (design, purpose, seed).
@@ -69,7 +71,8 @@ class Comparison:
     scenario: Scenario
     settings: CompareSettings
     seeds: list[int]
-    results: dict[tuple[str, str, int], Results]
+    results: dict[str, Results]
+    run_keys: dict[str, tuple[str, str, int]]
     measurements: pd.DataFrame
     summary: pd.DataFrame
     timings: pd.DataFrame
@@ -82,31 +85,35 @@ class Comparison:
         return [d for d in DESIGNS if d in set(self.summary["design"])]
 
     def write(self, directory: str | Path) -> Path:
-        """Each run's folder (``<design>/<purpose>[-seed<N>]``), the tables, the figure and a manifest."""
+        """Each run's folder (named as in :attr:`results`), the tables, the figure and a manifest."""
         folder = Path(directory)
         check_output_folder(folder)
-        several = len(self.seeds) > 1
-        for (design, purpose, seed), results in self.results.items():
-            results.write(folder / design / (f"{purpose}-seed{seed}" if several else purpose))
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, results in self.results.items():
+            results.write(folder / name)
         self.summary.to_parquet(folder / "comparison.parquet", index=False)
         self.measurements.to_parquet(folder / "measurements.parquet", index=False)
         self.timings.to_parquet(folder / "timings.parquet", index=False)
+        tables = {
+            "comparison": {"file": "comparison.parquet", "rows": len(self.summary)},
+            "measurements": {"file": "measurements.parquet", "rows": len(self.measurements)},
+            "timings": {"file": "timings.parquet", "rows": len(self.timings)},
+        }
         if len(self.distance):
             self.distance.to_parquet(folder / "distance.parquet", index=False)
             plot_design_comparison(self.distance, folder / "key_rate_vs_distance.png", title=self.scenario.name)
+            tables["distance"] = {"file": "distance.parquet", "rows": len(self.distance)}
         manifest = {
             "comparison_of": self.scenario.name,
-            "designs": self.designs,
+            "designs": list(self.results),  # one run folder per design and purpose
+            "design_names": self.designs,
+            "run_keys": {name: list(key) for name, key in self.run_keys.items()},
             "unavailable": self.unavailable,
             "seeds": self.seeds,
             "settings": self.settings.__dict__,
             "scenario": self.scenario.model_dump(mode="json"),
-            "runs": {f"{d}/{p}/{s}": r.manifest["run_id"] for (d, p, s), r in self.results.items()},
-            "tables": {
-                "comparison": {"file": "comparison.parquet", "rows": len(self.summary)},
-                "measurements": {"file": "measurements.parquet", "rows": len(self.measurements)},
-                "timings": {"file": "timings.parquet", "rows": len(self.timings)},
-            },
+            "runs": {name: results.manifest["run_id"] for name, results in self.results.items()},
+            "tables": tables,
         }
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         return folder
@@ -187,7 +194,8 @@ def compare(
     designs, unavailable = designs_of(scenario, settings, hybrid)
     seeds = [scenario.seed + k for k in range(n_seeds)]
     pairs = [f"{a}-{b}" for a, b in user_pairs(scenario)]
-    results: dict[tuple[str, str, int], Results] = {}
+    results: dict[str, Results] = {}
+    run_keys: dict[str, tuple[str, str, int]] = {}
     rows: list[dict[str, Any]] = []
     timings: list[dict[str, Any]] = []
     n_runs = n_seeds * sum(len(d.runs) for d in designs)
@@ -197,7 +205,8 @@ def compare(
                 for purpose, variant in design.runs.items():
                     advance(f"{design.name} {purpose}, seed {seed}")
                     done = run(_with_seed(variant, seed))
-                    results[(design.name, purpose, seed)] = done
+                    name = f"{design.name}-{purpose}" + (f"-seed{seed}" if n_seeds > 1 else "")
+                    results[name], run_keys[name] = done, (design.name, purpose, seed)
                     timings.append(
                         {
                             "design": design.name,
@@ -217,6 +226,7 @@ def compare(
         settings,
         seeds,
         results,
+        run_keys,
         measurements,
         summarise(measurements, pairs),
         pd.DataFrame(timings),

@@ -80,7 +80,7 @@ def test_trusted_relay_capacity_is_the_slowest_link(comparison, chain):
 def test_bbm92_frames_follow_the_infinite_key_formula(comparison):
     """Each BBM92 frame keeps n (1 - h(Q)) - f n h(Q) - t bits of its n = (1 - s) N unsampled bits,
     Q the sample QBER (Shor and Preskill, PRL 85, 441 (2000); f as in the fast BB84 model)."""
-    blocks = comparison.results[("quantum_repeater", "bbm92", 1)].tables["link_blocks"]
+    blocks = comparison.results["quantum_repeater-bbm92"].tables["link_blocks"]
     assert len(blocks) >= 3
     f = 1.16
     for frame in blocks.itertuples():
@@ -115,12 +115,13 @@ def test_seeds_give_intervals(chain):
     trusted = summary.loc[("trusted_relay", "n_trusted_nodes")]
     assert trusted["ci_low"] == trusted["ci_high"] == 2  # a count from the topology: no spread
     assert set(two.timings["seed"]) == {1, 2}
+    assert two.run_keys["trusted_relay-saturating-seed2"] == ("trusted_relay", "saturating", 2)
 
 
 def test_write_folder(comparison, tmp_path):
     folder = comparison.write(tmp_path / "cmp")
-    assert (folder / "trusted_relay" / "saturating" / "requests.parquet").is_file()
-    assert (folder / "quantum_repeater" / "bbm92" / "link_blocks.parquet").is_file()
+    assert (folder / "trusted_relay-saturating" / "requests.parquet").is_file()
+    assert (folder / "quantum_repeater-bbm92" / "link_blocks.parquet").is_file()
     table = pd.read_parquet(folder / "comparison.parquet")
     assert {"design", "metric", "value", "ci_low", "ci_high", "source"} <= set(table.columns)
     assert len(pd.read_parquet(folder / "timings.parquet")) == 4
