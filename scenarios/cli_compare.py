@@ -34,6 +34,9 @@ def compare(
     distances: Annotated[
         bool, typer.Option("--distances/--no-distances", help="Also sweep the route's length (figure).")
     ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes for the runs (same results; 1: one after the other).")
+    ] = 1,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -60,6 +63,7 @@ def compare(
             n_seeds=seeds,
             hybrid=False if no_hybrid else (given if given is not None else True),
             distances_km=default_distances_km(loaded) if distances else None,
+            n_workers=workers,
             progress=progress,
         )
         folder = comparison.write(target)

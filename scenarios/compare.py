@@ -41,10 +41,11 @@ from scenarios.compare_designs import (
     trusted_relay_design,
     user_pairs,
 )
+from scenarios.compare_distance import SWEEP_SETTINGS, distance_sweep, distance_tasks
 from scenarios.compare_measure import INPUT, METRICS, TOPOLOGY, measure
+from scenarios.compare_runs import run_all
 from scenarios.progress import steps_progress
 from scenarios.results import Results, check_output_folder
-from scenarios.runner import run
 from scenarios.schema import Scenario
 
 DESIGNS = ("trusted_relay", "quantum_repeater", "hybrid")
@@ -174,6 +175,7 @@ def compare(
     hybrid: Scenario | bool = True,
     distances_km: list[float] | None = None,
     distance_settings: CompareSettings | None = None,
+    n_workers: int = 1,
     progress: bool | None = False,
 ) -> Comparison:
     """Simulate every design on ``scenario``'s network for seeds ``seed .. seed + n_seeds - 1``.
@@ -186,6 +188,8 @@ def compare(
         distances_km: route lengths of the distance sweep (None: no sweep).
         distance_settings: how each distance point is simulated (default: short runs,
             :data:`scenarios.compare_distance.SWEEP_SETTINGS`).
+        n_workers: worker processes for the runs (1: one after the other here); the
+            results are the same either way.
         progress: a progress bar over the runs (None: on a terminal).
     """
     if n_seeds < 1:
@@ -194,32 +198,33 @@ def compare(
     designs, unavailable = designs_of(scenario, settings, hybrid)
     seeds = [scenario.seed + k for k in range(n_seeds)]
     pairs = [f"{a}-{b}" for a, b in user_pairs(scenario)]
-    results: dict[str, Results] = {}
     run_keys: dict[str, tuple[str, str, int]] = {}
+    tasks: list[tuple[str, Scenario]] = []
+    for seed in seeds:
+        for design in designs:
+            for purpose, variant in design.runs.items():
+                name = f"{design.name}-{purpose}" + (f"-seed{seed}" if n_seeds > 1 else "")
+                run_keys[name] = (design.name, purpose, seed)
+                tasks.append((name, _with_seed(variant, seed)))
+    sweep: list[tuple[str, Scenario]] = []
+    if distances_km:
+        sweep = distance_tasks(scenario, distances_km, distance_settings or SWEEP_SETTINGS)
+    with steps_progress(len(tasks) + len(sweep), enabled=progress, label="compare") as advance:
+        done = run_all(tasks + sweep, n_workers, advance)
+    results = {name: done[name] for name, _ in tasks}
     rows: list[dict[str, Any]] = []
     timings: list[dict[str, Any]] = []
-    n_runs = n_seeds * sum(len(d.runs) for d in designs)
-    with steps_progress(n_runs, enabled=progress, label="compare") as advance:
-        for seed in seeds:
-            for design in designs:
-                for purpose, variant in design.runs.items():
-                    advance(f"{design.name} {purpose}, seed {seed}")
-                    done = run(_with_seed(variant, seed))
-                    name = f"{design.name}-{purpose}" + (f"-seed{seed}" if n_seeds > 1 else "")
-                    results[name], run_keys[name] = done, (design.name, purpose, seed)
-                    timings.append(
-                        {
-                            "design": design.name,
-                            "purpose": purpose,
-                            "seed": seed,
-                            "wall_time_s": done.manifest["wall_time_s"],
-                        }
-                    )
-                    found = measure(purpose, done.tables, variant.duration_s, settings.warmup_fraction, pairs)
-                    rows += [{"design": design.name, "seed": seed, "purpose": purpose, **r} for r in found]
-                rows += [
-                    {"design": design.name, "seed": seed, "purpose": "", **r} for r in _fixed_rows(design, scenario)
-                ]
+    for name, (design_name, purpose, seed) in run_keys.items():
+        finished = results[name]
+        timings.append(
+            {"design": design_name, "purpose": purpose, "seed": seed, "wall_time_s": finished.manifest["wall_time_s"]}
+        )
+        variant = finished.scenario
+        found = measure(purpose, finished.tables, variant.duration_s, settings.warmup_fraction, pairs)
+        rows += [{"design": design_name, "seed": seed, "purpose": purpose, **r} for r in found]
+    for seed in seeds:
+        for design in designs:
+            rows += [{"design": design.name, "seed": seed, "purpose": "", **r} for r in _fixed_rows(design, scenario)]
     measurements = pd.DataFrame(rows)
     comparison = Comparison(
         scenario,
@@ -233,9 +238,8 @@ def compare(
         unavailable,
     )
     if distances_km:
-        from scenarios.compare_distance import SWEEP_SETTINGS, distance_sweep
-
-        comparison.distance = distance_sweep(scenario, distances_km, distance_settings or SWEEP_SETTINGS)
+        point = distance_settings or SWEEP_SETTINGS
+        comparison.distance = distance_sweep(scenario, distances_km, point, {name: done[name] for name, _ in sweep})
     return comparison
 
 

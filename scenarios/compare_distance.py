@@ -34,8 +34,9 @@ from scenarios.compare_designs import (
     user_pairs,
 )
 from scenarios.compare_measure import bbm92_rows, saturating_rows
+from scenarios.compare_runs import Task, run_all
 from scenarios.loader import from_dict
-from scenarios.runner import run
+from scenarios.results import Results
 from scenarios.schema import Scenario
 
 #: How each point is simulated: trusted relays 0.3 s (saturating demand), repeaters 20 s at
@@ -75,41 +76,60 @@ def _analytic_rows(scenario: Scenario, n_hops: int, total_km: float) -> list[tup
     ]
 
 
-def distance_sweep(
+def distance_tasks(
     scenario: Scenario, distances_km: list[float], point: CompareSettings = SWEEP_SETTINGS
+) -> list[Task]:
+    """The runs of the sweep: per distance, the chain's trusted-relay, repeater and (if any) hybrid run."""
+    n_hops = _n_hops(scenario)
+    tasks: list[Task] = []
+    for total in distances_km:
+        chain = chain_of(scenario, n_hops, total)
+        tasks.append((f"trusted_relay@{total}", trusted_relay_design(chain, point).runs["saturating"]))
+        tasks.append((f"quantum_repeater@{total}", repeater_design(chain, point).runs["bbm92"]))
+        if hybrid_supported() and best_hybrid_roles(chain) is not None:
+            tasks.append((f"hybrid@{total}", hybrid_design(chain, point).runs["saturating"]))
+    return tasks
+
+
+def distance_sweep(
+    scenario: Scenario,
+    distances_km: list[float],
+    point: CompareSettings = SWEEP_SETTINGS,
+    results: dict[str, Results] | None = None,
 ) -> pd.DataFrame:
     """Rows ``design, distance_km, key_rate_bps, source, n_hops`` (simulated points and formula curves).
 
     Args:
         point: how each distance's designs are simulated (durations, frame size).
+        results: the runs of :func:`distance_tasks`, if already run (else they run here).
     """
-    topology, _ = check_scenario(scenario)
-    src, dst = user_pairs(scenario)[0]
-    n_hops = int(nx.shortest_path_length(topology.graph(), src, dst))
-    rows: list[tuple[str, float, float, str]] = []
+    n_hops = _n_hops(scenario)
+    tasks = dict(distance_tasks(scenario, distances_km, point))
+    results = results if results is not None else run_all(list(tasks.items()))
     pair = f"n0-n{n_hops}"
+    rows: list[tuple[str, float, float, str]] = []
     for total in distances_km:
-        chain = chain_of(scenario, n_hops, total)
-        rows += _analytic_rows(chain, n_hops, total)
-        relay = trusted_relay_design(chain, point).runs["saturating"]
-        requests = run(relay).tables["requests"]
-        found = saturating_rows(requests, relay.duration_s, point.warmup_fraction, [pair])
-        rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps"), 0.0)
-        rows.append(("trusted_relay", total, rate, "simulated"))
-        bbm92 = repeater_design(chain, point).runs["bbm92"]
-        tables = run(bbm92).tables
-        found = bbm92_rows(tables["link_blocks"], tables["pairs"], bbm92.duration_s, [pair])
-        rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps" and r["pair"] == pair), 0.0)
-        rows.append(("quantum_repeater", total, rate, "simulated"))
-        if hybrid_supported() and best_hybrid_roles(chain) is not None:
-            hybrid = hybrid_design(chain, point).runs["saturating"]
-            requests = run(hybrid).tables["requests"]
-            found = saturating_rows(requests, hybrid.duration_s, point.warmup_fraction, [pair])
+        rows += _analytic_rows(chain_of(scenario, n_hops, total), n_hops, total)
+        for design in ("trusted_relay", "quantum_repeater", "hybrid"):
+            name = f"{design}@{total}"
+            if name not in tasks:
+                continue
+            tables = results[name].tables
+            if design == "quantum_repeater":
+                found = bbm92_rows(tables["link_blocks"], tables["pairs"], tasks[name].duration_s, [pair])
+            else:
+                found = saturating_rows(tables["requests"], tasks[name].duration_s, point.warmup_fraction, [pair])
             rate = next((r["value"] for r in found if r["metric"] == "key_capacity_bps"), 0.0)
-            rows.append(("hybrid", total, rate, "simulated"))
+            rows.append((design, total, rate, "simulated"))
     frame = pd.DataFrame(rows, columns=["design", "distance_km", "key_rate_bps", "source"])
     frame["n_hops"] = n_hops
     return frame
+
+
+def _n_hops(scenario: Scenario) -> int:
+    topology, _ = check_scenario(scenario)
+    src, dst = user_pairs(scenario)[0]
+    return int(nx.shortest_path_length(topology.graph(), src, dst))
 
 
 def default_distances_km(scenario: Scenario) -> list[float]:

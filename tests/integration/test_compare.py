@@ -179,3 +179,17 @@ def test_cli_bad_input_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["compare", "--seeds", "0", "-o", str(tmp_path / "y")])
     assert result.exit_code == 2
     assert "seeds" in result.output
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_results(chain):
+    settings = CompareSettings(
+        duration_s=0.1, bbm92_duration_s=5.0, bbm92_frame_bits=256, n_teleportations=4, teleportation_duration_s=0.02
+    )
+    point = CompareSettings(duration_s=0.1, bbm92_duration_s=5.0, bbm92_frame_bits=256)
+    here = compare(chain, settings=settings, distances_km=[30.0], distance_settings=point)
+    there = compare(chain, settings=settings, distances_km=[30.0], distance_settings=point, n_workers=2)
+    assert here.summary.equals(there.summary) and here.distance.equals(there.distance)
+    for name, results in here.results.items():
+        for table, frame in results.tables.items():
+            assert frame.equals(there.results[name].tables[table]), (name, table)
