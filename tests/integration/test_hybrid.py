@@ -13,6 +13,7 @@ from scenarios import ScenarioError, from_dict, load
 from scenarios.build import hybrid_split, network_spec, outages
 from scenarios.checks import check_scenario
 from scenarios.runner import run_keeping_networks
+from scenarios.summary import segment_summary
 from scenarios.tables import TABLES
 from tests.reference.test_qkd_invariants import TakeLog
 
@@ -92,6 +93,11 @@ def test_tables_say_which_kind_each_link_is(west_run):
     requests = results.tables["entanglement_requests"]
     assert requests["purpose"].tolist() == ["bbm92 segment alice~t1"] and requests["approved"].all()
     assert results.manifest["networks"] == ["entanglement", "qkd"]
+    summary = segment_summary(results.tables)  # as qnetsim run prints it
+    assert summary["segment"].tolist() == ["alice~t1"] and summary["frames"].tolist() == [
+        f"{len(frames)}/{len(frames)}"
+    ]
+    assert summary["pairs"].iloc[0] == requests["n_pairs"].iloc[0] >= 2 * 1024
 
 
 def test_an_outage_of_a_segment_fibre_takes_the_segment_link_down():
