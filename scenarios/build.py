@@ -77,7 +77,7 @@ def segment_requests(scenario: Scenario, split: HybridSplit) -> list[Entanglemen
 
 
 def segment_sessions(
-    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: object
+    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: Any
 ) -> list[BBM92Session]:
     """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
 
