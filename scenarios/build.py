@@ -22,26 +22,13 @@ from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
+from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import fibre_delay_s
-from scenarios.checks import ResolvedTopology
+from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
 from scenarios.schema import Scenario
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
 RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
-
-
-def network_spec(scenario: Scenario, topology: ResolvedTopology) -> NetworkSpec:
-    """Give every resolved node and link its template's hardware."""
-    templates = scenario.templates
-    nodes = tuple(
-        NodeSpec(node.name, node.role, templates.node_template(node.template))  # type: ignore[arg-type]
-        for node in topology.nodes
-    )
-    links = tuple(
-        LinkSpec(link.a, link.b, link.length_km, templates.link_template(link.template)) for link in topology.links
-    )
-    return NetworkSpec(nodes, links)
 
 
 def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
@@ -92,7 +79,7 @@ def segment_requests(scenario: Scenario, split: HybridSplit) -> list[Entanglemen
 
 
 def segment_sessions(
-    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: object
+    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: Any
 ) -> list[BBM92Session]:
     """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
 

@@ -34,6 +34,7 @@ from scenarios.summary import (
     kaas_summary,
     key_request_summary,
     request_summary,
+    segment_summary,
     service_summary,
     teleportation_summary,
 )
@@ -175,6 +176,7 @@ def _print_summary(results: Results, folder: Path) -> None:
         request_summary(results.tables),
         teleportation_summary(results.tables),
         key_request_summary(results.tables),
+        segment_summary(results.tables),
         service_summary(results.tables),
         kaas_summary(results.tables),
     )

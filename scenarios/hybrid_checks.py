@@ -13,8 +13,8 @@ import networkx as nx
 
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qtn.errors import ConfigError
-from scenarios.build import has_key_traffic, network_spec
 from scenarios.checks import ResolvedTopology
+from scenarios.hardware_spec import network_spec
 from scenarios.schema import Scenario
 
 _KEY_KINDS = ("key", "service", "vkp")
@@ -24,7 +24,8 @@ _QUANTUM_KINDS = ("entanglement", "teleportation", "bbm92")
 def hybrid_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     """Every problem of a hybrid scenario (none for other scenarios); each names its field."""
     spec = network_spec(scenario, topology)
-    if not has_key_traffic(scenario) or not is_hybrid(spec):
+    has_key_traffic = scenario.kaas is not None or any(item.kind in _KEY_KINDS for item in scenario.traffic)
+    if not has_key_traffic or not is_hybrid(spec):
         return []
     roles = {node.name: node.role for node in topology.nodes}
     problems = [

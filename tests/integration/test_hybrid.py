@@ -13,6 +13,7 @@ from scenarios import ScenarioError, from_dict, load
 from scenarios.build import hybrid_split, network_spec, outages
 from scenarios.checks import check_scenario
 from scenarios.runner import run_keeping_networks
+from scenarios.summary import segment_summary
 from scenarios.tables import TABLES
 from tests.reference.test_qkd_invariants import TakeLog
 
@@ -92,6 +93,11 @@ def test_tables_say_which_kind_each_link_is(west_run):
     requests = results.tables["entanglement_requests"]
     assert requests["purpose"].tolist() == ["bbm92 segment alice~t1"] and requests["approved"].all()
     assert results.manifest["networks"] == ["entanglement", "qkd"]
+    summary = segment_summary(results.tables)  # as qnetsim run prints it
+    assert summary["segment"].tolist() == ["alice~t1"] and summary["frames"].tolist() == [
+        f"{len(frames)}/{len(frames)}"
+    ]
+    assert summary["pairs"].iloc[0] == requests["n_pairs"].iloc[0] >= 2 * 1024
 
 
 def test_an_outage_of_a_segment_fibre_takes_the_segment_link_down():
@@ -131,3 +137,33 @@ def test_bad_hybrid_input_is_a_scenario_error_naming_the_field(changes, message)
     with pytest.raises(ScenarioError) as error:
         from_dict(metro_west(**changes))
     assert message in str(error.value)
+
+
+def _crosses(path: str, links: set[str]) -> bool:
+    nodes = path.split("-")
+    return any("~".join(sorted(pair)) in links for pair in zip(nodes, nodes[1:], strict=False))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "paths"),
+    [
+        ("metro-hybrid", ["alice-t1-t3-bob", "alice-t1-t2-dave", "alice-t1-t3-bob"]),
+        ("trunk-hybrid", ["a-t1-t2-t3-t4-b", "a-t1-t2-t3-t4-b"]),
+    ],
+)
+def test_library_hybrid_scenarios_serve_every_key_through_segments_and_relays(name, paths):
+    """The library runs as shipped (about 30 s each): every request served, keys identical at both ends."""
+    results, built = run_keeping_networks(name)
+    requests = results.tables["requests"].sort_values("request_id")
+    assert requests["served"].all() and requests["path"].tolist() == paths
+    segments = {segment.name for segment in built.split.segments}
+    assert all(_crosses(path, segments) for path in paths)
+    assert set(built.qkd.delivered_keys) == set(requests["request_id"])
+    for source, destination in built.qkd.delivered_keys.values():
+        assert len(source) == 128 and np.array_equal(source, destination)
+    frames = results.tables["link_blocks"].query("link_kind == 'bbm92-segment'")
+    assert set(frames["link"]) == segments and (frames["secret_bits"] > 0).all()
+    if name == "metro-hybrid":  # the figures quoted in docs/hybrid-networks.md
+        assert frames.set_index("link")["secret_bits"].to_dict() == {"bob~t3": 891, "alice~t1": 913}
+        assert (results.tables["link_blocks"]["link_kind"] == "bb84-fast").sum() == 1952
