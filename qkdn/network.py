@@ -150,6 +150,7 @@ class QKDNetwork:
         self.pools: dict[frozenset[str], LinkPools] = {}
         self.fast_links: dict[str, FastKeyLink] = {}
         self.photon_links: list[PhotonBB84Link] = []
+        self.link_kinds: dict[str, str] = {}  # link name -> what makes its key (qkdn.segments.LINK_KINDS)
         self._down: set[frozenset[str]] = set()
         self._n_outages: dict[frozenset[str], int] = {}  # outages in progress per link (they may overlap)
         self._repairs: dict[frozenset[str], list[float]] = {}  # times each link came back up
@@ -158,6 +159,7 @@ class QKDNetwork:
         self._changed_nodes: set[str] = {node.name for node in spec.nodes}  # a store of theirs changed since
         self.block_records: list[dict[str, Any]] = []
         self.request_records: list[dict[str, Any]] = []
+        self.request_listeners: list[Callable[[dict[str, Any]], None]] = []  # get each ended request's row
         self.pool_records: list[dict[str, Any]] = []
         self.delivered_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._requests: dict[int, _RequestState] = {}
@@ -251,8 +253,9 @@ class QKDNetwork:
             pools=self.pools_of(a, b),
             block_bits=self.settings.block_bits,
             rng=generator(self.seed, f"qkd.link.{name}.key"),
-            on_block=self.block_records.append,
+            on_block=self.record_block,
         )
+        self.link_kinds[name] = "bb84-fast"
         link.start(self.timeline, start_s, stop_s)
         self.fast_links[name] = link
         self.controller.set_link_rate(a, b, point.key_rate_bps)  # known from provisioning, like the topology
@@ -262,16 +265,33 @@ class QKDNetwork:
         """Feed link ``config.alice``-``config.bob`` with photon-level BB84 blocks (accepted ones only)."""
 
         def on_block(block: KeyBlock) -> None:
-            self.block_records.append(block.row())
+            self.record_block(block.row())
             if block.accepted:
                 self.deliver_block(
                     config.alice, config.bob, f"{config.name}#{block.index}", block.alice_key, block.bob_key
                 )
 
         link = PhotonBB84Link(self.timeline, config, self.seed, on_block)
+        self.link_kinds["~".join(sorted((config.alice, config.bob)))] = "bb84-photon"
         link.start(start_s, stop_s)
         self.photon_links.append(link)
         return link
+
+    def add_segment_link(self, a: str, b: str) -> Callable[[str, np.ndarray, np.ndarray], bool]:
+        """Declare link ``a``-``b`` a repeater segment whose key comes from outside (BBM92 on its pairs).
+
+        Returns the function that puts a distilled block (``name``, bits at
+        ``a``, bits at ``b``) into the link's pools; it refuses (returns False)
+        while the link is down or full, like :meth:`deliver_block`. Record the
+        frames' rows with :meth:`record_block`.
+        """
+        self.pools_of(a, b)  # KeyError if the spec has no such link
+        self.link_kinds["~".join(sorted((a, b)))] = "bbm92-segment"
+        return lambda block, bits_at_a, bits_at_b: self.deliver_block(a, b, block, bits_at_a, bits_at_b)
+
+    def record_block(self, row: dict[str, Any]) -> None:
+        """Record a key block's ``link_blocks`` row, with the kind of link that made it."""
+        self.block_records.append({**row, "link_kind": self.link_kinds.get(row["link"], "")})
 
     def close(self) -> None:
         """Release what links hold outside the simulation (the key-material log filter)."""
@@ -283,10 +303,16 @@ class QKDNetwork:
         pools = self.pools_of(a, b)
         if not self.link_is_up(a, b) or not pools.fits(len(bits_at_a)):
             return False
+        if a != pools.a:
+            bits_at_a, bits_at_b = bits_at_b, bits_at_a
         pools.deliver(block, bits_at_a, bits_at_b)
         return True
 
     # --- key requests -------------------------------------------------------------------
+
+    def now_s(self) -> float:
+        """Current simulated time."""
+        return adapter.now_s(self.timeline)
 
     def add_request(self, request: KeyRequest) -> None:
         """Serve ``request`` at its arrival time."""
@@ -564,6 +590,8 @@ class QKDNetwork:
                 "reason": reason,
             }
         )
+        for listener in self.request_listeners:
+            listener(self.request_records[-1])
 
     # --- observation --------------------------------------------------------------------
 
@@ -582,6 +610,7 @@ class QKDNetwork:
         """Record the level of every key store now (one row per node, peer and direction)."""
         now = adapter.now_s(self.timeline)
         for pools in self.pools.values():
+            kind = self.link_kinds.get("~".join(sorted((pools.a, pools.b))), "")
             for (holder, initiator), store in sorted(pools.stores.items()):
                 self.pool_records.append(
                     {
@@ -591,6 +620,7 @@ class QKDNetwork:
                         "direction": "out" if initiator == holder else "in",
                         "level_bits": store.level_bits,
                         "capacity_bits": store.capacity_bits,
+                        "link_kind": kind,
                     }
                 )
 

@@ -248,10 +248,10 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
                 problems.append(f"{where}: vkp traffic needs a 'kaas' section (key pools between node pairs)")
             continue
         problems += _window_problems(where, item.start_s, item.end_s, scenario.duration_s)
-        if scenario.fidelity_level == "network" and item.kind in ("teleportation", "bbm92"):
+        if scenario.fidelity_level == "network" and item.kind == "teleportation":
             problems.append(
                 f"{where}.kind: {item.kind!r} traffic needs fidelity_level 'hardware' or 'fast' (the 'network'"
-                f" level runs entanglement requests only); got fidelity_level 'network'"
+                f" level runs entanglement and bbm92 requests only); got fidelity_level 'network'"
             )
         if item.kind == "teleportation" and item.interval_s is not None:
             end_s = item.end_s if item.end_s is not None else scenario.duration_s

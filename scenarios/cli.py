@@ -35,6 +35,7 @@ from scenarios.summary import (
     kaas_summary,
     key_request_summary,
     request_summary,
+    segment_summary,
     service_summary,
     teleportation_summary,
 )
@@ -209,6 +210,7 @@ def _print_summary(results: Results, folder: Path) -> None:
         request_summary(results.tables),
         teleportation_summary(results.tables),
         key_request_summary(results.tables),
+        segment_summary(results.tables),
         service_summary(results.tables),
         kaas_summary(results.tables),
     )

@@ -1,9 +1,11 @@
 """Writing a comparison of designs to one folder, whole or not at all.
 
-The folder holds each design's result folder (``trusted_relay/``,
-``quantum_repeater/``: normal run folders), ``comparison.parquet`` (the
-side-by-side summary), ``distance.parquet`` and ``key_rate_vs_distance.png``
-(when distances were swept) and ``manifest.json`` naming the runs, with the
+The folder holds one result folder per design and run (``trusted_relay-saturating/``,
+``quantum_repeater-bbm92/``, ...: normal run folders), ``comparison.parquet`` (the
+side-by-side summary, a ``source`` per figure), ``measurements.parquet`` (one row per
+seed, design, pair and metric), ``timings.parquet`` (wall time per run),
+``distance.parquet`` and ``key_rate_vs_distance.png`` (when distances were swept)
+and ``manifest.json`` naming the runs, with the
 ``qnetsim_result`` marker of kind ``compare``. All of it is staged in a hidden
 sibling and swapped in at once (:func:`analysis.staging.staged_folder`), so an
 interrupted write never mixes designs or manifests of two runs.
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 KIND = "compare"
 SUMMARY_FILE = "comparison.parquet"
+MEASUREMENTS_FILE = "measurements.parquet"
+TIMINGS_FILE = "timings.parquet"
 DISTANCE_FILE = "distance.parquet"
 FIGURE_FILE = "key_rate_vs_distance.png"
 
@@ -30,11 +34,17 @@ def write_comparison(comparison: "Comparison", directory: str | Path) -> Path:
     """Write ``comparison`` into the folder ``directory`` (replacing an earlier comparison there)."""
     target = Path(directory)
     with output_errors(), staged_folder(target, KIND) as staging:
-        for design, results in comparison.results.items():
-            (staging / design).mkdir()
-            results.write_files(staging / design)
+        for name, results in comparison.results.items():
+            (staging / name).mkdir()
+            results.write_files(staging / name)
         comparison.summary.to_parquet(staging / SUMMARY_FILE, index=False)
-        tables = {"comparison": {"file": SUMMARY_FILE, "rows": len(comparison.summary)}}
+        comparison.measurements.to_parquet(staging / MEASUREMENTS_FILE, index=False)
+        comparison.timings.to_parquet(staging / TIMINGS_FILE, index=False)
+        tables = {
+            "comparison": {"file": SUMMARY_FILE, "rows": len(comparison.summary)},
+            "measurements": {"file": MEASUREMENTS_FILE, "rows": len(comparison.measurements)},
+            "timings": {"file": TIMINGS_FILE, "rows": len(comparison.timings)},
+        }
         if len(comparison.distance):
             from analysis.compare_plots import plot_design_comparison  # imports matplotlib: only when drawing
 
@@ -43,9 +53,14 @@ def write_comparison(comparison: "Comparison", directory: str | Path) -> Path:
             tables["distance"] = {"file": DISTANCE_FILE, "rows": len(comparison.distance)}
         manifest = {
             "comparison_of": comparison.scenario.name,
-            "designs": list(comparison.results),
+            "designs": list(comparison.results),  # one run folder per design and purpose
+            "design_names": comparison.designs,
+            "run_keys": {name: list(key) for name, key in comparison.run_keys.items()},
+            "unavailable": comparison.unavailable,
+            "seeds": comparison.seeds,
+            "settings": comparison.settings.__dict__,
             "scenario": comparison.scenario.model_dump(mode="json"),
-            "runs": {design: results.manifest["run_id"] for design, results in comparison.results.items()},
+            "runs": {name: results.manifest["run_id"] for name, results in comparison.results.items()},
             "tables": tables,
             "qnetsim_result": result_marker(KIND, [*files_in(staging), MANIFEST_FILE]),
         }

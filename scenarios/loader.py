@@ -16,6 +16,7 @@ from scenarios import library
 from scenarios.checks import ResolvedTopology, check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
+from scenarios.hybrid_checks import hybrid_problems
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
 from scenarios.yaml12 import MAX_TEXT_CHARS, YamlInputError, load_yaml
@@ -78,7 +79,7 @@ def checked_from_dict(data: Any, source: str = "") -> tuple[Scenario, ResolvedTo
     scenario = validate_structure(data, source)
     topology, problems = check_scenario(scenario)
     if not problems:
-        problems = target_problems(scenario, topology)
+        problems = target_problems(scenario, topology) + hybrid_problems(scenario, topology)
     if problems:
         raise ScenarioError(problems, source)
     return scenario, topology

@@ -269,6 +269,11 @@ class KeyTraffic(StrictModel):
     exactly ``n_requests`` of them, evenly spaced, when given). Each must be
     delivered within ``deadline_s`` of its arrival; higher ``priority`` is served
     first when requests wait for key on a link.
+
+    With ``n_outstanding`` the demand is saturating instead (closed loop):
+    ``n_outstanding`` requests are issued at ``start_s`` and each one that ends
+    (served or not) is replaced at once until ``end_s``, so requests are always
+    waiting; ``rate_hz`` and ``n_requests`` are then not used.
     """
 
     kind: Literal["key"]
@@ -279,6 +284,7 @@ class KeyTraffic(StrictModel):
     end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     rate_hz: float = Field(1.0, gt=0)
     n_requests: int | None = Field(None, ge=1, le=10**7)
+    n_outstanding: int | None = Field(None, ge=1, le=10**4)
     deadline_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
     priority: float = 0.0
 
@@ -445,6 +451,53 @@ class EntanglementSettings(StrictModel):
     routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
 
 
+class PostProcessingSection(StrictModel):
+    """Post-processing of distilled key frames: photon-level BB84 links and BBM92 on delivered pairs.
+
+    Attributes:
+        sample_fraction: fraction of each sifted frame disclosed to estimate the QBER.
+        key_length_formula: ``asymptotic`` (Shor-Preskill with the Clopper-Pearson QBER
+            bound and the bits Cascade actually disclosed), ``finite_key`` (Tomamichel
+            et al. 2012), or ``infinite_key`` (the fast key-rate models' accounting: the
+            sample QBER as exact, error correction charged ``f n h(Q)`` with ``f =
+            qkd.error_correction_efficiency``), which makes distilled frames comparable
+            with fast model links.
+        epsilon_estimation: failure probability of the QBER bound.
+        epsilon_correctness: probability bound that accepted keys differ.
+        epsilon_secrecy: secrecy parameter (finite-key formula).
+        qber_tolerance: frames whose sample QBER exceeds it are dropped.
+        n_cascade_passes: passes of Cascade error correction.
+    """
+
+    sample_fraction: float = Field(0.1, gt=0, lt=1)
+    key_length_formula: Literal["asymptotic", "finite_key", "infinite_key"] = "asymptotic"
+    epsilon_estimation: float = Field(1e-9, gt=0, lt=1)
+    epsilon_correctness: float = Field(1e-12, gt=0, lt=1)
+    epsilon_secrecy: float = Field(1e-9, gt=0, lt=1)
+    qber_tolerance: float = Field(0.11, ge=0, le=0.5)
+    n_cascade_passes: int = Field(4, ge=1, le=16)
+
+
+class SegmentSettings(StrictModel):
+    """Repeater segments of a hybrid network (key traffic on a network with repeaters).
+
+    Each segment between two key-holding nodes is an entanglement request made
+    automatically for the whole run; BBM92 on its delivered pairs fills the
+    segment's key pools (see docs/hybrid-networks.md).
+
+    Attributes:
+        n_memories: memories each segment reserves at every node of its path per
+            direction (a repeater in the middle uses twice this).
+        target_fidelity: segment links are purified until they reach it.
+        frame_bits: sifted bits per distilled BBM92 frame (short frames leave no
+            key: the finite-sample QBER bound grows as the frame shrinks).
+    """
+
+    n_memories: int = Field(4, ge=1, le=10**4)
+    target_fidelity: float = Field(0.5, gt=0, le=1)
+    frame_bits: int = Field(8192, ge=64, le=10**7)
+
+
 class QKDSection(StrictModel):
     """Network-wide choices of the QKD network (trusted relays).
 
@@ -453,7 +506,9 @@ class QKDSection(StrictModel):
             ``decoy-bb84-vacuum-weak``, ``bb84-gllp``), or ``photon`` for BB84 on
             SeQUeNCe photons with full post-processing.
         misalignment_error: optical error e_det of every link.
-        error_correction_efficiency: f >= 1 (fast models).
+        error_correction_efficiency: f >= 1 (fast models, and distilled frames with
+            ``postprocessing.key_length_formula: infinite_key``).
+        postprocessing: how photon-level BB84 frames and BBM92 frames are distilled.
         block_bits: secret bits per key block of a fast link.
         pool_capacity_bits: key storage at each end of a link (both directions).
         direction_share: fraction of a link's key for use by its first node.
@@ -470,29 +525,27 @@ class QKDSection(StrictModel):
         recovery_window_s: after a failure, the controller retries re-allocation
             this long (Time-Window Method).
         recovery_retry_s: interval of those retries.
+        segments: repeater segments of a hybrid network (used when some node is a
+            repeater): memories, target fidelity and BBM92 frame length.
     """
 
     link_model: str = "decoy-bb84"
     misalignment_error: float = Field(0.015, ge=0, lt=0.5)
     error_correction_efficiency: float = Field(1.16, ge=1)
+    postprocessing: PostProcessingSection = PostProcessingSection()
     block_bits: int = Field(4096, ge=1, le=10**8)
     pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
-    pool_sample_interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
+    pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
     controller_site: NodeName | None = None
-    report_interval_s: float = Field(0.1, gt=0, le=MAX_TIME_S)
+    report_interval_s: float = Field(0.1, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
     pool_low_bits: int = Field(4096, ge=0, le=MAX_BITS)
     recovery_window_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
-    recovery_retry_s: float = Field(0.05, gt=0, le=MAX_TIME_S)
-    pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S)
-    controller_site: NodeName | None = None
-    report_interval_s: float = Field(0.1, ge=MIN_INTERVAL_S)
-    pool_low_bits: int = Field(4096, ge=0)
-    recovery_window_s: float = Field(1.0, gt=0)
-    recovery_retry_s: float = Field(0.05, ge=MIN_INTERVAL_S)
+    recovery_retry_s: float = Field(0.05, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
+    segments: SegmentSettings = Field(default_factory=SegmentSettings)
 
 
 class ScheduledOutage(StrictModel):

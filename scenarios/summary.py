@@ -106,6 +106,32 @@ def key_request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def segment_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """One row per repeater segment of a hybrid network: pairs delivered, BBM92 frames, secret key made."""
+    blocks = tables.get("link_blocks")
+    if blocks is None or not len(blocks):
+        return None
+    frames = blocks[blocks["link_kind"] == "bbm92-segment"]
+    requests = tables.get("entanglement_requests", pd.DataFrame(columns=["purpose", "n_pairs", "mean_fidelity"]))
+    rows = []
+    for request in requests.itertuples(index=False):
+        if not str(request.purpose).startswith("bbm92 segment "):
+            continue
+        link = str(request.purpose).removeprefix("bbm92 segment ")
+        mine = frames[frames["link"] == link]
+        rows.append(
+            {
+                "segment": link,
+                "pairs": int(request.n_pairs),
+                "fidelity": _fmt(request.mean_fidelity),
+                "frames": f"{int((mine['secret_bits'] > 0).sum())}/{len(mine)}",
+                "qber": _fmt(float(mine["qber"].mean())) if len(mine) else "-",
+                "secret_bits": int(mine["secret_bits"].sum()),
+            }
+        )
+    return pd.DataFrame(rows) if rows else None
+
+
 def service_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     """One row per key service: demand met, and its recoveries after failures."""
     periods = tables.get("service_periods")

@@ -909,6 +909,10 @@ class NetworkScaleNetwork:
         """Current simulated time."""
         return ps_to_s(self.clock.now_ps)
 
+    def schedule_call_s(self, time_s: float, function: Callable[..., None], *args: object) -> None:
+        """Run ``function(*args)`` at ``time_s`` on this engine's loop (e.g. a BBM92 frame's end)."""
+        self.clock.at(s_to_ps(time_s), function, *args)
+
     def events_executed(self) -> int:
         """Events run so far."""
         return self.clock.n_executed

@@ -316,6 +316,7 @@ def _write_point(root, plan, point, n_links=2):
             "success_probability": i / (10 * (i + 1)),
             "model_success_probability": 0.1,
             "attempt_period_s": 1e-4,
+            "segment": "",
         }
         for i in range(n_links)
     ]
