@@ -47,6 +47,8 @@ def side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per quantity, one column per design (and user pair, when there are several)."""
     if "design" not in summary.columns or summary.empty:
         return summary
+    if {"metric", "value"} <= set(summary.columns):
+        return _long_side_by_side(summary)
     several_pairs = "pair" in summary.columns and summary["pair"].nunique() > 1
     labels = [
         f"{row['design']} ({row['pair']})" if several_pairs else str(row["design"]) for _, row in summary.iterrows()
@@ -57,6 +59,40 @@ def side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
     table = summary[quantities].astype(object).T
     table.columns = labels
     return table.rename_axis("quantity").reset_index()
+
+
+def _long_side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
+    """The long summary (a row per design, pair and metric) as one row per pair and quantity.
+
+    Each cell is the design's value, with its 95 % interval over seeds when there were
+    several; the ``source`` column says where the row's figures come from.
+    """
+    designs = list(dict.fromkeys(summary["design"]))
+    several_pairs = summary["pair"].nunique() > 1
+    rows = []
+    for (pair, _metric), group in summary.groupby(["pair", "metric"], sort=False):
+        first = group.iloc[0]
+        unit = first.get("unit", "")
+        label = str(first.get("label", first["metric"]))
+        row: dict[str, object] = {"quantity": f"{label} ({unit})" if unit else label}
+        if several_pairs:
+            row["pair"] = pair
+        by_design = {r["design"]: r for _, r in group.iterrows()}
+        for design in designs:
+            row[design] = _cell(by_design[design]) if design in by_design else "-"
+        if "source" in group.columns:
+            row["source"] = " / ".join(dict.fromkeys(str(s) for s in group["source"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cell(row: pd.Series) -> str:
+    value = f"{row['value']:.4g}"
+    n_seeds = row.get("n_seeds", 1)
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if n_seeds is not None and n_seeds > 1 and pd.notna(low) and pd.notna(high):
+        return f"{value} [{low:.4g}, {high:.4g}]"
+    return value
 
 
 def _distance_figure(context: ReportContext, comparison: ComparisonResult, index: int | None) -> list[Block]:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ from analysis.outputs import STAGING_MARKER
 from analysis.report import write_report
 from scenarios.cli import app
 from scenarios.compare import Comparison
+from scenarios.compare_designs import CompareSettings
 from scenarios.results import Results
 from scenarios.runner import run
 from tests.conftest import chain_scenario
@@ -41,8 +43,7 @@ import analysis.staging as staging
 from types import SimpleNamespace
 from scenarios.compare_folder import write_comparison  # what Comparison.write calls, without SeQUeNCe's import
 
-scenario, results, summary, distance = pickle.loads(open(sys.argv[1], "rb").read())
-comparison = SimpleNamespace(scenario=scenario, results=results, summary=summary, distance=distance)
+comparison = SimpleNamespace(**pickle.loads(open(sys.argv[1], "rb").read()))
 target, step, swap = sys.argv[2], sys.argv[3], sys.argv[4]
 die = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 if swap == "two-renames":
@@ -186,11 +187,16 @@ def comparisons():
     runs["quantum_repeater"] = runs.pop("b")
     summary = pd.DataFrame(
         {
-            "design": ["trusted_relay", "quantum_repeater"],
-            "pair": ["n0-n2", "n0-n2"],
-            "end_to_end_key_rate_bps": [1200.0, 35.5],
-            "fidelity": [float("nan"), 0.91],
-            "source": ["model", "formula on simulated data"],
+            "design": ["trusted_relay", "quantum_repeater", "trusted_relay", "quantum_repeater"],
+            "pair": ["n0-n2"] * 4,
+            "metric": ["key_capacity_bps", "key_capacity_bps", "bb84_link_qber", "pair_fidelity"],
+            "label": ["end-to-end key capacity", "end-to-end key capacity", "QBER of BB84 links", "pair fidelity"],
+            "value": [1200.0, 35.5, 0.015, 0.91],
+            "ci_low": [float("nan")] * 4,
+            "ci_high": [float("nan")] * 4,
+            "n_seeds": [1] * 4,
+            "unit": ["bit/s", "bit/s", "fraction", "fraction"],
+            "source": ["simulated", "simulated", "model", "simulated"],
         }
     )
     distance = pd.DataFrame(
@@ -207,14 +213,27 @@ def comparisons():
             design: Results(result.scenario, result.tables, {**result.manifest, "run_id": f"{tag}-{design}"})
             for design, result in runs.items()
         }
-        return Comparison(scenario, results, summary.assign(tag=tag), distance if with_distance else pd.DataFrame())
+        return Comparison(
+            scenario,
+            CompareSettings(duration_s=0.02),
+            [scenario.seed],
+            results,
+            {design: (design, "run", scenario.seed) for design in results},
+            pd.DataFrame({"design": list(results), "value": [1.0] * len(results)}),
+            summary.assign(tag=tag),
+            pd.DataFrame({"design": list(results), "wall_time_s": [0.1] * len(results)}),
+            {},
+            distance if with_distance else pd.DataFrame(),
+        )
 
     return comparison("old"), comparison("new"), comparison("drawn", with_distance=True)
 
 
 def _killed_write(comparison: Comparison, target: Path, step: str, swap: str = "exchange") -> None:
     pickled = target.parent / "comparison.pickle"
-    parts = (comparison.scenario, comparison.results, comparison.summary, comparison.distance)
+    fields = ("scenario", "seeds", "results", "run_keys", "measurements", "summary", "timings", "unavailable", "distance")
+    parts = {name: getattr(comparison, name) for name in fields}
+    parts |= {"designs": comparison.designs, "settings": SimpleNamespace(**comparison.settings.__dict__)}
     pickled.write_bytes(pickle.dumps(parts))
     try:
         finished = subprocess.run(
@@ -293,9 +312,9 @@ def test_a_report_of_a_comparison_shows_the_designs_side_by_side(comparisons, tm
     assert "Source: {} (a comparison of designs: 2 runs).".format((tmp_path / "cmp").resolve()) in text
     assert "## Designs compared" in text
     table = text[text.index("| quantity |") :].split("\n\n")[0].splitlines()
-    assert table[0] == "| quantity | trusted_relay | quantum_repeater |"
-    assert "| end_to_end_key_rate_bps | 1200 | 35.5 |" in table
-    assert "| source | model | formula on simulated data |" in table
+    assert table[0] == "| quantity | trusted_relay | quantum_repeater | source |"
+    assert "| end-to-end key capacity (bit/s) | 1200 | 35.5 | simulated |" in table
+    assert "| QBER of BB84 links (fraction) | 0.015 | - | model |" in table
     assert "(figures/key_rate_vs_distance.png)" in text
     assert (tmp_path / "report" / "figures" / "key_rate_vs_distance.png").is_file()
     assert "| design |" in text  # the designs' own runs are reported with their design
@@ -312,7 +331,7 @@ def test_a_report_of_runs_beside_a_comparison(comparisons, tmp_path):
     report = write_report(tmp_path / "results", tmp_path / "report", "markdown")
     text = report.read_text()
     assert "(3 runs, 1 comparison of designs)" in text
-    assert "| quantity | trusted_relay | quantum_repeater |" in text
+    assert "| quantity | trusted_relay | quantum_repeater | source |" in text
 
 
 def test_a_failed_report_leaves_nothing_and_keeps_the_earlier_report(comparisons, tmp_path, monkeypatch):
