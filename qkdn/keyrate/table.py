@@ -97,7 +97,8 @@ def distances_from_range(spec: str) -> list[float]:
     n_points = math.floor((stop - start) / step + 1e-9) + 1
     if n_points > MAX_DISTANCE_POINTS:
         raise ConfigError(
-            f"distance_km: {spec!r} gives {n_points:.3g} points (about {n_points * BYTES_PER_POINT / 1e12:.3g} TB of memory);"
+            f"distance_km: {spec!r} gives {n_points:.3g} points"
+            f" (about {n_points * BYTES_PER_POINT / 1e12:.3g} TB of memory);"
             f" at most {MAX_DISTANCE_POINTS:,}: use a larger step"
         )
     n_steps = n_points - 1
