@@ -410,7 +410,7 @@ def test_memory_config_round_trip(memory):
     st.builds(
         DetectorConfig,
         efficiency=probabilities,
-        dark_count_rate_hz=st.floats(min_value=0.0, max_value=1e6),
+        dark_count_rate_hz=st.just(0.0) | st.floats(min_value=1e-6, max_value=1e6),
         time_resolution_ps=st.integers(min_value=1, max_value=10**6).map(float),
         count_rate_hz=positive,
     )
