@@ -33,7 +33,7 @@ from qkdn.keyrate import get_model
 from qtn.errors import ConfigError
 from qtn.spec import NetworkSpec
 from scenarios.build import has_entanglement_traffic, has_key_traffic, link_keyrate_hardware, network_spec
-from scenarios.checks import check_scenario
+from scenarios.checks import ResolvedTopology, check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.schema import Scenario
 
@@ -194,15 +194,17 @@ def _culprits(costs: tuple[Cost, ...], attribute: str, limit: float) -> list[Cos
     return big or ranked[:1]
 
 
-def estimate(scenario: Scenario) -> Estimate:
+def estimate(scenario: Scenario, topology: ResolvedTopology | None = None) -> Estimate:
     """Memory and events ``scenario`` will need, from its values alone (nothing is built).
 
     Args:
         scenario: a validated scenario whose cross-references are sound.
+        topology: its resolved topology, when the caller has it already (not resolved twice).
     """
-    topology, problems = check_scenario(scenario)
-    if problems:
-        return Estimate(())  # the run will be refused for these problems anyway
+    if topology is None:
+        topology, problems = check_scenario(scenario)
+        if problems:
+            return Estimate(())  # the run will be refused for these problems anyway
     spec = network_spec(scenario, topology)
     costs: list[Cost] = []
     if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):

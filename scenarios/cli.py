@@ -252,7 +252,7 @@ def validate(
             _report(error)
             n_bad += 1
             continue
-        cost = estimate(scenario)
+        cost = estimate(scenario, topology)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
             f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",

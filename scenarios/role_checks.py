@@ -88,6 +88,17 @@ def role_warnings(scenario: Scenario, topology: "ResolvedTopology") -> list[str]
     return [f"traffic[{i}]: {message}; the run refuses it" for i, message in _unroutable(scenario, topology, kinds)]
 
 
+def _segment_edges(graph: nx.Graph, roles: dict[str, str]) -> list[tuple[str, str]]:
+    """Pairs of key-holding nodes that a group of repeaters joins: repeater segments, key links of a
+    hybrid network (:mod:`qkdn.segments`)."""
+    repeaters = [n for n in graph.nodes if not CAPABILITIES[roles[n]].holds_keys]
+    edges = []
+    for island in nx.connected_components(graph.subgraph(repeaters)):
+        ends = sorted({m for n in island for m in graph.neighbors(n) if m not in island})
+        edges += [(a, b) for i, a in enumerate(ends) for b in ends[i + 1 :]]
+    return edges
+
+
 def _unroutable(scenario: Scenario, topology: "ResolvedTopology", kinds: tuple[str, ...]) -> list[tuple[int, str]]:
     """``(index, why)`` of each request of ``kinds`` with valid ends that no path allowed by the roles joins."""
     nodes = {node.name: node for node in topology.nodes}
@@ -105,7 +116,9 @@ def _unroutable(scenario: Scenario, topology: "ResolvedTopology", kinds: tuple[s
             continue  # reported as a problem already
         banned = set(non_relays(roles) | set(scenario.qkd.untrusted_nodes)) if key else set(non_swappers(roles))
         banned -= {item.src, item.dst}
-        allowed = graph.subgraph(n for n in graph.nodes if n not in banned)
+        allowed = nx.Graph(graph.subgraph(n for n in graph.nodes if n not in banned))
+        if key:
+            allowed.add_edges_from(_segment_edges(graph, roles))
         if nx.has_path(allowed, item.src, item.dst):
             continue
         path = nx.dijkstra_path(graph, item.src, item.dst, weight="length_km")

@@ -150,7 +150,14 @@ def draw_case(rng: np.random.Generator, case_id: str, duration_s: float, max_nod
                     }
                 }
             },
-            "network": {"generator": generator, "node_template": "router"},
+            "network": {
+                # Node roles: the requests' ends are user sites, every other node a repeater (only
+                # repeaters swap), so every drawn request has a path through repeaters unless another
+                # request's end sits on all of its paths (then both levels refuse it).
+                "generator": generator | ({} if generator["kind"] == "chain" else {"role": "repeater"}),
+                "node_template": "router",
+                "node_roles": {node: "end" for item in traffic for node in (item["src"], item["dst"])},
+            },
             "entanglement": entanglement,
             "traffic": traffic,
         }

@@ -115,7 +115,7 @@ def test_an_outage_of_a_segment_fibre_takes_the_segment_link_down():
     [
         (
             {"traffic": [{"kind": "key", "src": "rw", "dst": "dave"}]},
-            "traffic[0].src: key traffic must end at a key-holding node (end or trusted_relay), and 'rw' is a repeater",
+            "traffic[0].src: 'rw' is a repeater; key traffic needs an end or trusted_relay node",
         ),
         (
             {"qkd": {"segments": {"n_memories": 5}}},

@@ -45,11 +45,6 @@ def test_network_level_runs_the_scenario():
     _check("network", 1.0, below_target_checked=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known open: the network level decides delivery on a pair's fidelity when it was swapped or purified, "
-    "not when the end node learns of it, so it delivers some pairs below the target (docs/validation.md)",
-)
 def test_network_level_delivers_no_pair_below_the_target():
     pairs = run(scenario("network", 1.0)).tables["pairs"]
     assert pairs["fidelity"].min() >= TARGET_FIDELITY - 1e-9

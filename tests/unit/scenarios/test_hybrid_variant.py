@@ -41,5 +41,6 @@ def test_mesh_variants_are_valid_hybrid_scenarios_with_segments(name):
 
 
 def test_a_user_made_repeater_is_refused_naming_the_traffic():
-    with pytest.raises(ScenarioError, match=r"traffic\[0\]\.src: key traffic must end at a key-holding node"):
+    message = r"traffic\[0\]\.src: 'n0' is a repeater; key traffic needs an end or trusted_relay node"
+    with pytest.raises(ScenarioError, match=message):
         hybrid_variant(load("chain-trusted-relays"), repeaters=["n0", "n1"])
