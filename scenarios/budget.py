@@ -35,7 +35,7 @@ from qtn.spec import NetworkSpec
 from scenarios.build import has_entanglement_traffic, has_key_traffic, link_keyrate_hardware, network_spec
 from scenarios.checks import ResolvedTopology, check_scenario
 from scenarios.errors import ScenarioError
-from scenarios.schema import Scenario
+from scenarios.schema import Scenario, traffic_end_s
 
 __all__ = [
     "DEFAULT_EVENT_BUDGET",
@@ -288,7 +288,7 @@ def _qkd_costs(scenario: Scenario, spec: NetworkSpec) -> list[Cost]:
     demand_bits = 0.0
     for i, item in enumerate(scenario.traffic):
         if item.kind == "key":
-            window_s = (item.end_s if item.end_s is not None else duration_s) - item.start_s
+            window_s = traffic_end_s(item, duration_s) - item.start_s
             n_requests = float(item.n_requests) if item.n_requests is not None else item.rate_hz * max(window_s, 0.0)
             where = f"traffic[{i}].n_requests" if item.n_requests is not None else f"traffic[{i}].rate_hz"
             hops = _hops(spec, item.src, item.dst)
@@ -314,7 +314,7 @@ def _qkd_costs(scenario: Scenario, spec: NetworkSpec) -> list[Cost]:
             )
             demand_bits += n_requests * item.bits
         elif item.kind == "service":
-            window_s = (item.end_s if item.end_s is not None else duration_s) - item.start_s
+            window_s = traffic_end_s(item, duration_s) - item.start_s
             n_periods = math.ceil(max(window_s, 0.0) / item.period_s)
             period_bits = item.key_rate_bps * item.period_s
             hops = _hops(spec, item.src, item.dst)

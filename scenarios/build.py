@@ -26,7 +26,7 @@ from qtn.roles import key_link_allowed
 from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import fibre_delay_s
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
-from scenarios.schema import Scenario
+from scenarios.schema import Scenario, traffic_end_s
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
 RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
@@ -40,7 +40,7 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
             src=item.src,
             dst=item.dst,
             start_s=item.start_s,
-            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
             n_memories=item.n_memories,
             target_fidelity=item.target_fidelity,
             hold_s=getattr(item, "hold_s", 0.0),
@@ -174,7 +174,7 @@ def teleportation_traffic(scenario: Scenario) -> list[TeleportationTraffic]:
     for i, item in enumerate(scenario.traffic):
         if item.kind != "teleportation":
             continue
-        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        end_s = traffic_end_s(item, scenario.duration_s)
         interval_s = item.interval_s if item.interval_s is not None else (end_s - item.start_s) / item.n_teleportations
         start_times = tuple(item.start_s + k * interval_s for k in range(item.n_teleportations))
         rng = generator(scenario.seed, f"teleportation.{i}.inputs")
@@ -214,7 +214,7 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
     for i, item in enumerate(scenario.traffic):
         if item.kind != "key" or item.n_outstanding is not None:
             continue
-        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        end_s = traffic_end_s(item, scenario.duration_s)
         window = end_s - item.start_s
         if item.n_requests is not None:
             times = [item.start_s + window * k / item.n_requests for k in range(item.n_requests)]
@@ -251,7 +251,7 @@ def saturating_demands(scenario: Scenario, network: QKDNetwork, first_request_id
             n_bits=item.bits,
             n_outstanding=item.n_outstanding,
             start_s=item.start_s,
-            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
             deadline_s=item.deadline_s,
             request_ids=ids,
             priority=item.priority,
@@ -298,7 +298,7 @@ def services(scenario: Scenario) -> list[ServiceSpec]:
             key_rate_bps=item.key_rate_bps,
             period_s=item.period_s,
             start_s=item.start_s,
-            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
         )
         for i, item in enumerate(scenario.traffic)
         if item.kind == "service"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from scenarios.role_checks import role_problems
-from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator
+from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator, traffic_end_s
 from scenarios.tables import TABLES
 from scenarios.topology import generate
 from scenarios.validation import did_you_mean, show_value
@@ -254,7 +254,7 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
                 f" level runs entanglement and bbm92 requests only); got fidelity_level 'network'"
             )
         if item.kind == "teleportation" and item.interval_s is not None:
-            end_s = item.end_s if item.end_s is not None else scenario.duration_s
+            end_s = traffic_end_s(item, scenario.duration_s)
             last_s = item.start_s + (item.n_teleportations - 1) * item.interval_s
             if last_s >= end_s:
                 problems.append(

@@ -648,3 +648,8 @@ class Scenario(StrictModel):
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()
+
+
+def traffic_end_s(item: Any, duration_s: float) -> float:
+    """When a traffic item stops: its ``end_s``, or the end of the run when it has none."""
+    return item.end_s if item.end_s is not None else duration_s
