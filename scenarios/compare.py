@@ -65,6 +65,8 @@ class Comparison:
         timings: wall time of each run (design, purpose, seed).
         unavailable: design -> why it was not run.
         distance: the distance sweep (empty if not asked for).
+        notes: what a reader needs to read a figure right, from the runs (e.g. a load run
+            that ended before a link's first key block).
     """
 
     scenario: Scenario
@@ -77,6 +79,7 @@ class Comparison:
     timings: pd.DataFrame
     unavailable: dict[str, str] = field(default_factory=dict)
     distance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def designs(self) -> list[str]:
@@ -207,10 +210,40 @@ def compare(
         pd.DataFrame(timings),
         unavailable,
     )
+    comparison.notes = late_link_notes(results, run_keys)
     if distances_km:
         point = distance_settings or SWEEP_SETTINGS
         comparison.distance = distance_sweep(scenario, distances_km, point, {name: done[name] for name, _ in sweep})
     return comparison
+
+
+def late_link_notes(results: dict[str, Results], run_keys: dict[str, tuple[str, str, int]]) -> list[str]:
+    """Notes for load runs that ended before some link of the design made its first key block.
+
+    Such a run serves nothing over that link by construction of its length, not because
+    the design cannot serve the load; the time of the link's first block is read from
+    the design's saturating run (the same network, longer), so the note says how long a
+    load run must last.
+    """
+    first_block_s: dict[tuple[str, int], dict[str, float]] = {}
+    for name, (design, purpose, seed) in run_keys.items():
+        blocks = results[name].tables.get("link_blocks")
+        if purpose == "saturating" and blocks is not None and len(blocks):
+            first_block_s[(design, seed)] = blocks.groupby("link")["t_s"].min().to_dict()
+    notes = []
+    for name, (design, purpose, seed) in run_keys.items():
+        if purpose != "load":
+            continue
+        duration_s = results[name].scenario.duration_s
+        late = {link: t for link, t in first_block_s.get((design, seed), {}).items() if t > duration_s}
+        if late:
+            link, t_s = max(late.items(), key=lambda item: item[1])
+            notes.append(
+                f"{design.replace('_', ' ')} (seed {seed}): link {link} made its first key block at {t_s:.3g} s"
+                f" of the saturating run, after the {duration_s:g} s load run ended, so the load run cannot"
+                f" use it; run longer (--duration-s) to measure the load"
+            )
+    return notes
 
 
 def summarise(measurements: pd.DataFrame, pairs: list[str] | None = None) -> pd.DataFrame:

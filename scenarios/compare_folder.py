@@ -57,6 +57,7 @@ def write_comparison(comparison: "Comparison", directory: str | Path) -> Path:
             "design_names": comparison.designs,
             "run_keys": {name: list(key) for name, key in comparison.run_keys.items()},
             "unavailable": comparison.unavailable,
+            "notes": comparison.notes,
             "seeds": comparison.seeds,
             "settings": comparison.settings.__dict__,
             "scenario": comparison.scenario.model_dump(mode="json"),
