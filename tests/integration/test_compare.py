@@ -193,3 +193,21 @@ def test_worker_processes_give_the_same_results(chain):
     for name, results in here.results.items():
         for table, frame in results.tables.items():
             assert frame.equals(there.results[name].tables[table]), (name, table)
+
+
+def test_a_load_run_shorter_than_a_links_first_block_gets_a_note():
+    """The note names the late link and its first block time, read from the design's saturating run."""
+    from types import SimpleNamespace
+
+    from scenarios.compare import late_link_notes
+
+    def run(duration_s, blocks):
+        return SimpleNamespace(scenario=SimpleNamespace(duration_s=duration_s), tables={"link_blocks": blocks})
+
+    blocks = pd.DataFrame({"link": ["a~b", "a~b", "b~c"], "t_s": [0.1, 0.2, 3.04]})
+    results = {"h-saturating": run(60.0, blocks), "h-load": run(1.0, blocks.iloc[:0]), "t-load": run(1.0, blocks)}
+    keys = {"h-saturating": ("hybrid", "saturating", 1), "h-load": ("hybrid", "load", 1), "t-load": ("t", "load", 1)}
+    notes = late_link_notes(results, keys)
+    assert len(notes) == 1 and notes[0].startswith("hybrid (seed 1): link b~c made its first key block at 3.04 s")
+    results["h-load"] = run(5.0, blocks.iloc[:0])
+    assert late_link_notes(results, keys) == []
