@@ -56,11 +56,11 @@ def _bad(message: str) -> KMSRefusal:
     return KMSRefusal(400, message)
 
 
-def _integer(value: Any, name: str) -> int | None:
-    """A JSON integer (or a query parameter made of digits), None if absent."""
+def _integer(value: Any, name: str, query: bool = False) -> int | None:
+    """A JSON integer (or, from the query string, digits), None if absent."""
     if value is None:
         return None
-    if isinstance(value, str):
+    if query and isinstance(value, str):
         if not value.isdigit():
             raise _bad(f"{name}: must be a positive integer; got {value!r}")
         return int(value)
@@ -112,7 +112,7 @@ def kme_app(service: KeyManagementService, kme_id: str) -> Starlette:
         slave = request.path_params["sae_id"]
         if request.method == "GET":
             query = request.query_params
-            number, size = _integer(query.get("number"), "number"), _integer(query.get("size"), "size")
+            number, size = _integer(query.get("number"), "number", True), _integer(query.get("size"), "size", True)
             return service.enc_keys(kme_id, caller, slave, number, size)
         data = await _json_object(request)
         unknown = sorted(set(data) - _KEY_REQUEST_FIELDS)
