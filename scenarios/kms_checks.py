@@ -20,11 +20,14 @@ def kms_problems(scenario: Scenario, roles: Mapping[str, str]) -> list[str]:
     for i, kme in enumerate(section.kmes):
         where = f"kms.kmes[{i}]"
         if kme.node not in roles:
-            problems.append(f"{where}.node: must name a node of the network; got {kme.node!r}"
-                            f"{did_you_mean(kme.node, sorted(roles))}")
+            problems.append(
+                f"{where}.node: must name a node of the network; got {kme.node!r}"
+                f"{did_you_mean(kme.node, sorted(roles))}"
+            )
         elif roles[kme.node] == "repeater":
-            problems.append(f"{where}.node: a KME needs a node that holds keys (end or trusted_relay);"
-                            f" {kme.node!r} is a repeater")
+            problems.append(
+                f"{where}.node: a KME needs a node that holds keys (end or trusted_relay); {kme.node!r} is a repeater"
+            )
         elif kme.node in nodes:
             problems.append(f"{where}.node: {nodes[kme.node]} sits at {kme.node!r} already; one KME per node")
         nodes.setdefault(kme.node, where)

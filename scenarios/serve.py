@@ -67,9 +67,7 @@ class Serving:
 
     def ready_line(self) -> str:
         """The one line printed once every KME listens."""
-        kmes = ", ".join(
-            f"{e.kme_id} at {e.url} ({', '.join(self.kms.kme(e.kme_id).sae_ids)})" for e in self.endpoints
-        )
+        kmes = ", ".join(f"{e.kme_id} at {e.url} ({', '.join(self.kms.kme(e.kme_id).sae_ids)})" for e in self.endpoints)
         return (
             f"qnetsim serve: {self.scenario.name} ready at {self.speed:g}x real time: {kmes};"
             f" certificates and kms.json in {self.tls_dir}; Ctrl-C stops"

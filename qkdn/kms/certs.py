@@ -52,7 +52,9 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _builder(subject: str, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
@@ -135,7 +137,9 @@ def ensure_certificates(directory: Path, kme_ids: Iterable[str], sae_ids: Iterab
     before = set(os.listdir(directory))
     missing = [(name, server) for name, server in names if not _complete(directory, name)]
     if not (directory / "ca.crt").exists():
-        clash = [name for name, _ in names if (directory / f"{name}.crt").exists() or (directory / f"{name}.key").exists()]
+        clash = [
+            name for name, _ in names if (directory / f"{name}.crt").exists() or (directory / f"{name}.key").exists()
+        ]
         if (directory / "ca.key").exists() or clash:
             raise ConfigError(
                 f"--tls-dir: {directory} has no ca.crt but holds other certificate files"

@@ -242,9 +242,7 @@ class KeyManagementService:
             raise KMSRefusal(400, f"{role}_SAE_ID: unknown SAE {other!r}")
         supply = self.supplies.get((master, other))
         if supply is None:
-            raise KMSRefusal(
-                400, f"{role}_SAE_ID: {other} is served by KME {kme.kme_id} too; keys here join two KMEs"
-            )
+            raise KMSRefusal(400, f"{role}_SAE_ID: {other} is served by KME {kme.kme_id} too; keys here join two KMEs")
         return supply
 
     def _recorded(self, kme_id: str, method: str, caller: str | None, other: str, **fields: Any) -> "_Recorder":

@@ -68,8 +68,15 @@ def test_status_has_the_standards_fields_as_integers(served):
         status = alice.get("/api/v1/keys/sae-bob/status").json()
     assert status["source_KME_ID"] == "kme-alice" and status["target_KME_ID"] == "kme-bob"
     assert status["master_SAE_ID"] == "sae-alice" and status["slave_SAE_ID"] == "sae-bob"
-    for name in ("key_size", "stored_key_count", "max_key_count", "max_key_per_request", "max_key_size",
-                 "min_key_size", "max_SAE_ID_count"):
+    for name in (
+        "key_size",
+        "stored_key_count",
+        "max_key_count",
+        "max_key_per_request",
+        "max_key_size",
+        "min_key_size",
+        "max_SAE_ID_count",
+    ):
         assert type(status[name]) is int, name
 
 
@@ -202,3 +209,19 @@ def test_no_key_material_in_logs(served):
     raw = base64.b64decode(key["key"])
     assert key["key"] not in text and raw.hex() not in text
     assert "".join(format(b, "08b") for b in raw) not in text.replace(" ", "").replace(",", "")
+
+
+def test_docs_example_agrees_on_a_key_and_decrypts(served):
+    """The example application of docs/kms.md, run unchanged but for its folder."""
+    import contextlib
+    import io
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "kms.md"
+    code = re.search(r"## Example.*?```python\n(.*?)```", doc.read_text(), re.S).group(1)
+    assert 'tls_dir = Path("kms-tls")' in code
+    wait_for_keys(served, "sae-alice", "sae-bob", 1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code.replace('Path("kms-tls")', f"Path({str(served.tls_dir)!r})"), {})
+    assert out.getvalue() == "meet at noon\n"
