@@ -10,6 +10,7 @@ The limits are those the standard's Status data format reports.
 from typing import Annotated
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from scenarios.schema import NodeName, StrictModel  # schema.py imports this module after defining them
 
@@ -43,9 +44,10 @@ class KMSLimits(StrictModel):
     @model_validator(mode="after")
     def _sizes_in_order(self) -> "KMSLimits":
         if not self.min_key_size_bits <= self.key_size_bits <= self.max_key_size_bits:
-            raise ValueError(
-                "key_size_bits must lie between min_key_size_bits and max_key_size_bits; got "
-                f"{self.min_key_size_bits} <= {self.key_size_bits} <= {self.max_key_size_bits}"
+            raise PydanticCustomError(
+                "key_sizes",
+                "key_size_bits must lie between min_key_size_bits and max_key_size_bits;"
+                f" got {self.min_key_size_bits} <= {self.key_size_bits} <= {self.max_key_size_bits}",
             )
         return self
 

@@ -51,7 +51,7 @@ class KMSConfig:
     kmes: tuple[KMEConfig, ...]
     relay_bits: int = 4096
     relay_timeout_s: float = 10.0
-    max_relays_in_flight: int = 4
+    max_relays_in_flight: int = 16
 
     def kme_of_sae(self) -> dict[str, KMEConfig]:
         """Each SAE id's KME."""
