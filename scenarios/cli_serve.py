@@ -37,7 +37,14 @@ def serve(
 
             raise ConfigError(f"--port: must be 0 to 65535; got {port}")
         loaded = load(scenario)
-        from scenarios.serve import run_serve  # imports the simulator: only when serving
+        try:
+            from scenarios.serve import run_serve  # imports the simulator and the web stack: only when serving
+        except ModuleNotFoundError as error:
+            from qtn.errors import ConfigError
+
+            raise ConfigError(
+                f"qnetsim serve needs the kms extra ({error.name} is missing): pip install 'qnetsim[kms]'"
+            ) from None
 
         def say(line: str) -> None:
             print(line, flush=True)

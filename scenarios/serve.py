@@ -180,11 +180,13 @@ async def serve_scenario(
             write_manifest(tls_dir / "kms.json", kms_manifest(serving))
             pacing = asyncio.create_task(pace(serving))
             servers = asyncio.create_task(serve(endpoints, tls_dir / "ca.crt", serving.stop, serving.started))
-            await serving.started.wait()
-            if on_ready is not None and not servers.done():
+            listening = asyncio.create_task(serving.started.wait())
+            await asyncio.wait([listening, servers, pacing], return_when=asyncio.FIRST_COMPLETED)
+            if serving.started.is_set() and not servers.done() and not pacing.done() and on_ready is not None:
                 on_ready(serving)
             await asyncio.wait([pacing, servers], return_when=asyncio.FIRST_COMPLETED)
             serving.stop.set()
+            listening.cancel()
             await asyncio.gather(pacing, servers)
             if built.qkd is not None:
                 built.qkd.close()

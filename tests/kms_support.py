@@ -43,7 +43,7 @@ class ServedKMS:
     _ready: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def start(self, timeout_s: float = 120.0) -> "ServedKMS":
+    def start(self, timeout_s: float = 300.0) -> "ServedKMS":
         from scenarios.serve import serve_scenario
 
         async def main() -> None:
@@ -79,7 +79,7 @@ class ServedKMS:
         async def run() -> Any:
             return function(*args)
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(60)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(120)
 
     def url(self, kme_id: str) -> str:
         return next(e.url for e in self.serving.endpoints if e.kme_id == kme_id)

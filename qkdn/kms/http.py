@@ -19,7 +19,7 @@ interleave with another's or with the simulation (which runs on the same loop).
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography import x509
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 
 
-def caller_sae_id(scope: dict[str, Any]) -> str | None:
+def caller_sae_id(scope: Mapping[str, Any]) -> str | None:
     """The common name of the verified client certificate of this connection (None if there is none)."""
     tls = scope.get("extensions", {}).get("tls") or {}
     chain = tls.get("client_cert_chain") or []

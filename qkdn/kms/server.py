@@ -29,7 +29,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from qtn.errors import ConfigError
+from qtn.errors import ConfigError, SimulationError
 
 _TLS_VERSIONS = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
 
@@ -126,8 +126,9 @@ async def serve(endpoints: Sequence[Endpoint], ca_file: Path, stop: asyncio.Even
     ]
     try:
         while not all(server.started for server in servers):
-            if any(task.done() for task in tasks):
-                break
+            failed = [endpoint.kme_id for task, endpoint in zip(tasks, endpoints, strict=True) if task.done()]
+            if failed:
+                raise SimulationError(f"the HTTPS server of KME {', '.join(failed)} stopped while starting")
             await asyncio.sleep(0.01)
         started.set()
         await stop.wait()

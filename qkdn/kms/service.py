@@ -178,13 +178,14 @@ class KeyManagementService:
             step = size // 8
             keys = []
             for i, key_id in enumerate(key_ids):
-                held[key_id] = _HeldKey(caller, slave, bytearray(slave_bytes[i * step : (i + 1) * step]))
-                keys.append({"key_ID": key_id, "key": base64.b64encode(master_bytes[i * step : (i + 1) * step])})
+                part = slice(i * step, (i + 1) * step)
+                held[key_id] = _HeldKey(caller, slave, bytearray(slave_bytes[part]))
+                keys.append({"key_ID": key_id, "key": base64.b64encode(master_bytes[part]).decode("ascii")})
             self._n_held[(caller, slave)] += number
             self.n_keys_delivered["master"] += number
             row.update(key_IDs=",".join(key_ids))
             supply.refill()
-            return {"keys": [{"key_ID": k["key_ID"], "key": k["key"].decode("ascii")} for k in keys]}
+            return {"keys": keys}
         raise AssertionError("unreachable")  # pragma: no cover
 
     def dec_keys(self, kme_id: str, caller: str | None, master: str, key_ids: Sequence[str]) -> dict[str, Any]:
@@ -274,8 +275,7 @@ class _Recorder:
     def __enter__(self) -> dict[str, Any]:
         return self.row
 
-    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> bool:
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
         if isinstance(error, KMSRefusal):
             self.row.update(status=error.status, message=error.message)
         self.records.append(self.row)
-        return False

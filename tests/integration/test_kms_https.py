@@ -45,7 +45,7 @@ def client(served, sae_id, kme_id=None):
     sae = manifest["saes"][sae_id]
     context = ssl.create_default_context(cafile=manifest["ca"])
     context.load_cert_chain(sae["cert"], sae["key"])
-    return httpx.Client(base_url=served.url(kme_id) if kme_id else sae["url"], verify=context, timeout=30)
+    return httpx.Client(base_url=served.url(kme_id) if kme_id else sae["url"], verify=context, timeout=120)
 
 
 def wait_for_keys(served, master, slave, n_keys, timeout_s=120.0):
@@ -225,3 +225,39 @@ def test_docs_example_agrees_on_a_key_and_decrypts(served):
     with contextlib.redirect_stdout(out):
         exec(code.replace('Path("kms-tls")', f"Path({str(served.tls_dir)!r})"), {})
     assert out.getvalue() == "meet at noon\n"
+
+
+def test_second_third_party_client_and_its_conformance_probes(served):
+    """qkdsec's ETSI 014 client round-trips a key; its conformance probes pass where the standard is clear.
+
+    Two of its probes assume what the standard does not say: that the master may
+    fetch its own key with dec_keys (the standard gives dec_keys to the slave; we
+    refuse it), and that an unknown key_ID is a 404 (V1.1.1 defines 400, 401 and 503).
+    """
+    from qkdsec.client.etsi014 import ETSI014Client
+    from qkdsec.doctor.probes import run_all
+
+    wait_for_keys(served, "sae-alice", "sae-bob", 8)
+    manifest = json.loads((served.tls_dir / "kms.json").read_text())
+
+    def make(sae_id):
+        sae = manifest["saes"][sae_id]
+        return ETSI014Client(sae["url"], client_cert=(sae["cert"], sae["key"]), verify=manifest["ca"])
+
+    with make("sae-alice") as alice, make("sae-bob") as bob:
+        keys = alice.get_enc_keys("sae-bob", number=2, size=256)
+        fetched = bob.get_dec_keys("sae-alice", key_ids=[key.key_id for key in keys])
+        assert [key.key for key in fetched] == [key.key for key in keys] and len(keys[0].key) == 32
+        report = run_all(alice, "sae-bob", latency_samples=1)
+    outcomes = {result.name: result.status.name for result in report.results}
+    for name in (
+        "reachability",
+        "status_fields",
+        "enc_keys_get",
+        "enc_keys_post",
+        "enc_keys_caps",
+        "extensions_accepted",
+        "error_contract_400",
+    ):
+        assert outcomes[name] == "PASS", (name, outcomes)
+    assert outcomes["dec_keys_roundtrip"] == "FAIL" and outcomes["error_contract_404"] == "WARN"
