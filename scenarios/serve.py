@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 #: Wall time between two steps of the simulation (its clock is at most this far behind the paced time).
 STEP_WALL_S = 0.005
+#: Most paced (wall) time one step simulates, so that a step never holds the event loop for long.
+MAX_STEP_WALL_S = 0.05
 #: Marks the ``kms.json`` files this command writes (it replaces only those).
 WRITTEN_BY = "qnetsim serve"
 
@@ -127,9 +129,14 @@ async def pace(serving: Serving) -> None:
     sequence_adapter.init_timeline(timeline)
     start = time.monotonic()
     told = False
+    simulated_to_s = 0.0
     while not serving.stop.is_set():
-        target_s = min(duration_s, (time.monotonic() - start) * serving.speed)
+        # A step simulates at most MAX_STEP_WALL_S of paced time: a simulation slower than the pace lags
+        # behind the wall clock instead of holding the loop (and the HTTPS clients) for a long stretch.
+        paced_s = (time.monotonic() - start) * serving.speed
+        target_s = min(duration_s, paced_s, simulated_to_s + MAX_STEP_WALL_S * serving.speed)
         sequence_adapter.run_timeline_until(timeline, target_s)
+        simulated_to_s = target_s
         if target_s >= duration_s and not told:
             told = True
             logger.warning("simulated duration %g s reached: the links make no more key", duration_s)

@@ -35,7 +35,7 @@ class ServedKMS:
 
     scenario: Scenario
     tls_dir: Path
-    speed: float = 20.0
+    speed: float = 10.0
     serving: Any = None
     error: BaseException | None = None
     _loop: asyncio.AbstractEventLoop | None = None

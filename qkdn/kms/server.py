@@ -117,7 +117,7 @@ async def serve(endpoints: Sequence[Endpoint], ca_file: Path, stop: asyncio.Even
             ssl_keyfile=str(endpoint.keyfile),
             ssl_ca_certs=str(ca_file),
             ssl_cert_reqs=ssl.CERT_OPTIONAL,
-            timeout_graceful_shutdown=2,
+            timeout_graceful_shutdown=1,
         )
         servers.append(_Server(config))
     tasks = [
