@@ -118,3 +118,65 @@ def test_refusals_take_nothing(built):
     statuses = [row["status"] for row in kms.records]
     assert statuses.count(200) == 2 and len(statuses) == len(cases) + 2
     assert {"master_SAE_ID", "slave_SAE_ID", "source_KME_ID", "target_KME_ID", "key_IDs"} <= set(kms.records[0])
+
+
+def test_property_any_sequence_of_calls_keeps_the_books():
+    """Whatever SAEs ask, in any order: each key once to each end, same bytes, no level negative."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scenario = kms_test_scenario()
+    spec = network_spec(scenario, check_scenario(scenario)[0])
+    run = build_run(scenario, spec, qtn_options(scenario))
+    sequence_adapter.init_timeline(run.timeline)
+    kms = run.kms
+    clock = {"t_s": 1.0}
+    advance(run, clock["t_s"])  # keys ready from the start (refusals for want of key come as they are used)
+    made: dict[str, tuple[str, str, str]] = {}  # key id -> (key as the master got it, master, slave)
+    fetched: set[str] = set()
+    saes = ["sae-alice", "sae-bob", "sae-carol", "sae-dave", "sae-nobody"]
+    kme_of = {"sae-alice": "kme-alice", "sae-bob": "kme-bob", "sae-carol": "kme-bob", "sae-dave": "kme-dave"}
+    call = st.tuples(
+        st.sampled_from(["enc", "dec", "tick"]),
+        st.sampled_from(saes),
+        st.sampled_from(saes),
+        st.integers(0, 5),
+        st.sampled_from([8, 12, 64, 256, 1024, 4096, 8192]),
+        st.integers(0, 50),
+    )
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(call, min_size=1, max_size=20))
+    def check(calls):
+        for kind, caller, other, number, size, pick in calls:
+            if kind == "tick":
+                clock["t_s"] += 0.01 * pick
+                advance(run, clock["t_s"])
+                continue
+            kme_id = kme_of.get(caller, "kme-alice")
+            try:
+                if kind == "enc":
+                    for key in kms.enc_keys(kme_id, caller, other, number, size)["keys"]:
+                        assert key["key_ID"] not in made
+                        made[key["key_ID"]] = (key["key"], caller, other)
+                else:
+                    pool = sorted(set(made) - fetched) if pick % 2 == 0 else sorted(made)
+                    start = pick % max(len(pool), 1)
+                    ids = pool[start : start + max(number, 1)]
+                    if ids and pick % 4 == 0:  # often the right slave and master of the first key
+                        _, other, caller = made[ids[0]]
+                        kme_id = kme_of[caller]
+                    for key in kms.dec_keys(kme_id, caller, other, ids)["keys"]:
+                        assert key["key_ID"] not in fetched and made[key["key_ID"]] == (key["key"], other, caller)
+                        fetched.add(key["key_ID"])
+            except KMSRefusal as refusal:
+                assert refusal.status in (400, 401, 503)
+        stores = [s for p in run.qkd.pools.values() for s in p.stores.values()]
+        stores += [c for s in kms.supplies.values() for c in s.store.copies.values()]
+        assert all(0 <= s.level_bits == s.n_put_bits - s.n_taken_bits for s in stores)
+        for supply in kms.supplies.values():  # both copies of a pair's store always hold the same bits
+            copies = list(supply.store.copies.values())
+            assert copies[0].level_bits == copies[1].level_bits
+
+    check()
+    assert made and fetched  # the property saw keys made and fetched, not only refusals
