@@ -144,6 +144,10 @@ class RelaySession:
         else:
             self._forward(hop + 1, key)
 
+    def forget_key(self) -> None:
+        """Drop the source's copy of the key (its user stored it elsewhere): the session keeps no key bits."""
+        self._source_key = None
+
     def fail_link(self, a: str, b: str) -> None:
         """Link ``a``-``b`` of the path failed: the relay fails (keys already used are lost)."""
         if not self.done:

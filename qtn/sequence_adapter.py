@@ -267,6 +267,21 @@ def run_timeline(timeline: Timeline) -> None:
     timeline.run()
 
 
+def init_timeline(timeline: Timeline) -> None:
+    """Initialise every entity on ``timeline`` (once, before stepping it with :func:`run_timeline_until`)."""
+    timeline.init()
+
+
+def run_timeline_until(timeline: Timeline, time_s: float) -> None:
+    """Run ``timeline`` on to simulated time ``time_s`` (events before it), keeping the rest for later calls.
+
+    Lets a caller advance the simulation in steps (e.g. paced against the wall
+    clock); call :meth:`Timeline.init` once before the first step.
+    """
+    timeline.stop_time = s_to_ps(time_s)
+    timeline.run()
+
+
 def now_s(timeline: Timeline) -> float:
     """Current simulated time of ``timeline`` in seconds."""
     return ps_to_s(timeline.now())

@@ -14,6 +14,7 @@ from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
+from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
@@ -263,7 +264,8 @@ def saturating_demands(scenario: Scenario, network: QKDNetwork, first_request_id
 
 def has_key_traffic(scenario: Scenario) -> bool:
     """Whether the scenario runs a QKD network."""
-    return scenario.kaas is not None or any(item.kind in ("key", "service", "vkp") for item in scenario.traffic)
+    keys = scenario.kaas is not None or scenario.kms is not None
+    return keys or any(item.kind in ("key", "service", "vkp") for item in scenario.traffic)
 
 
 def key_as_a_service(scenario: Scenario, network: QKDNetwork) -> KeyAsAService | None:
@@ -435,3 +437,15 @@ def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, 
     for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)
+
+
+def kms_config(scenario: Scenario) -> KMSConfig | None:
+    """The key management entities of ``scenario`` (its ``kms`` section), None if it has none."""
+    section = scenario.kms
+    if section is None:
+        return None
+    kmes = []
+    for entry in section.kmes:
+        limits = entry.limits or section.limits
+        kmes.append(KMEConfig(entry.kme_id, entry.node, tuple(entry.sae_ids), KMSLimitsConfig(**limits.model_dump())))
+    return KMSConfig(tuple(kmes), relay_bits=section.relay_bits, relay_timeout_s=section.relay_timeout_s)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from scenarios.kms_checks import kms_problems
 from scenarios.role_checks import role_problems
 from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator, traffic_end_s
 from scenarios.tables import TABLES
@@ -328,5 +329,6 @@ def check_scenario(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
         problems += _traffic_problems(scenario, topology)
         problems += _qkd_problems(scenario, topology)
         problems += role_problems(scenario, topology)
+        problems += kms_problems(scenario, {node.name: node.role for node in topology.nodes})
     problems += _output_problems(scenario)
     return topology, problems

@@ -24,6 +24,7 @@ from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
+from scenarios.cli_serve import serve
 from scenarios.cli_sweep import sweep
 from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
@@ -297,6 +298,7 @@ app.command("report")(report)
 app.command("compare")(compare)
 app.command("schema")(schema)
 app.command("sweep")(sweep)
+app.command("serve")(serve)
 
 
 def _version_callback(value: bool) -> None:

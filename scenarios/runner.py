@@ -24,6 +24,7 @@ import pandas as pd
 
 from qkdn.bbm92 import BBM92Session
 from qkdn.kaas import KeyAsAService
+from qkdn.kms import KeyManagementService
 from qkdn.network import QKDNetwork
 from qkdn.segments import HybridSplit
 from qtn import sequence_adapter
@@ -39,6 +40,7 @@ from scenarios.build import (
     has_key_traffic,
     hybrid_split,
     key_as_a_service,
+    kms_config,
     network_spec,
     qkd_network,
     qtn_options,
@@ -164,6 +166,7 @@ class BuiltRun:
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
     split: HybridSplit | None = None
     segments: list[BBM92Session] = field(default_factory=list)
+    kms: KeyManagementService | None = None
 
     @property
     def _own_clock(self) -> NetworkScaleNetwork | None:
@@ -246,7 +249,20 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
             segments = segment_sessions(scenario, split, entanglement, qkd, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
         kaas = key_as_a_service(scenario, qkd)
-    return BuiltRun(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments)
+    kms = None
+    if qkd is not None and (config := kms_config(scenario)) is not None:
+        kms = KeyManagementService(qkd, config)
+        kms.start()  # the KMEs keep keys ready for their SAEs from the start
+    return BuiltRun(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments, kms)
+
+
+def build_run(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltRun:
+    """Build the networks of a checked scenario on one timeline, without running it (``qnetsim serve`` steps it).
+
+    Call inside the run's :func:`qtn.sequence_adapter.sequence_globals` and
+    :func:`qtn.randomness.controlled_global_random_state`, as :func:`run` does.
+    """
+    return _build(scenario, spec, options)
 
 
 def _entanglement_tables(

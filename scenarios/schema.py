@@ -610,6 +610,8 @@ class Outputs(StrictModel):
 
 FidelityLevel = Literal["hardware", "fast", "network"]
 
+from scenarios.schema_kms import KMSSection  # noqa: E402  (it builds on StrictModel and NodeName above)
+
 
 class Scenario(StrictModel):
     """A whole scenario file.
@@ -629,6 +631,7 @@ class Scenario(StrictModel):
         qkd: choices of the QKD network (used by ``key`` and ``service`` traffic).
         failures: link failures of the QKD network.
         kaas: key pools between node pairs and virtual key pools (key as a service).
+        kms: key management entities serving applications over ETSI GS QKD 014.
         templates: named node and link hardware.
         network: topology.
         traffic: requests.
@@ -645,6 +648,7 @@ class Scenario(StrictModel):
     qkd: QKDSection = QKDSection()
     failures: FailuresSection = FailuresSection()
     kaas: KaaSSection | None = None
+    kms: KMSSection | None = None
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()
