@@ -21,6 +21,7 @@ from rich.table import Table
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.cli_compare import compare
+from scenarios.cli_export import export
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
@@ -297,6 +298,7 @@ app.command("report")(report)
 app.command("compare")(compare)
 app.command("schema")(schema)
 app.command("sweep")(sweep)
+app.command("export")(export)
 
 
 def _version_callback(value: bool) -> None:

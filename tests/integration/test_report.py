@@ -52,10 +52,14 @@ def test_a_sweep_report_has_curves_with_intervals_over_seeds_and_names_missing_p
     assert report.name == "report.md"
     assert {"fidelity_vs_distance.png", "pair_latency.png"} <= set(_figures(report))
     assert "Sweep points without results (left out): 04." in text
-    # one summary row per swept length, averaged over the two seeds, the distance being two links
-    rows = re.findall(r"^\| (5|20) \| n0 \| n2 \| 2 \| (10|40) \| 2 \| .+\[.+\] \|", text, flags=re.MULTILINE)
+    # one summary row per swept length, averaged over the two seeds, the distance being two links;
+    # two seeds are too few for an interval: the mean and both values, and the caption says so
+    rows = re.findall(
+        r"^\| (5|20) \| n0 \| n2 \| 2 \| (10|40) \| 2 \| .+ \(values .+, .+\) \|", text, flags=re.MULTILINE
+    )
     assert rows == [("5", "10"), ("20", "40")]
-    assert "95% confidence interval, Student t" in text
+    assert "no interval where fewer than 3 runs are behind a mean (the individual values are shown instead)" in text
+    assert "Behind it: 4 runs, 2 seeds (1, 2)." in text
     assert '"sweep_id": "test"' in text  # the sweep definition, for provenance
     results = load(folders / "sweep")
     for figure in _figures(report):  # every figure written is shown

@@ -153,3 +153,51 @@ def test_the_report_page_is_one_file_that_works_offline_in_chromium(tmp_path):
         screenshot = full_page_screenshot(driver, tmp_path / "qkd-line-report.png")
         assert screenshot.stat().st_size > 50_000
         _keep(screenshot)
+
+
+@pytest.fixture(scope="module")
+def real_folders(tmp_path_factory):
+    """A QKD mesh run with link failures, a sweep (three seeds at one point, two at the other), a comparison."""
+    from scenarios import load as load_scenario
+    from scenarios.compare import compare
+    from scenarios.compare_designs import CompareSettings
+    from scenarios.runner import run
+    from tests.conftest import chain_scenario
+
+    root = tmp_path_factory.mktemp("real")
+    run(load_scenario("qkd-mesh-recovery").model_copy(update={"duration_s": 15.0})).write(root / "mesh")
+    points = []
+    for index, (length_km, seed) in enumerate([(5.0, 1), (5.0, 2), (5.0, 3), (20.0, 1), (20.0, 2)]):
+        params = {"network.generator.length_km": length_km, "seed": seed}
+        points.append({"point_id": f"{index:02d}", "params": params, "status": "done"})
+        results = run(chain_scenario(duration_s=0.05, length_km=length_km, seed=seed))
+        results.manifest["sweep"] = {"sweep_id": "browser", "point_id": f"{index:02d}", "params": params}
+        results.write(root / "sweep" / "points" / f"{index:02d}")
+    (root / "sweep" / "sweep.json").write_text(json.dumps({"sweep_id": "browser", "points": points}))
+    settings = CompareSettings(
+        duration_s=0.05, bbm92_duration_s=5.0, bbm92_frame_bits=256, n_teleportations=4, teleportation_duration_s=0.02
+    )
+    compare(load_scenario("compare-chain"), settings=settings, hybrid=False).write(root / "compare")
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "sections"),
+    [
+        ("mesh", ["Network", "QKD links", "Key requests", "Key pools", "Key services and recovery"]),
+        ("sweep", ["Network", "Entangled pairs"]),
+        ("compare", ["Network", "Designs compared", "Entangled pairs", "Teleportation", "Key requests"]),
+    ],
+)
+def test_reports_of_a_run_a_sweep_and_a_comparison_render_in_chromium(real_folders, tmp_path, name, sections):
+    report = write_report(real_folders / name, tmp_path / "report")
+    require_browser()
+    with browser() as driver:
+        assert open_page(driver, report) == []
+        headings = driver.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+        assert set(sections) <= set(headings) and headings[0] == "Overview" and headings[-1] == "Provenance"
+        assert driver.execute_script("return document.querySelectorAll('#network .js-plotly-plot').length") >= 1
+        views = driver.execute_script("return document.querySelectorAll('.run-view').length")
+        assert views == {"mesh": 1, "sweep": 2, "compare": 4}[name]  # one per run, sweep point or design
+        _keep(full_page_screenshot(driver, tmp_path / f"report-{name}.png"))
