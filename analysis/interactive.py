@@ -37,9 +37,7 @@ def plotly_script() -> str:
 
 def figure_html(figure: go.Figure, div_id: str) -> str:
     """An HTML fragment drawing ``figure`` into ``<div id=div_id>`` (the page must hold the Plotly library)."""
-    return figure.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG, auto_play=False
-    )
+    return figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG, auto_play=False)
 
 
 def _layout(figure: go.Figure, *, height: int = 420, **kwargs: Any) -> go.Figure:

@@ -144,7 +144,8 @@ def entanglement_section(context: ReportContext) -> Section | None:
             summary, group = curve(context, per_run, "mean_fidelity", x, exclude=(distance,) if distance else ())
             draw = plots.plot_fidelity_vs_distance if x == "distance_km" else plots.plot_fidelity_vs_hops
             caption = (
-                f"Mean pair fidelity against {label} ({context.level:.0%} confidence intervals over runs and paths)."
+                f"Mean pair fidelity against {label} "
+                f"({honest.interval_note(summary, ['mean_fidelity'], context.level)}; over runs and paths)."
             )
             xlabel = "end-to-end distance (km)" if x == "distance_km" else "hops (links on the path)"
             section.blocks.append(
@@ -191,7 +192,9 @@ def teleportation_section(context: ReportContext) -> Section | None:
     )
     if _varies(per_run, "n_hops"):
         summary, group = curve(context, per_run, "mean_fidelity", "n_hops", extra=("scheme",))
-        caption = "Teleportation fidelity against hops."
+        caption = (
+            f"Teleportation fidelity against hops ({honest.interval_note(summary, ['mean_fidelity'], context.level)})."
+        )
         section.blocks.append(
             figure(
                 context,
@@ -245,7 +248,7 @@ def qkd_link_section(context: ReportContext) -> Section | None:
         rates, what = (capacity, "while its key stores had room") if len(capacity) else (whole, "over the whole run")
         summary, group = curve(context, rates, "key_rate_bps", distance)
         caption = f"Secret key rate per link {what} against {distance}"
-        caption += f", {context.level:.0%} confidence intervals over links and seeds"
+        caption += f" ({honest.interval_note(summary, ['key_rate_bps'], context.level)}; over links and seeds)"
         caption += "; lines: analytic reference curves." if context.reference is not None else "."
         section.blocks.append(
             figure(
