@@ -127,6 +127,9 @@ def _distance_figure(context: ReportContext, comparison: ComparisonResult, index
         return [Text(f"Key rate against distance not drawn: distance.parquet lacks columns {sorted(missing)}.")]
     name = "key_rate_vs_distance" + (f"_{index}" if index is not None else "")
     caption = f"{comparison.scenario}: end-to-end key rate against total distance, one line per design."
+    caption += (
+        " Behind it: one simulated run (one seed) per design and distance, so no interval is drawn; lines are formulas."
+    )
     return [
         figure(
             context, name, caption, plot_design_comparison, distance, title=comparison.scenario,
