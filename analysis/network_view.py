@@ -374,7 +374,7 @@ def network_view_html(results: Results, prefix: str = "net") -> tuple[str, list[
         if topology is None:
             notes.append(f"{label}: no topology in its result files; no network view.")
             continue
-        block = _run_view(f"{prefix}{number}", topology, tables, manifest, label)
+        block = _run_view(f"{prefix}{number}", topology, tables, manifest, label, shown=not parts)
         if block is None:
             notes.append(f"{label}: no link metric to colour the map with.")
             continue
@@ -391,7 +391,13 @@ def network_view_html(results: Results, prefix: str = "net") -> tuple[str, list[
 
 
 def _run_view(
-    view_id: str, topology: Topology, tables: dict[str, pd.DataFrame], manifest: dict[str, Any], label: str
+    view_id: str,
+    topology: Topology,
+    tables: dict[str, pd.DataFrame],
+    manifest: dict[str, Any],
+    label: str,
+    *,
+    shown: bool = True,
 ) -> str | None:
     end_s = float(manifest.get("simulated_time_s") or 0.0)
     if not end_s:
@@ -415,7 +421,7 @@ def _run_view(
     n_windows = len(edges) - 1
     window_s = edges[1] - edges[0]
     parts = [
-        f'<div class="run-view" id="{view_id}"{"" if view_id.endswith("0") else " style=display:none"}>',
+        f'<div class="run-view" id="{view_id}"{"" if shown else " style=display:none"}>',
         f"<p><b>{html.escape(label)}</b>. Topology from {html.escape(topology.source)}; "
         f"{n_windows} windows of {window_s:.3g} s (use the slider or ▶). Marker: role; line: solid QKD link, "
         "dotted entanglement fibre, grey dashed while down; colour: the chosen metric in the window "
