@@ -290,7 +290,7 @@ def show(
     with reported_errors(debug):
         if name not in library.names():
             raise ConfigError(f"no built-in scenario called {name!r}{library.suggest(name)}")
-        sys.stdout.write(library.path(name).read_text(encoding="utf-8"))
+        sys.stdout.write(library.text(name))
 
 
 app.command("keyrate")(keyrate)
