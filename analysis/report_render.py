@@ -128,7 +128,7 @@ nav { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #ddd;
       font-size: 0.9em; }
 nav a { margin-right: 1em; color: #1f5fa8; text-decoration: none; }
 h2 { border-bottom: 2px solid #eee; padding-bottom: 0.2em; margin-top: 1.8em; }
-.table-wrap { max-width: 100%; max-height: 28em; overflow: auto; margin: 0.5em 0 1.5em; border: 1px solid #ddd; }
+.table-wrap { max-width: 100%; max-height: 28em; overflow: auto; margin: 0.2em 0 1.5em; width: fit-content; }
 table { border-collapse: collapse; font-size: 0.88em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; white-space: nowrap; }
 th { background: #f2f2f2; position: sticky; top: 0; cursor: pointer; user-select: none; }
@@ -136,8 +136,8 @@ th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0 2em; }
 figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption, caption { font-style: italic; color: #555; text-align: left; padding: 0.3em 0; }
-.table-wrap caption { position: sticky; left: 0; }
+figcaption, .table-caption { font-style: italic; color: #555; text-align: left; padding: 0.3em 0; }
+.table-caption { margin: 1em 0 0; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 select { margin: 0.3em 0.5em 0.6em 0.3em; }
 .path-line { font-family: monospace; }
@@ -231,7 +231,8 @@ def html_table(frame: pd.DataFrame, caption: str) -> str:
         )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<div class="table-wrap"><table class="sortable"><caption>{html.escape(caption)}</caption>'
+        f'<p class="table-caption">{html.escape(caption)}</p>'
+        f'<div class="table-wrap"><table class="sortable">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
