@@ -1,9 +1,11 @@
 """``write_report``: a self-contained HTML or Markdown report of a run, a sweep or several runs.
 
-The report folder holds the report (``report.html`` or ``report.md``), its
-figures (``figures/*.png``) and ``report.json`` (what was reported, and the
-``qnetsim_result`` marker that lets a later report replace this one), nothing
-fetched from the network, so it can be zipped, mailed or committed as is. It is
+The report folder holds the report and ``report.json``. ``report.html`` is one
+file with everything inline (interactive figures, the Plotly library once, the
+network view), so the page alone can be mailed and opened offline; ``report.md``
+comes with its figures as ``figures/*.png``. ``report.json`` records what was
+reported, and the ``qnetsim_result`` marker that lets a later report replace this
+one. Nothing is fetched from the network. The folder is
 written to a hidden sibling and swapped in whole (:mod:`analysis.outputs`); a
 folder that is not a report qnetsim wrote is never replaced. It shows the figures and summaries that fit
 the tables present (see :mod:`analysis.report_sections`) and the provenance of
@@ -20,9 +22,11 @@ import pandas as pd
 
 from analysis.errors import AnalysisError, OutputFolderError
 from analysis.load import Results, load
+from analysis.network_view import SCRIPT as NETWORK_SCRIPT
+from analysis.network_view import network_view_html
 from analysis.outputs import check_target, files_in, result_marker
 from analysis.report_compare import comparison_section
-from analysis.report_render import CodeBlock, Section, TableBlock, Text, render_html, render_markdown
+from analysis.report_render import CodeBlock, RawBlock, Section, TableBlock, Text, render_html, render_markdown
 from analysis.report_sections import SECTIONS, ReportContext
 from analysis.staging import staged_folder
 
@@ -66,14 +70,21 @@ def write_report(
     check_target(out_path, "report", "report folder")
     results = source if isinstance(source, Results) else load(source)
     with staged_folder(out_path, "report", "report folder") as folder:
-        context = ReportContext(results, folder / FIGURE_FOLDER, f"{FIGURE_FOLDER}/", level, reference)
+        html_page = format == "html"
+        context = ReportContext(
+            results, folder / FIGURE_FOLDER, f"{FIGURE_FOLDER}/", level, reference, interactive=html_page
+        )
         sections = [overview_section(results)]
+        if html_page and (network := network_section(results)) is not None:
+            sections.append(network)
         if (compared := comparison_section(context)) is not None:
             sections.append(compared)
         sections += [section for build in SECTIONS if (section := build(context)) is not None]
         sections.append(provenance_section(results))
         title = f"qnetsim report: {', '.join(_scenario_names(results))}"
-        text = render_html(title, sections) if format == "html" else render_markdown(title, sections)
+        text = (
+            render_html(title, sections, scripts=(NETWORK_SCRIPT,)) if html_page else render_markdown(title, sections)
+        )
         (folder / REPORT_FILES[format]).write_text(text, encoding="utf-8")
         record = {
             "source": str(results.folder.resolve()),
@@ -83,6 +94,17 @@ def write_report(
         }
         (folder / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return Path(out_path) / REPORT_FILES[format]
+
+
+def network_section(results: Results) -> Section | None:
+    """The network view (:mod:`analysis.network_view`), or ``None`` when no run recorded a topology or link data."""
+    view, notes = network_view_html(results)
+    if not view and not notes:
+        return None
+    blocks: list[Any] = [Text(note) for note in notes]
+    if view:
+        blocks.append(RawBlock(view))
+    return Section("Network", blocks)
 
 
 def _scenario_names(results: Results) -> list[str]:

@@ -9,11 +9,14 @@ other sections, with ``design`` as a parameter.
 
 import pandas as pd
 
+from analysis import honest, interactive
 from analysis.compare_plots import plot_design_comparison
 from analysis.load import ComparisonResult
 from analysis.report_render import Block, Section, TableBlock, Text
 from analysis.report_sections import ReportContext, figure
 
+#: Units of quantities that cannot be negative.
+_NON_NEGATIVE_UNITS = frozenset({"bit/s", "s", "ms", "Hz", "bit", "bits", "km", "pairs/s"})
 #: Columns that name a row of the summary rather than a quantity.
 KEY_COLUMNS = ("design", "pair")
 
@@ -32,6 +35,7 @@ def comparison_section(context: ReportContext) -> Section | None:
                 side_by_side(comparison.summary),
             )
         )
+        blocks.append(Text(_seeds_note(comparison.summary)))
         if "source" in comparison.summary.columns:
             blocks.append(
                 Text(
@@ -87,12 +91,31 @@ def _long_side_by_side(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(row: pd.Series) -> str:
+    """The value, with its interval over seeds from three seeds on (cut at the metric's bound, marked *)."""
     value = f"{row['value']:.4g}"
     n_seeds = row.get("n_seeds", 1)
     low, high = row.get("ci_low"), row.get("ci_high")
-    if n_seeds is not None and n_seeds > 1 and pd.notna(low) and pd.notna(high):
-        return f"{value} [{low:.4g}, {high:.4g}]"
+    if n_seeds is not None and n_seeds >= honest.MIN_RUNS_FOR_INTERVAL and pd.notna(low) and pd.notna(high):
+        floor, ceiling = honest.bounds(str(row.get("metric", "")))
+        if str(row.get("unit", "")) in _NON_NEGATIVE_UNITS:
+            floor = max(floor, 0.0)
+        cut = low < floor or high > ceiling
+        return f"{value} [{max(low, floor):.4g}, {min(high, ceiling):.4g}]" + ("*" if cut else "")
     return value
+
+
+def _seeds_note(summary: pd.DataFrame) -> str:
+    """What the cells show, given the number of seeds behind them."""
+    if "n_seeds" not in summary.columns or summary.empty:
+        return "Seeds behind each value: not recorded."
+    n = int(summary["n_seeds"].max())
+    text = f"Each value is the mean over {n} seed{'s' * (n != 1)}"
+    if n < honest.MIN_RUNS_FOR_INTERVAL:
+        return text + f"; no interval is shown (fewer than {honest.MIN_RUNS_FOR_INTERVAL} seeds)."
+    return text + (
+        " with its 95% interval over seeds; * marks an interval cut at the quantity's bound "
+        "(a rate or count cannot be negative)."
+    )
 
 
 def _distance_figure(context: ReportContext, comparison: ComparisonResult, index: int | None) -> list[Block]:
@@ -104,4 +127,12 @@ def _distance_figure(context: ReportContext, comparison: ComparisonResult, index
         return [Text(f"Key rate against distance not drawn: distance.parquet lacks columns {sorted(missing)}.")]
     name = "key_rate_vs_distance" + (f"_{index}" if index is not None else "")
     caption = f"{comparison.scenario}: end-to-end key rate against total distance, one line per design."
-    return [figure(context, name, caption, plot_design_comparison, distance, title=comparison.scenario)]
+    caption += (
+        " Behind it: one simulated run (one seed) per design and distance, so no interval is drawn; lines are formulas."
+    )
+    return [
+        figure(
+            context, name, caption, plot_design_comparison, distance, title=comparison.scenario,
+            live=lambda: interactive.design_comparison(distance),
+        )
+    ]  # fmt: skip

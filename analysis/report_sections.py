@@ -2,7 +2,10 @@
 
 Summaries are per-run metrics (:mod:`analysis.metrics`) averaged over seeds with a
 Student-t confidence interval, grouped by scenario (when several), the swept
-parameters and the metric's keys. Time series are drawn for one run.
+parameters and the metric's keys; :mod:`analysis.honest` withholds the interval
+below three runs and cuts it at the quantity's bounds, and every figure and table
+names the runs and seeds behind it. Time series are drawn for one run. In the HTML
+report figures are interactive (:mod:`analysis.interactive`); in Markdown, PNGs.
 """
 
 from collections.abc import Callable
@@ -12,11 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import metrics, plots, plots_time
+from analysis import honest, interactive, metrics, plots, plots_time
 from analysis.errors import AnalysisError
 from analysis.load import Results
 from analysis.parameters import distance_parameter
-from analysis.report_render import FigureBlock, Section, TableBlock, Text, cell
+from analysis.report_render import FigureBlock, InteractiveBlock, Section, TableBlock, Text, cell
 
 #: Summary tables longer than this are cut (the tables themselves hold every row).
 MAX_TABLE_ROWS = 60
@@ -31,6 +34,7 @@ class ReportContext:
     figure_prefix: str
     level: float = 0.95
     reference: pd.DataFrame | None = None
+    interactive: bool = False
 
     def by(self, *keys: str) -> list[str]:
         """Grouping over seeds: scenario (when several), the parameters, then ``keys``."""
@@ -51,19 +55,15 @@ class ReportContext:
 
 
 def summary_table(per_run: pd.DataFrame, by: list[str], values: list[str], level: float, caption: str) -> TableBlock:
-    """Mean [confidence interval] of ``values`` per group, one formatted cell per value."""
+    """Mean [confidence interval] of ``values`` per group (see :mod:`analysis.honest`), one formatted cell per value."""
     by = [column for column in by if column in per_run.columns]
-    summary = metrics.confidence_interval(per_run, values, by, level=level)
+    summary = honest.summarise(per_run, values, by, level=level)
     shown = summary[by].copy()
-    shown["runs"] = summary[f"n_samples_{values[0]}"]
+    shown["runs"] = summary["n_runs"]
     for value in values:
-        shown[value] = [
-            cell(mean) if pd.isna(low) else f"{cell(mean)} [{cell(low)}, {cell(high)}]"
-            for mean, low, high in zip(
-                summary[f"{value}_mean"], summary[f"{value}_ci_low"], summary[f"{value}_ci_high"], strict=True
-            )
-        ]
-    note = f"mean [{level:.0%} confidence interval, Student t] over runs" if len(per_run) > len(summary) else "one run"
+        shown[value] = [honest.cell_text(row, value, cell) for _, row in summary.iterrows()]
+    note = honest.interval_note(summary, values, level)
+    note += f"; {honest.runs_behind(per_run)}"
     if len(shown) > MAX_TABLE_ROWS:
         note += f"; the first {MAX_TABLE_ROWS} of {len(shown)} rows"
         shown = shown.head(MAX_TABLE_ROWS)
@@ -71,10 +71,25 @@ def summary_table(per_run: pd.DataFrame, by: list[str], values: list[str], level
 
 
 def figure(
-    context: ReportContext, name: str, caption: str, draw: Callable[..., Path], *args: Any, **kwargs: Any
-) -> FigureBlock | Text:
-    """Draw one figure into the report's figure folder (a figure that cannot be drawn becomes a note)."""
+    context: ReportContext,
+    name: str,
+    caption: str,
+    draw: Callable[..., Path],
+    *args: Any,
+    behind: pd.DataFrame | None = None,
+    live: Callable[[], Any] | None = None,
+    **kwargs: Any,
+) -> FigureBlock | InteractiveBlock | Text:
+    """One figure: interactive (``live()``, a Plotly figure) in HTML, else a PNG drawn by ``draw``.
+
+    ``behind`` is the table the figure draws on: the caption names its runs and seeds.
+    A figure that cannot be drawn becomes a note.
+    """
+    if behind is not None:
+        caption = f"{caption} Behind it: {honest.runs_behind(behind)}."
     try:
+        if context.interactive and live is not None:
+            return InteractiveBlock(interactive.figure_html(live(), f"figure-{name}"), caption)
         draw(*args, context.figure_folder / f"{name}.png", **kwargs)
     except AnalysisError as error:
         return Text(f"Figure '{caption}' not drawn: {error}")
@@ -96,7 +111,7 @@ def curve(
     """
     wanted = [*context.by(), *extra]
     others = [column for column in wanted if column not in (x, *exclude) and column in per_run.columns]
-    summary = metrics.confidence_interval(per_run, value, [*others, x], level=context.level)
+    summary = honest.summarise(per_run, value, [*others, x], level=context.level)
     if not others:
         return summary, None
     labels = summary[others].apply(lambda row: ", ".join(f"{name}={cell(row[name])}" for name in others), axis=1)
@@ -129,12 +144,26 @@ def entanglement_section(context: ReportContext) -> Section | None:
             summary, group = curve(context, per_run, "mean_fidelity", x, exclude=(distance,) if distance else ())
             draw = plots.plot_fidelity_vs_distance if x == "distance_km" else plots.plot_fidelity_vs_hops
             caption = (
-                f"Mean pair fidelity against {label} ({context.level:.0%} confidence intervals over runs and paths)."
+                f"Mean pair fidelity against {label} "
+                f"({honest.interval_note(summary, ['mean_fidelity'], context.level)}; over runs and paths)."
             )
-            section.blocks.append(figure(context, name, caption, draw, summary, group=group))
+            xlabel = "end-to-end distance (km)" if x == "distance_km" else "hops (links on the path)"
+            section.blocks.append(
+                figure(
+                    context, name, caption, draw, summary, group=group, behind=per_run,
+                    live=lambda s=summary, g=group, x=x, xl=xlabel: interactive.curves(
+                        s, x, "mean_fidelity", group=g, xlabel=xl, ylabel="fidelity"
+                    ),
+                )
+            )  # fmt: skip
     split = "n_hops" if _varies(pairs, "n_hops") else None
     caption = "Latency of delivered pairs (time the initiator's memory waited), all runs."
-    section.blocks.append(figure(context, "pair_latency", caption, plots.plot_latency_distribution, pairs, group=split))
+    section.blocks.append(
+        figure(
+            context, "pair_latency", caption, plots.plot_latency_distribution, pairs, group=split, behind=pairs,
+            live=lambda: interactive.latency(pairs, group=split),
+        )
+    )  # fmt: skip
     return section
 
 
@@ -150,13 +179,40 @@ def teleportation_section(context: ReportContext) -> Section | None:
     done = teleportations[teleportations["completed"].astype(bool)]
     caption = "Latency of completed teleportations (qubit ready to correction applied), by scheme, all runs."
     section.blocks.append(
-        figure(context, "teleport_latency", caption, plots.plot_latency_distribution, done, group="scheme")
+        figure(
+            context,
+            "teleport_latency",
+            caption,
+            plots.plot_latency_distribution,
+            done,
+            group="scheme",
+            behind=done,
+            live=lambda: interactive.latency(done, group="scheme"),
+        )  # fmt: skip
     )
     if _varies(per_run, "n_hops"):
         summary, group = curve(context, per_run, "mean_fidelity", "n_hops", extra=("scheme",))
-        caption = "Teleportation fidelity against hops."
+        caption = (
+            f"Teleportation fidelity against hops ({honest.interval_note(summary, ['mean_fidelity'], context.level)})."
+        )
         section.blocks.append(
-            figure(context, "teleport_fidelity_vs_hops", caption, plots.plot_fidelity_vs_hops, summary, group=group)
+            figure(
+                context,
+                "teleport_fidelity_vs_hops",
+                caption,
+                plots.plot_fidelity_vs_hops,
+                summary,
+                group=group,
+                behind=per_run,
+                live=lambda: interactive.curves(
+                    summary,
+                    "n_hops",
+                    "mean_fidelity",
+                    group=group,
+                    xlabel="hops (links on the path)",
+                    ylabel="fidelity",
+                ),
+            )  # fmt: skip
         )
     return section
 
@@ -192,12 +248,16 @@ def qkd_link_section(context: ReportContext) -> Section | None:
         rates, what = (capacity, "while its key stores had room") if len(capacity) else (whole, "over the whole run")
         summary, group = curve(context, rates, "key_rate_bps", distance)
         caption = f"Secret key rate per link {what} against {distance}"
-        caption += f", {context.level:.0%} confidence intervals over links and seeds"
+        caption += f" ({honest.interval_note(summary, ['key_rate_bps'], context.level)}; over links and seeds)"
         caption += "; lines: analytic reference curves." if context.reference is not None else "."
         section.blocks.append(
             figure(
                 context, "key_rate_vs_distance", caption, plots.plot_measured_key_rate_vs_distance, summary,
-                distance=distance, group=group, reference=context.reference,
+                distance=distance, group=group, reference=context.reference, behind=rates,
+                live=lambda: interactive.curves(
+                    summary, distance, "key_rate_bps", group=group, ylabel="secret key rate (bit/s)", log_y=True,
+                    reference=context.reference,
+                ),
             )
         )  # fmt: skip
     return section
@@ -218,7 +278,16 @@ def key_request_section(context: ReportContext) -> Section | None:
     split = "pair" if 1 < served["pair"].nunique() <= 8 else None
     caption = "Latency of served key requests, all runs."
     section.blocks.append(
-        figure(context, "key_request_latency", caption, plots.plot_latency_distribution, served, group=split)
+        figure(
+            context,
+            "key_request_latency",
+            caption,
+            plots.plot_latency_distribution,
+            served,
+            group=split,
+            behind=requests,
+            live=lambda: interactive.latency(served, group=split),
+        )  # fmt: skip
     )
     return section
 
@@ -229,8 +298,16 @@ def pool_section(context: ReportContext) -> Section | None:
     if pools is None:
         return None
     rows, which = context.first_run(pools)
-    caption = f"Key in each node's sending store over time, {which}."
-    return Section("Key pools", [figure(context, "pool_levels", caption, plots_time.plot_pool_levels, rows)])
+    caption = f"Key in each node's sending store over time, {which}"
+    if context.interactive:
+        live, note = interactive.pool_levels(rows)
+        caption += f"; one panel per link, both ends' sending stores, capacity dashed{'; ' + note if note else ''}."
+        return Section("Key pools", [figure(context, "pool_levels", caption, plots_time.plot_pool_levels, rows,
+                                            behind=rows, live=lambda: live)])  # fmt: skip
+    caption += "."
+    return Section(
+        "Key pools", [figure(context, "pool_levels", caption, plots_time.plot_pool_levels, rows, behind=rows)]
+    )
 
 
 def service_section(context: ReportContext) -> Section | None:
@@ -260,7 +337,17 @@ def service_section(context: ReportContext) -> Section | None:
     outages, recoveries = (_of_run(context.filled(name), run_id) for name in ("outages", "recoveries"))
     caption = f"Share of each service's demand delivered per period, link outages shaded, {which}."
     section.blocks.append(
-        figure(context, "recovery", caption, plots_time.plot_recovery, rows, outages=outages, recoveries=recoveries)
+        figure(
+            context,
+            "recovery",
+            caption,
+            plots_time.plot_recovery,
+            rows,
+            outages=outages,
+            recoveries=recoveries,
+            behind=rows,
+            live=lambda: interactive.recovery(rows, outages=outages, recoveries=recoveries),
+        )  # fmt: skip
     )
     return section
 

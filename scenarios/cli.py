@@ -21,6 +21,7 @@ from rich.table import Table
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.cli_compare import compare
+from scenarios.cli_export import export
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
@@ -290,7 +291,7 @@ def show(
     with reported_errors(debug):
         if name not in library.names():
             raise ConfigError(f"no built-in scenario called {name!r}{library.suggest(name)}")
-        sys.stdout.write(library.path(name).read_text(encoding="utf-8"))
+        sys.stdout.write(library.text(name))
 
 
 app.command("keyrate")(keyrate)
@@ -299,6 +300,7 @@ app.command("compare")(compare)
 app.command("schema")(schema)
 app.command("sweep")(sweep)
 app.command("serve")(serve)
+app.command("export")(export)
 
 
 def _version_callback(value: bool) -> None:

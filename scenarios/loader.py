@@ -16,6 +16,7 @@ from scenarios import library
 from scenarios.checks import ResolvedTopology, check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
+from scenarios.graphml import expand_graphml
 from scenarios.hybrid_checks import hybrid_problems
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
@@ -74,9 +75,14 @@ def from_dict(data: Any, source: str = "") -> Scenario:
     return checked_from_dict(data, source)[0]
 
 
-def checked_from_dict(data: Any, source: str = "") -> tuple[Scenario, ResolvedTopology]:
-    """Validate a mapping into a :class:`Scenario`, with the topology the checks resolved (built once)."""
-    scenario = validate_structure(data, source)
+def checked_from_dict(
+    data: Any, source: str = "", base_folder: Path | None = None
+) -> tuple[Scenario, ResolvedTopology]:
+    """Validate a mapping into a :class:`Scenario`, with the topology the checks resolved (built once).
+
+    ``network.graphml`` is read relative to ``base_folder`` (default: the working directory).
+    """
+    scenario = validate_structure(expand_graphml(data, base_folder), source)
     topology, problems = check_scenario(scenario)
     if not problems:
         problems = target_problems(scenario, topology) + hybrid_problems(scenario, topology)
@@ -105,11 +111,11 @@ def load_checked(path_or_name: str | Path) -> tuple[Scenario, ResolvedTopology]:
     if path.is_file():
         source = str(path)
         text = _read_text(path, source)
-        return checked_from_dict(parse_yaml(text, source), source)
+        return checked_from_dict(parse_yaml(text, source), source, path.parent)
     name = str(path_or_name)
     if name in library.names():
         text = library.path(name).read_text(encoding="utf-8")
-        return checked_from_dict(parse_yaml(text, f"builtin:{name}"), f"builtin:{name}")
+        return checked_from_dict(parse_yaml(text, f"builtin:{name}"), f"builtin:{name}", library.path(name).parent)
     if path.exists():
         raise ScenarioError([f"not a file: {name}"], name)
     hint = library.suggest(name)

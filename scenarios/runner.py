@@ -73,6 +73,7 @@ from scenarios.tables import (
     VKP,
     to_frame,
 )
+from scenarios.topology_record import topology_record
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def run_keeping_networks(
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
+    manifest["topology"] = topology_record(spec, qkd=built.qkd is not None)  # what reports draw
     return Results(scenario=scenario, tables=tables, manifest=manifest), built
 
 

@@ -199,11 +199,16 @@ class NetworkSection(StrictModel):
 
     Attributes:
         generator: a topology generator (or list ``nodes`` and ``links``).
+        graphml: a GraphML file giving the nodes (``role``, ``template``) and links
+            (``length_km``, ``template``); relative to the scenario file's folder.
+            Loading lists them under ``nodes`` and ``links`` and keeps this name as
+            their source (see docs/topology-interop.md).
         node_roles: role of named generated nodes, overriding the generator's.
         node_templates: node template of named generated nodes.
     """
 
     generator: Generator | None = None
+    graphml: str | None = None
     nodes: list[NodeEntry] = Field(default_factory=list)
     links: list[LinkEntry] = Field(default_factory=list)
     node_template: str = DEFAULT_TEMPLATE

@@ -35,3 +35,18 @@ def suggest(name: str) -> str:
 
     close = difflib.get_close_matches(name, names(), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def text(name: str) -> str:
+    """The YAML of built-in scenario ``name`` as shipped, or, when it reads a GraphML file, with that file's
+    nodes and links listed (so the printed scenario stands alone wherever it is saved)."""
+    raw = path(name).read_text(encoding="utf-8")
+    data = yaml.safe_load(raw)
+    network = data.get("network") if isinstance(data, dict) else None
+    if not isinstance(network, dict) or not network.get("graphml"):
+        return raw
+    from scenarios.graphml import expand_graphml
+
+    expanded = expand_graphml(data, _HERE)
+    header = f"# network.nodes and network.links: read from {network['graphml']} (shipped with qnetsim)\n"
+    return header + yaml.safe_dump(expanded, sort_keys=False, allow_unicode=True, width=100)

@@ -52,10 +52,14 @@ def test_a_sweep_report_has_curves_with_intervals_over_seeds_and_names_missing_p
     assert report.name == "report.md"
     assert {"fidelity_vs_distance.png", "pair_latency.png"} <= set(_figures(report))
     assert "Sweep points without results (left out): 04." in text
-    # one summary row per swept length, averaged over the two seeds, the distance being two links
-    rows = re.findall(r"^\| (5|20) \| n0 \| n2 \| 2 \| (10|40) \| 2 \| .+\[.+\] \|", text, flags=re.MULTILINE)
+    # one summary row per swept length, averaged over the two seeds, the distance being two links;
+    # two seeds are too few for an interval: the mean and both values, and the caption says so
+    rows = re.findall(
+        r"^\| (5|20) \| n0 \| n2 \| 2 \| (10|40) \| 2 \| .+ \(values .+, .+\) \|", text, flags=re.MULTILINE
+    )
     assert rows == [("5", "10"), ("20", "40")]
-    assert "95% confidence interval, Student t" in text
+    assert "no interval where fewer than 3 runs are behind a mean (the individual values are shown instead)" in text
+    assert "Behind it: 4 runs, 2 seeds (1, 2)." in text
     assert '"sweep_id": "test"' in text  # the sweep definition, for provenance
     results = load(folders / "sweep")
     for figure in _figures(report):  # every figure written is shown
@@ -75,19 +79,23 @@ class _Links(HTMLParser):
 def test_a_qkd_run_report_is_self_contained_html_with_pool_and_recovery_figures(folders, tmp_path):
     report = write_report(folders / "mesh", tmp_path / "report")
     page = report.read_text()
-    assert {"pool_levels.png", "recovery.png", "key_request_latency.png"} <= set(_figures(report))
+    assert sorted(os.listdir(report.parent)) == ["report.html", "report.json"]  # one file: figures inline
+    for name in ("pool_levels", "recovery", "key_request_latency"):
+        assert f'id="figure-{name}"' in page
     parser = _Links()
     parser.feed(page)
-    assert parser.sources and all(source.startswith("figures/") for source in parser.sources)
-    assert all((report.parent / source).is_file() for source in parser.sources)
-    for heading in ("QKD links", "Key requests", "Key services and recovery", "Provenance"):
+    assert parser.sources and all(source.startswith("#") for source in parser.sources)  # in-page links only
+    for heading in ("Network", "QKD links", "Key requests", "Key services and recovery", "Provenance"):
         assert f"<h2>{heading}</h2>" in page
+    # The network view: the recorded topology of qkd-mesh-recovery, its link failures and requests.
+    assert "Topology from manifest.json (topology)" in page
+    assert 'id="net0-failures"' in page and 'id="net0-requests"' in page
     assert "qkd-mesh-recovery" in page and "sequence" in page  # scenario and package versions
 
 
 def test_a_teleportation_report_summarises_by_scheme_and_a_new_report_replaces_the_old(folders, tmp_path):
     first = write_report(folders / "mesh", tmp_path / "report", "html")
-    assert "pool_levels.png" in _figures(first)
+    assert 'id="figure-pool_levels"' in first.read_text()
     report = write_report(folders / "teleport", tmp_path / "report", "markdown")
     text = report.read_text()
     assert "## Teleportation" in text and "| hop_by_hop | n0 | n3 | 3 |" in text

@@ -85,6 +85,8 @@ def test_html_report_is_well_formed_escaped_and_self_contained():
     parser = _Collector()
     parser.feed(page)
     assert parser.open == []  # every element closed, in order
-    assert parser.sources == ["figures/rate.png"]  # nothing fetched from elsewhere
+    assert parser.sources == ["#links", "figures/rate.png"]  # in-page navigation; nothing fetched from elsewhere
     assert "Links <&>" in "".join(parser.text) and "<&>" not in page
-    assert '<td class="number">12800</td>' in page
+    assert '<td class="number" data-value="12800.0">12800</td>' in page  # sorted by its number
+    assert '<table class="sortable">' in page and '<div class="table-wrap">' in page  # sortable, scrolls
+    assert "plotly" not in page.lower()  # no interactive figure: the library is not inlined
