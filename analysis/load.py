@@ -119,6 +119,16 @@ class Results:
         """Table ``name``, or ``None`` when no run wrote it."""
         return self.tables.get(name)
 
+    def __repr__(self) -> str:
+        from analysis.display import loaded_repr
+
+        return loaded_repr(self)
+
+    def _repr_html_(self) -> str:
+        from analysis.display import loaded_repr
+
+        return loaded_repr(self, html_form=True)
+
 
 def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST_FILE

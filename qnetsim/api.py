@@ -234,7 +234,9 @@ def sweep(
         warn=logger.warning,
     )
     if outcome.failures:
-        failed = "; ".join(f"point {entry['point_id']} ({label(entry)}): {entry['error']}" for entry, _ in outcome.failures)
+        failed = "; ".join(
+            f"point {entry['point_id']} ({label(entry)}): {entry['error']}" for entry, _ in outcome.failures
+        )
         raise SimulationError(
             f"{len(outcome.failures)} sweep point(s) failed after their retries: {failed}. "
             f"The other points are in {root}; call sweep again with the same arguments to retry the failed ones."
