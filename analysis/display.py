@@ -28,16 +28,18 @@ def table_counts(tables: Mapping[str, pd.DataFrame]) -> str:
     return ", ".join(f"{name} ({len(frame):,} row{'s' * (len(frame) != 1)})" for name, frame in tables.items())
 
 
-def _shown(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The first :data:`MAX_ROWS` rows and how many are left out."""
-    return frame.head(MAX_ROWS), max(0, len(frame) - MAX_ROWS)
+def _shown(frame: pd.DataFrame, max_rows: int) -> tuple[pd.DataFrame, int]:
+    """The first ``max_rows`` rows and how many are left out."""
+    return frame.head(max_rows), max(0, len(frame) - max_rows)
 
 
-def render_text(title: str, lines: Sequence[str], frames: Sequence[tuple[str, pd.DataFrame]] = ()) -> str:
-    """A title, indented detail lines and small tables (at most :data:`MAX_ROWS` rows each), as plain text."""
+def render_text(
+    title: str, lines: Sequence[str], frames: Sequence[tuple[str, pd.DataFrame]] = (), max_rows: int = MAX_ROWS
+) -> str:
+    """A title, indented detail lines and small tables (at most ``max_rows`` rows each), as plain text."""
     parts = [title, *(f"  {line}" for line in lines)]
     for caption, frame in frames:
-        head, n_more = _shown(frame)
+        head, n_more = _shown(frame, max_rows)
         parts.append(f"  {caption}:")
         parts += [f"    {row}" for row in head.to_string(index=False).splitlines()]
         if n_more:
@@ -45,14 +47,16 @@ def render_text(title: str, lines: Sequence[str], frames: Sequence[tuple[str, pd
     return "\n".join(parts)
 
 
-def render_html(title: str, lines: Sequence[str], frames: Sequence[tuple[str, pd.DataFrame]] = ()) -> str:
+def render_html(
+    title: str, lines: Sequence[str], frames: Sequence[tuple[str, pd.DataFrame]] = (), max_rows: int = MAX_ROWS
+) -> str:
     """The same as :func:`render_text`, as an HTML fragment for a notebook."""
     parts = [f"<div><strong>{html.escape(title)}</strong><ul style='margin:0.2em 0'>"]
     parts += [f"<li>{html.escape(line)}</li>" for line in lines]
     parts.append("</ul>")
     for caption, frame in frames:
-        head, n_more = _shown(frame)
-        more = f" (first {MAX_ROWS} of {len(frame)} rows)" if n_more else ""
+        head, n_more = _shown(frame, max_rows)
+        more = f" (first {max_rows} of {len(frame)} rows)" if n_more else ""
         parts.append(f"<div><em>{html.escape(caption)}{more}</em>{head.to_html(index=False, border=0)}</div>")
     parts.append("</div>")
     return "".join(parts)

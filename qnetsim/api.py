@@ -31,6 +31,7 @@ from analysis.load import load_sweep
 from qtn.errors import ConfigError, SimulationError
 from scenarios.budget import Budget, budget_from_options, check_budget
 from scenarios.compare import Comparison
+from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict as _from_dict
 from scenarios.loader import load as _load
 from scenarios.overrides import keyword_name, with_overrides
@@ -217,7 +218,16 @@ def sweep(
 
     n_parallel = (workers or default_n_workers()) if executor == "local" else 1
     budget = _budget(allow_large, memory_budget_gb, n_parallel)
-    plan = plan_sweep(loaded, _assignments(params), _seeds(seeds))
+    try:
+        plan = plan_sweep(loaded, _assignments(params), _seeds(seeds))
+    except ScenarioError:
+        raise
+    except ConfigError as error:  # worded for the command line: name the keywords instead
+        text = str(error)
+        for option, keyword in (("--param ", "params "), ("--param:", "params:"), ("--seeds", "seeds=")):
+            if text.startswith(option):
+                text = keyword + text.removeprefix(option)
+        raise ConfigError(text) from None
     root = Path(output) if output is not None else Path("sweeps") / loaded.name
     outcome = run_sweep(
         plan,

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from scenarios.compare import Comparison
     from scenarios.results import Results
 
+#: Rows of a comparison's summary shown (one per figure and user pair: all of them for one or two pairs).
+COMPARISON_ROWS = 30
+
 _SUMMARIES = (
     ("entanglement requests", request_summary),
     ("teleportations", teleportation_summary),
@@ -92,4 +95,5 @@ def comparison_repr(comparison: "Comparison", html_form: bool = False) -> str:
         f"measurements ({len(comparison.measurements)} rows), distance ({len(comparison.distance)} rows)"
     )
     frames = [("summary", comparison_table(comparison))]
-    return render_html(title, lines, frames) if html_form else render_text(title, lines, frames)
+    render = render_html if html_form else render_text
+    return render(title, lines, frames, max_rows=COMPARISON_ROWS)
