@@ -16,7 +16,7 @@ Loaded results have ``folder`` ``None``.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import pandas as pd
 
@@ -31,7 +31,7 @@ _EXPECTED = (
 )
 
 
-def _is_tables(value: Any) -> bool:
+def _is_tables(value: Any) -> TypeGuard[Mapping[str, pd.DataFrame]]:
     return (
         isinstance(value, Mapping)
         and all(isinstance(name, str) for name in value)

@@ -160,7 +160,9 @@ def _assignments(params: Mapping[str, ParamValues] | Sequence[str]) -> list[str]
 def _seeds(seeds: int | Sequence[int] | None) -> list[int] | None:
     if seeds is None:
         return None
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
+    if isinstance(seeds, bool) or isinstance(seeds, str) or not isinstance(seeds, int | Sequence):
+        raise ConfigError(f"seeds=: expected a count N or a list of seeds like [3, 7, 11]; got {seeds!r}")
+    if isinstance(seeds, int):
         return parse_seeds(str(seeds))
     return parse_seeds(",".join(str(seed) for seed in seeds) + ("," if len(seeds) == 1 else ""))
 
@@ -262,7 +264,7 @@ def compare(
     seeds: int = 1,
     hybrid: ScenarioLike | bool = True,
     distances: bool | Sequence[float] = False,
-    settings: Mapping[str, float] | None = None,
+    settings: Mapping[str, Any] | None = None,
     workers: int = 1,
     output: str | Path | None = None,
     progress: bool | None = False,

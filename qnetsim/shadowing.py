@@ -57,7 +57,7 @@ def check_layers(layers: tuple[str, ...] = LAYERS) -> None:
     found = {name: path for name in layers if (path := _shadowing(name)) is not None}
     if not found:
         return
-    lines = [f"'{name}' would be imported from {path}, not from qnetsim's in {home()}" for name, path in found.items()]
+    lines = [f"'{name}' would be imported from {path} instead of {home() / name}" for name, path in found.items()]
     raise ImportError(
         "qnetsim cannot import its layers: "
         + "; ".join(lines)

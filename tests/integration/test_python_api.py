@@ -66,6 +66,7 @@ def test_a_folder_qnetsim_did_not_write_is_refused_before_the_run(tmp_path):
         (lambda: qnetsim.sweep("entanglement-chain", {"links.lenght_km": [1, 2]}), "params links.lenght_km:"),
         (lambda: qnetsim.sweep("entanglement-chain", seeds=[1, 1]), "seeds=: seeds must be distinct"),
         (lambda: qnetsim.sweep("entanglement-chain", workers=0), "workers=: must be >= 1; got 0"),
+        (lambda: qnetsim.sweep("entanglement-chain", seeds=True), "seeds=: expected a count N or a list of seeds"),
         (lambda: qnetsim.compare(settings={"bbm92_duration": 5}), "settings: unknown field 'bbm92_duration'"),
     ],
 )

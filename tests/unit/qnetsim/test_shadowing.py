@@ -54,8 +54,11 @@ def test_a_local_analysis_is_named_with_the_fix_and_never_run(tmp_path, layout):
     assert "the local" not in done.stdout + done.stderr  # found, not imported
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: qnetsim cannot import its layers")
-    assert f"'analysis' would be imported from {shadow.resolve()}" in last
-    assert "Fix: rename or move" in last
+    # As docs/python-api.md quotes it:
+    assert f"'analysis' would be imported from {shadow.resolve()} instead of {shadowing.home() / 'analysis'}" in last
+    assert "A local file or folder with a package's name shadows it when its folder is on sys.path (" in last
+    assert f"Fix: rename or move {shadow.resolve()} (or start Python in another folder), then restart" in last
+    assert last.endswith("then restart the interpreter or kernel.")
 
 
 def test_a_local_folder_without_init_does_not_shadow(tmp_path):
