@@ -124,3 +124,13 @@ def test_compare_gives_a_comparison_that_displays_loads_and_reports(tmp_path):
 
     report = write_report(comparison, tmp_path / "report")
     assert "results in memory" in report.read_text()
+
+
+def test_the_examples_in_the_api_docstrings_run():
+    import doctest
+
+    import qnetsim.api
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    failed, attempted = doctest.testmod(qnetsim.api, extraglobs={"qnetsim": qnetsim}, optionflags=flags)
+    assert (failed, attempted >= 3) == (0, True)
