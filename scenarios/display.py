@@ -44,7 +44,7 @@ def describe_run(results: "Results") -> tuple[str, list[str], list[tuple[str, pd
         f"{manifest.get('simulated_time_s', results.scenario.duration_s):g} s simulated"
     )
     lines = []
-    if "wall_time_s" in manifest:
+    if "wall_time_s" in manifest and "events_executed" in manifest:
         lines.append(f"{manifest['events_executed']:,} events in {manifest['wall_time_s']:.1f} s wall")
     lines.append(f"tables: {table_counts(results.tables)}")
     frames = []
