@@ -17,10 +17,16 @@ Four kinds of folder are recognised by what they hold:
 :func:`load` reads any of them into one :class:`Results` whose tables are
 concatenated over runs, identifiers first (``run_id``, ``scenario``, ``seed``,
 then the parameters), so a ``groupby`` over a parameter gives a curve.
+
+Results still in memory are accepted wherever a folder is (:mod:`analysis.memory`):
+the object a run returns (anything with ``tables`` and ``manifest``), a comparison
+(``results``, ``summary``), a dict of DataFrames, or a list of these; their
+``folder`` is ``None``.
 """
 
 import json
 import logging
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,9 +64,9 @@ RUN_FIELDS = ("simulated_time_s", "wall_time_s", "events_executed", "fidelity_le
 
 @dataclass(frozen=True)
 class Run:
-    """One run read back from disk: its tables and its manifest."""
+    """One run read back from disk (or taken from memory, ``folder`` ``None``): its tables and its manifest."""
 
-    folder: Path
+    folder: Path | None
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
 
@@ -70,7 +76,7 @@ class ComparisonResult:
     """One comparison of designs read back from disk (``qnetsim compare``).
 
     Attributes:
-        folder: the comparison's folder.
+        folder: the comparison's folder (``None``: in memory).
         scenario: the name of the scenario compared.
         designs: the designs, in the order written.
         summary: ``comparison.parquet``, one row per design and user pair.
@@ -78,7 +84,7 @@ class ComparisonResult:
         manifest: the comparison's ``manifest.json``.
     """
 
-    folder: Path
+    folder: Path | None
     scenario: str
     designs: tuple[str, ...]
     summary: pd.DataFrame
@@ -91,7 +97,7 @@ class Results:
     """The tables of one run, of a sweep's completed points, or of several runs, concatenated.
 
     Attributes:
-        folder: the folder that was loaded.
+        folder: the folder that was loaded (``None``: results in memory).
         kind: ``"run"``, ``"sweep"``, ``"compare"`` (a comparison of designs) or ``"runs"``
             (a folder of run folders, comparisons among them).
         tables: table name -> rows of every run, identifiers and parameters first.
@@ -105,7 +111,7 @@ class Results:
         comparisons: the comparisons of designs loaded (their designs' runs are among the runs).
     """
 
-    folder: Path
+    folder: Path | None
     kind: Literal["run", "sweep", "compare", "runs"]
     tables: dict[str, pd.DataFrame]
     manifests: list[dict[str, Any]]
@@ -118,6 +124,16 @@ class Results:
     def table(self, name: str) -> pd.DataFrame | None:
         """Table ``name``, or ``None`` when no run wrote it."""
         return self.tables.get(name)
+
+    def __repr__(self) -> str:
+        from analysis.display import loaded_repr
+
+        return loaded_repr(self)
+
+    def _repr_html_(self) -> str:
+        from analysis.display import loaded_repr
+
+        return loaded_repr(self, html_form=True)
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
@@ -140,8 +156,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise ResultFolderError(f"{path}: cannot read table ({error})") from None
 
 
-def load_table(folder: str | Path, name: str) -> pd.DataFrame:
-    """One table of a result folder as a DataFrame."""
+def _is_path(source: object) -> bool:
+    return isinstance(source, str | os.PathLike)
+
+
+def load_table(folder: "str | Path | Any", name: str) -> pd.DataFrame:
+    """One table of a result folder (or of results in memory) as a DataFrame."""
+    if not _is_path(folder):
+        tables = load_run(folder).tables
+        if name not in tables:
+            raise ResultFolderError(f"the results have no table {name!r}; they have {', '.join(sorted(tables))}")
+        return tables[name]
     folder = Path(folder)
     tables = _manifest(folder)["tables"]
     if name not in tables:
@@ -149,20 +174,38 @@ def load_table(folder: str | Path, name: str) -> pd.DataFrame:
     return _read_parquet(folder / tables[name]["file"])
 
 
-def load_run(folder: str | Path) -> Run:
-    """Every table of a result folder, with its manifest."""
+def load_run(folder: "str | Path | Any") -> Run:
+    """Every table of a result folder, with its manifest (or of one run in memory: see :func:`load`)."""
+    if not _is_path(folder):
+        from analysis.memory import as_run
+
+        return as_run(folder)
     folder = Path(folder)
     manifest = _manifest(folder)
     tables = {name: _read_parquet(folder / entry["file"]) for name, entry in manifest["tables"].items()}
     return Run(folder=folder, tables=tables, manifest=manifest)
 
 
-def load(path: str | Path) -> Results:
+def load(path: "str | Path | Any") -> Results:
     """A run folder, a sweep folder or a folder of run folders, as one :class:`Results`.
 
+    ``path`` may also be results in memory: loaded :class:`Results` (returned as they
+    are), one run (an object with ``tables`` and ``manifest``, as ``qnetsim.run``
+    returns), a comparison (``qnetsim.compare``), a dict of DataFrames (table name ->
+    table), or a list of runs, comparisons and folders (as :func:`load_runs`).
+
     Raises:
-        ResultFolderError: ``path`` does not exist or holds no qnetsim results.
+        ResultFolderError: ``path`` does not exist or holds no qnetsim results, or is
+            an object that holds no results.
     """
+    if isinstance(path, Results):
+        return path
+    if not _is_path(path):
+        if isinstance(path, list | tuple):
+            return load_runs(path)
+        from analysis.memory import load_memory
+
+        return load_memory(path)
     folder = Path(path)
     if not folder.exists():
         raise ResultFolderError(f"{folder}: no such folder")
@@ -183,8 +226,8 @@ def load(path: str | Path) -> Results:
     return load_runs(children, folder=folder)
 
 
-def load_runs(folders: Sequence[str | Path], *, folder: str | Path | None = None) -> Results:
-    """Several run folders (and comparison folders) as one :class:`Results`.
+def load_runs(folders: Sequence["str | Path | Any"], *, folder: str | Path | None = None) -> Results:
+    """Several run folders (and comparison folders, or runs and comparisons in memory) as one :class:`Results`.
 
     When every plain run is of the same scenario, the scenario fields that differ
     between them (other than the seed) become parameter columns, named by their
@@ -208,8 +251,14 @@ def load_runs(folders: Sequence[str | Path], *, folder: str | Path | None = None
         values.append(value)
 
     for path in folders:
-        if _is_compare_folder(Path(path)):
-            comparison, design_runs = _read_compare(Path(path))
+        if not _is_path(path):
+            from analysis.memory import as_comparison
+
+            compared = as_comparison(path)
+        else:
+            compared = _read_compare(Path(path)) if _is_compare_folder(Path(path)) else None
+        if compared is not None:
+            comparison, design_runs = compared
             comparisons.append(comparison)
             for design, run in design_runs:
                 add(run, {"design": design})
@@ -221,7 +270,8 @@ def load_runs(folders: Sequence[str | Path], *, folder: str | Path | None = None
     parameters = varied_scenario_fields(scenarios) if len(names) == 1 else {}
     for position, index in enumerate(plain):
         values[index] = {name: column[position] for name, column in parameters.items()}
-    root = Path(folder) if folder is not None else Path(folders[0]).parent
+    first = folders[0]
+    root = Path(folder) if folder is not None else (Path(first).parent if _is_path(first) else None)
     return _combine(root, "runs", runs, [value or {} for value in values], comparisons=tuple(comparisons))
 
 
@@ -343,7 +393,7 @@ def _listed_points(sweep: Any) -> list[str]:
 
 
 def _combine(
-    folder: Path,
+    folder: Path | None,
     kind: Literal["run", "sweep", "compare", "runs"],
     runs: list[Run],
     values: list[dict[str, Any]],
@@ -410,5 +460,5 @@ def _run_row(run: Run, point: dict[str, Any], parameters: list[str]) -> dict[str
     }
     row.update({name: point.get(name) for name in parameters})
     row.update({name: manifest.get(name) for name in RUN_FIELDS})
-    row["folder"] = str(run.folder)
+    row["folder"] = str(run.folder) if run.folder is not None else None
     return row

@@ -40,7 +40,7 @@ ReportFolderError = OutputFolderError
 
 
 def write_report(
-    source: str | Path | Results,
+    source: "str | Path | Results | Any",
     out_path: str | Path,
     format: str = "html",  # noqa: A002 - the word users type (--format)
     *,
@@ -50,7 +50,8 @@ def write_report(
     """Write a report of ``source`` into the folder ``out_path``; return the report file's path.
 
     Args:
-        source: a run folder, a sweep folder, a folder of run folders, or loaded :class:`Results`.
+        source: a run folder, a sweep folder, a folder of run folders, loaded :class:`Results`,
+            or results in memory (anything :func:`analysis.load` accepts).
         out_path: the report folder (created; a report qnetsim wrote there before is replaced).
         format: ``"html"`` or ``"markdown"``.
         reference: analytic key-rate curves to draw under the simulated key rate
@@ -87,7 +88,7 @@ def write_report(
         )
         (folder / REPORT_FILES[format]).write_text(text, encoding="utf-8")
         record = {
-            "source": str(results.folder.resolve()),
+            "source": _source(results),
             "format": format,
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "qnetsim_result": result_marker("report", [*files_in(folder), RECORD_FILE]),
@@ -105,6 +106,9 @@ def network_section(results: Results) -> Section | None:
     if view:
         blocks.append(RawBlock(view))
     return Section("Network", blocks)
+def _source(results: Results) -> str:
+    """The folder reported on, or ``results in memory`` (``qnetsim.run`` results passed directly)."""
+    return str(results.folder.resolve()) if results.folder is not None else "results in memory"
 
 
 def _scenario_names(results: Results) -> list[str]:
@@ -129,7 +133,7 @@ def overview_section(results: Results) -> Section:
         if results.kind == "runs" and n_compared
         else ""
     )
-    blocks: list[Any] = [Text(f"Source: {results.folder.resolve()} ({kinds[results.kind]}{also}).")]
+    blocks: list[Any] = [Text(f"Source: {_source(results)} ({kinds[results.kind]}{also}).")]
     if results.parameters:
         values = "; ".join(f"{name} = {_listed(results.runs[name])}" for name in results.parameters)
         blocks.append(

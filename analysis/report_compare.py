@@ -28,7 +28,8 @@ def comparison_section(context: ReportContext) -> Section | None:
         return None
     blocks: list[Block] = []
     for index, comparison in enumerate(comparisons):
-        where = f" ({comparison.folder.name})" if len(comparisons) > 1 else ""
+        label = comparison.folder.name if comparison.folder is not None else f"comparison {index + 1}"
+        where = f" ({label})" if len(comparisons) > 1 else ""
         blocks.append(
             TableBlock(
                 f"{comparison.scenario}{where}: the designs side by side (comparison.parquet).",

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -29,7 +29,8 @@ from scenarios.cli_serve import serve
 from scenarios.cli_sweep import sweep
 from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
-from scenarios.loader import from_dict, load, load_checked
+from scenarios.loader import load, load_checked
+from scenarios.overrides import option_name, with_overrides
 from scenarios.results import Results, check_output_folder
 from scenarios.role_checks import role_warnings
 from scenarios.schema import Scenario
@@ -140,23 +141,7 @@ def _configure_logging(debug: bool) -> None:
 
 def _with_overrides(scenario: Scenario, seed: int | None, duration_s: float | None, source: str) -> Scenario:
     """``scenario`` with the command line's ``--seed`` and ``--duration-s``, validated again."""
-    overrides = {field: value for field, value in (("seed", seed), ("duration_s", duration_s)) if value is not None}
-    if not overrides:
-        return scenario
-    data = scenario.model_dump(mode="json", exclude_unset=True) | overrides
-    try:
-        return from_dict(data, source)
-    except ScenarioError as error:
-        problems = [_name_option(problem, overrides) for problem in error.problems]
-        raise ScenarioError(problems, source) from None
-
-
-def _name_option(problem: str, overrides: Mapping[str, object]) -> str:
-    """``seed: must be >= 0; got -1`` -> ``seed (from --seed): ...`` when the seed came from the command line."""
-    field, separator, rest = problem.partition(": ")
-    if separator and field in overrides:
-        return f"{field} (from --{field.replace('_', '-')}): {rest}"
-    return problem
+    return with_overrides(scenario, seed, duration_s, source, option_name)
 
 
 @app.command()

@@ -81,6 +81,16 @@ class Comparison:
     distance: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        from scenarios.display import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from scenarios.display import comparison_repr
+
+        return comparison_repr(self, html_form=True)
+
     @property
     def designs(self) -> list[str]:
         """The designs that were run, in display order."""

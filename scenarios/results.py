@@ -44,6 +44,16 @@ class Results:
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
 
+    def __repr__(self) -> str:
+        from scenarios.display import run_repr
+
+        return run_repr(self)
+
+    def _repr_html_(self) -> str:
+        from scenarios.display import run_repr
+
+        return run_repr(self, html_form=True)
+
     def write(self, directory: str | Path) -> Path:
         """Write every table as Parquet plus ``manifest.json`` into ``directory``; return ``directory``.
 
