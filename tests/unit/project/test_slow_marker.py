@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-TESTS = '''
+TESTS = """
 import pytest
 
 
@@ -25,7 +25,7 @@ def test_long():
 
 def test_short():
     pass
-'''
+"""
 
 
 def _selected(tmp_path: Path, *options: str) -> set[str]:
