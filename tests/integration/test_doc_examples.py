@@ -31,6 +31,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: Commands whose quoted output another test checks (so it is not run twice).
 CHECKED_ELSEWHERE = {
     ("README.md", "qnetsim compare"),  # tests/integration/test_readme_compare.py
+    ("hybrid-networks.md", "qnetsim run metro-hybrid -o out/metro-hybrid"),  # tests/integration/test_hybrid.py
 }
 #: Pages whose examples run in a few seconds: checked in the default suite.
 QUICK_PAGES = {"cli.md", "qkd-networks.md"}
