@@ -69,7 +69,14 @@ class NodeEntry(StrictModel):
 
 
 class LinkEntry(StrictModel):
-    """An explicitly listed link between nodes ``a`` and ``b``."""
+    """An explicitly listed link between nodes ``a`` and ``b``.
+
+    Attributes:
+        a: the node at one end.
+        b: the node at the other end.
+        length_km: fibre length between the two nodes.
+        template: the link template giving its fibre and midpoint station hardware.
+    """
 
     a: NodeName
     b: NodeName
@@ -81,6 +88,9 @@ class ChainGenerator(StrictModel):
     """Linear chain ``n0 - n1 - ... - n{N-1}``; the two ends are end nodes.
 
     Attributes:
+        kind: ``chain``.
+        n_nodes: number of nodes, ends included.
+        length_km: fibre length of every link.
         interior_role: role of ``n1 ... n{N-2}``: ``repeater`` for an
             entanglement chain, ``trusted_relay`` for a QKD chain (keys are never
             relayed through a repeater).
@@ -96,6 +106,9 @@ class RingGenerator(StrictModel):
     """Ring of ``n_nodes`` nodes with equal link lengths.
 
     Attributes:
+        kind: ``ring``.
+        n_nodes: number of nodes ``n0 ... n{N-1}``.
+        length_km: fibre length of every link.
         role: role of every node (``network.node_roles`` overrides named ones).
     """
 
@@ -109,6 +122,9 @@ class StarGenerator(StrictModel):
     """Star: hub ``hub`` linked to leaves ``n1 ... n{n_leaves}``.
 
     Attributes:
+        kind: ``star``.
+        n_leaves: number of leaves.
+        length_km: fibre length of every hub-leaf link.
         hub_role: role of the hub: ``repeater`` (entanglement) or ``trusted_relay`` (keys).
         leaf_role: role of every leaf.
     """
@@ -124,6 +140,10 @@ class GridGenerator(StrictModel):
     """Rectangular grid; node ``n{r}_{c}`` at row r, column c.
 
     Attributes:
+        kind: ``grid``.
+        rows: number of rows.
+        cols: number of columns.
+        length_km: fibre length of every link between neighbours in a row or column.
         role: role of every node (``network.node_roles`` overrides named ones).
     """
 
@@ -143,7 +163,14 @@ class WaxmanGenerator(StrictModel):
     from the scenario seed.
 
     Attributes:
+        kind: ``waxman``.
+        n_nodes: number of nodes.
+        domain_km: side of the square the nodes are placed in, uniformly at random.
+        alpha: Waxman's alpha: larger values make long links more likely.
+        beta: Waxman's beta: the edge probability of two nodes at the same place.
         role: role of every node (``network.node_roles`` overrides named ones).
+        topology_seed: seed of the node placement and edges (default: derived from
+            the scenario's ``seed``, so a sweep over seeds also varies the topology).
     """
 
     kind: Literal["waxman"]
@@ -159,6 +186,8 @@ class EdgesGenerator(StrictModel):
     """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges.
 
     Attributes:
+        kind: ``edges``.
+        edges: the links, each ``[a, b, length_km]``.
         role: role of every node (``network.node_roles`` overrides named ones).
     """
 
@@ -203,6 +232,10 @@ class NetworkSection(StrictModel):
             (``length_km``, ``template``); relative to the scenario file's folder.
             Loading lists them under ``nodes`` and ``links`` and keeps this name as
             their source (see docs/topology-interop.md).
+        nodes: the nodes, when listed explicitly instead of generated.
+        links: the links, when listed explicitly instead of generated.
+        node_template: node template of generated nodes not named in ``node_templates``.
+        link_template: link template of every generated link.
         node_roles: role of named generated nodes, overriding the generator's.
         node_templates: node template of named generated nodes.
     """
@@ -218,7 +251,12 @@ class NetworkSection(StrictModel):
 
 
 class Templates(StrictModel):
-    """Named hardware templates. ``default`` exists in both maps unless overridden."""
+    """Named hardware templates. ``default`` exists in both maps unless overridden.
+
+    Attributes:
+        nodes: node hardware (memories, gates, measurements) by template name.
+        links: link hardware (fibre, midpoint Bell-state measurement station) by template name.
+    """
 
     nodes: dict[str, NodeHardwareConfig] = Field(default_factory=dict)
     links: dict[str, LinkHardwareConfig] = Field(default_factory=dict)
@@ -255,6 +293,16 @@ class EntanglementTraffic(StrictModel):
     until ``end_s`` (the scenario's end if omitted). Each delivered pair is kept
     ``hold_s`` in memory before the application uses it (its reported fidelity
     is the one at use).
+
+    Attributes:
+        kind: ``entanglement`` (the default when ``kind`` is left out).
+        src: the node that initiates the request.
+        dst: the other end.
+        start_s: when the request is issued.
+        end_s: when pair generation stops (default: the end of the run).
+        n_memories: memories reserved at each end (twice this at every node in between).
+        target_fidelity: pairs are purified until they reach it; none is delivered below it.
+        hold_s: time a delivered pair is kept in memory before use.
     """
 
     kind: Literal["entanglement"] = "entanglement"
@@ -279,6 +327,19 @@ class KeyTraffic(StrictModel):
     ``n_outstanding`` requests are issued at ``start_s`` and each one that ends
     (served or not) is replaced at once until ``end_s``, so requests are always
     waiting; ``rate_hz`` and ``n_requests`` are then not used.
+
+    Attributes:
+        kind: ``key``.
+        src: the node that asks for the key.
+        dst: the node that shares it.
+        bits: key length of each request.
+        start_s: first arrival.
+        end_s: when arrivals stop (default: the end of the run).
+        rate_hz: mean arrival rate of the Poisson arrivals.
+        n_requests: exactly this many requests, evenly spaced, instead of Poisson arrivals.
+        n_outstanding: keep this many requests waiting at all times (saturating demand).
+        deadline_s: a request not served within this time of its arrival fails.
+        priority: higher values are served first when requests wait on a link.
     """
 
     kind: Literal["key"]
@@ -300,6 +361,15 @@ class ServiceTraffic(StrictModel):
     Registered with the QKD network's controller at ``start_s``; every
     ``period_s`` its source relays the period's demand over the paths the
     controller assigned (and re-assigns after link failures).
+
+    Attributes:
+        kind: ``service``.
+        src: the node that relays the key.
+        dst: the node that receives it.
+        key_rate_bps: end-to-end key demand.
+        period_s: supply period: the demand of one period is relayed at its start.
+        start_s: when the service is registered.
+        end_s: when it ends (default: the end of the run).
     """
 
     kind: Literal["service"]
@@ -317,6 +387,17 @@ class BBM92Traffic(StrictModel):
     Like ``entanglement`` traffic between ``src`` and ``dst`` (same reservation,
     swapping and purification), but each delivered pair is measured by the two
     users; sifted bits are distilled in frames of ``frame_bits`` into secret keys.
+
+    Attributes:
+        kind: ``bbm92``.
+        src: the user that initiates the entanglement request.
+        dst: the other user.
+        start_s: when the request is issued.
+        end_s: when pair generation stops (default: the end of the run).
+        n_memories: memories reserved at each end (twice this at every node in between).
+        target_fidelity: pairs are purified until they reach it.
+        frame_bits: sifted bits per distilled frame (short frames leave no key: the
+            finite-sample QBER bound grows as the frame shrinks).
     """
 
     kind: Literal["bbm92"]
@@ -333,6 +414,14 @@ class VKPTraffic(StrictModel):
     """A service asks, at ``at_s``, for a virtual key pool of ``bits`` carved from KP(src, dst).
 
     Needs the scenario's ``kaas`` section (key pools between node pairs).
+
+    Attributes:
+        kind: ``vkp``.
+        service: name of the service the virtual key pool is for.
+        src: one end of the key pool.
+        dst: the other end.
+        bits: size of the virtual key pool.
+        at_s: when the service asks for it.
     """
 
     kind: Literal["vkp"]
@@ -357,11 +446,26 @@ class TeleportationTraffic(StrictModel):
 
     * ``hop_by_hop``: teleported link by link, corrected at every node;
     * ``end_to_end``: intermediate nodes swap, every Bell-measurement result goes
-      to the destination, which corrects once (seed 000, section 5.2, ref. [37]).
+      to the destination, which corrects once (multi-hop teleportation after
+      K. Wang, X.-T. Yu, S.-L. Lu, Y.-X. Gong, Phys. Rev. A 89, 022329 (2014)).
 
     ``input_states`` is ``random`` (Haar-random pure states from the run's seed)
     or a list cycled over the qubits, each a name (``zero``, ``one``, ``plus``,
     ``minus``, ``plus_i``, ``minus_i``) or a unit Bloch vector ``[x, y, z]``.
+
+    Attributes:
+        kind: ``teleportation``.
+        src: the node holding the qubits to teleport.
+        dst: the node that receives them.
+        scheme: ``hop_by_hop`` or ``end_to_end`` (above).
+        start_s: when the links start generating pairs; qubit 0 is ready then.
+        end_s: when pair generation stops (default: the end of the run).
+        n_teleportations: number of qubits to teleport.
+        interval_s: time between two qubits becoming ready (default: ``n_teleportations``
+            spread evenly from ``start_s`` to ``end_s``).
+        n_memories: memories each link reserves at both of its ends.
+        target_fidelity: link pairs are purified until they reach it.
+        input_states: ``random`` or a list of states (above).
     """
 
     kind: Literal["teleportation"]
@@ -554,7 +658,13 @@ class QKDSection(StrictModel):
 
 
 class ScheduledOutage(StrictModel):
-    """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later."""
+    """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later.
+
+    Attributes:
+        link: the two nodes at the ends of the link that fails.
+        at_s: time of the failure.
+        repair_after_s: down time until the repair.
+    """
 
     link: Annotated[tuple[NodeName, NodeName], LaxTuple]
     at_s: float = Field(ge=0, le=MAX_TIME_S)
@@ -562,21 +672,35 @@ class ScheduledOutage(StrictModel):
 
 
 class RandomFailures(StrictModel):
-    """Every link fails after Exp(``mtbf_s``) up time and is repaired after Exp(``mttr_s``)."""
+    """Every link fails after Exp(``mtbf_s``) up time and is repaired after Exp(``mttr_s``).
+
+    Attributes:
+        mtbf_s: mean time between failures of each link (mean up time).
+        mttr_s: mean time to repair (mean down time).
+    """
 
     mtbf_s: float = Field(gt=0, le=MAX_TIME_S)
     mttr_s: float = Field(gt=0, le=MAX_TIME_S)
 
 
 class FailuresSection(StrictModel):
-    """Link failures of the QKD network: scheduled ones and/or random ones."""
+    """Link failures of the QKD network: scheduled ones and/or random ones.
+
+    Attributes:
+        scheduled: outages at given times.
+        random: random failures of every link.
+    """
 
     scheduled: list[ScheduledOutage] = Field(default_factory=list)
     random: RandomFailures | None = None
 
 
 class KaaSSection(StrictModel):
-    """Key as a service: key pools between node pairs, assembled in time slots (seed 000, sections 3.3-3.4).
+    """Key as a service: key pools between node pairs, assembled in time slots.
+
+    After Y. Cao, Y. Zhao, J. Wang, X. Yu, Z. Ma, J. Zhang, "KaaS: Key as a Service
+    over Quantum Key Distribution Integrated Optical Networks", IEEE Commun. Mag.
+    57(5), 152 (2019).
 
     Every ``period_s`` (T) each key pool KP(s, d) gets ``n_bits_per_slot`` (N)
     bits relayed along its Dijkstra path in a time slot of ``slot_s`` (t < T)
@@ -585,6 +709,10 @@ class KaaSSection(StrictModel):
     of a KP (``vkp`` traffic).
 
     Attributes:
+        period_s: assembly period T.
+        slot_s: length t of a time slot (t < T).
+        n_bits_per_slot: bits N relayed into a key pool in one slot.
+        kp_capacity_bits: most bits a key pool holds.
         pairs: the node pairs that get a KP (default: all n(n-1)/2 pairs).
     """
 

@@ -28,8 +28,8 @@ Differences by design are recognised, not reported as disagreements:
 * admission order: the network level takes each request's memories at once in
   request order, SeQUeNCe's RSVP reserves them hop by hop as its messages
   travel, so when concurrent requests together need more memories at some node
-  than it has, which of them are refused can differ (README, "Network-scale
-  runs"). Such a case is compared only if the same requests are served at both
+  than it has, which of them are refused can differ (docs/validation.md,
+  "Different by design"). Such a case is compared only if the same requests are served at both
   levels in every seed.
 
 Known open discrepancies (:data:`KNOWN_OPEN`) are reported under their name

@@ -46,11 +46,21 @@ def test_target_above_what_the_allowed_rounds_reach_is_refused():
 
 
 def test_reachable_target_is_accepted():
-    from_dict(data(0.94))
+    # 0.94 is below BBPSSW's fixed point 0.9483 with these gates: accepted as written.
+    scenario = from_dict(data(0.94))
+    assert scenario.traffic[0].target_fidelity == 0.94
+    assert scenario.entanglement.purification == "bbpssw"
 
 
 def test_dejmps_reaches_higher_than_bbpssw():
-    from_dict(data(0.95, {"purification": "dejmps"}, gate=1.0))
+    """With gate fidelity 0.98, DEJMPS's fixed point (0.9729) lies above BBPSSW's (0.9483)."""
+    gates = {"gate_fidelity_a": 0.98, "gate_fidelity_b": 0.98}
+    bbpssw, dejmps = (max_reachable_fidelity(protocol, 0.9, **gates) for protocol in ("bbpssw", "dejmps"))
+    assert bbpssw == pytest.approx(0.9483, abs=1e-4) and dejmps == pytest.approx(0.9729, abs=1e-4)
+    between = 0.955
+    assert from_dict(data(between, {"purification": "dejmps"})).traffic[0].target_fidelity == between
+    (line,) = problems(data(between))  # the same target with BBPSSW is refused
+    assert line.startswith("traffic[0].target_fidelity: bbpssw purification with any number of rounds")
 
 
 def test_too_few_memories_is_reported_as_an_unserved_request():

@@ -137,7 +137,11 @@ def test_fifty_thousand_nested_brackets_are_refused_without_recursion():
 
 def test_nesting_just_inside_the_limit_is_read():
     depth = MAX_DEPTH - 1
-    assert parse_yaml("[" * depth + "]" * depth) is not None
+    value, levels = parse_yaml("[" * depth + "]" * depth), 0
+    while value:  # every level is a list holding the next one; the innermost is empty
+        assert isinstance(value, list) and len(value) == 1
+        value, levels = value[0], levels + 1
+    assert value == [] and levels + 1 == depth
 
 
 def test_text_over_the_size_limit_is_refused_before_parsing():

@@ -66,3 +66,23 @@ def test_cli_output_replaces_only_a_reference_it_generated(tmp_path):
     result = runner.invoke(app, ["schema", "-o", str(tmp_path / "missing" / "schema.md")])
     assert result.exit_code == 2 and "folder" in result.stderr and "does not exist" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.md", "schema.json"]
+
+
+def test_no_key_is_left_without_a_description():
+    blank = []
+    for line in schema_markdown().splitlines():
+        if line.startswith("## "):
+            section = line[3:]
+        elif line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            if not cells[-1]:
+                blank.append(f"{section}: {cells[0]}")
+    assert blank == []
+    # Every key row has the five cells, so a blank description is an empty last cell, not a missing one.
+    assert "| `frame_bits` | int | `8192` | >= 64, <= 10000000 | sifted bits per distilled frame" in schema_markdown()
+
+
+def test_user_facing_text_cites_papers_not_internal_documents():
+    text = schema_markdown()
+    for phrase in ("seed 000", "seed document", "section 5.2", "ref. ["):
+        assert phrase not in text.lower(), phrase
