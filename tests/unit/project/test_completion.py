@@ -30,6 +30,6 @@ def test_show_completion_prints_the_script_for_the_detected_shell(monkeypatch):
 
 def test_completion_completes_commands_and_options():
     assert _complete("qnetsim sw") == ["sweep"]
-    assert set(_complete("qnetsim s")) == {"show", "schema", "sweep"}
+    assert set(_complete("qnetsim s")) == {"serve", "show", "schema", "sweep"}
     assert "--seed" in _complete("qnetsim run --se")
     assert "--hybrid" in _complete("qnetsim compare --hy")
