@@ -95,5 +95,6 @@ class BBM92Session:
             "qber": outcome.qber_estimate,
             "disclosed_bits": outcome.disclosed_bits,
             "secret_bits": outcome.secret_bits,
+            "source": "simulated",
         }
         self.schedule(row["t_s"], self.on_block, row)

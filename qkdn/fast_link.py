@@ -126,5 +126,6 @@ class FastKeyLink:
                 "qber": float(point.qber) if point.qber is not None else float("nan"),
                 "disclosed_bits": sifted - self.block_bits,
                 "secret_bits": self.block_bits,
+                "source": "model",
             }
         )

@@ -170,7 +170,10 @@ REQUESTS = TableSpec(
 
 LINK_BLOCKS = TableSpec(
     name="link_blocks",
-    description="One row per key block a QKD link delivered to the pools at both of its ends.",
+    description=(
+        "One row per key block a QKD link delivered to the pools at both of its ends; source: "
+        "simulated (photon or entanglement blocks) or model (fast links)."
+    ),
     columns={
         "t_s": "float64",
         "link": "str",
@@ -178,6 +181,7 @@ LINK_BLOCKS = TableSpec(
         "qber": "float64",
         "disclosed_bits": "int64",
         "secret_bits": "int64",
+        "source": "str",
     },
 )
 

@@ -28,7 +28,7 @@ from qtn.randomness import generator
 logger = logging.getLogger(__name__)
 
 #: Columns of the ``link_blocks`` table, in order.
-LINK_BLOCK_COLUMNS = ("t_s", "link", "sifted_bits", "qber", "disclosed_bits", "secret_bits")
+LINK_BLOCK_COLUMNS = ("t_s", "link", "sifted_bits", "qber", "disclosed_bits", "secret_bits", "source")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -71,6 +71,11 @@ class KeyBlock:
     def accepted(self) -> bool:
         """True when both ends hold the same non-empty secret key."""
         return self.status == "accepted"
+
+    @property
+    def source(self) -> str:
+        """Where the block's numbers come from: photons simulated event by event."""
+        return "simulated"
 
     def row(self) -> dict[str, Any]:
         """The block's row of the ``link_blocks`` table (no key material)."""

@@ -64,7 +64,7 @@ def test_distilled_keys_are_identical_and_secret_length_positive():
     s = session(frame_bits=8192, blocks=blocks)
     for k in range(3 * 8192):
         s.on_pair(pair(werner(0.97), k))
-    assert blocks and all(row["sifted_bits"] == 8192 for row in blocks)
+    assert blocks and all(row["sifted_bits"] == 8192 and row["source"] == "simulated" for row in blocks)
     accepted = [row for row in blocks if row["secret_bits"] > 0]
     assert accepted and len(s.keys) == len(accepted)
     for alice, bob in s.keys:

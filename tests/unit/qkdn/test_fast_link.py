@@ -17,6 +17,7 @@ def test_blocks_arrive_every_block_time_with_their_rows():
     assert [row["t_s"] for row in rows] == pytest.approx([0.01 * k for k in range(1, 11)], abs=1e-9)
     assert all(row["secret_bits"] == 1000 and row["sifted_bits"] == 5000 for row in rows)
     assert all(row["disclosed_bits"] == 4000 and row["qber"] == pytest.approx(0.02) for row in rows)
+    assert all(row["source"] == "model" for row in rows)
     pools = network.pools_of("a", "b")
     assert pools.store("a", "a").level_bits == pools.store("b", "b").level_bits == 5000
 
