@@ -1,4 +1,8 @@
-"""The figure of the repeater-versus-trusted-relay comparison: key rate against distance."""
+"""The figure of the design comparison: key rate against distance.
+
+Simulated points are drawn as markers (one per design and distance); analytic
+curves as lines, labelled "formula", so a reader never mistakes one for the other.
+"""
 
 from pathlib import Path
 
@@ -11,10 +15,12 @@ import pandas as pd  # noqa: E402
 from analysis.figures import save  # noqa: E402
 
 _STYLE = {
-    "trusted_relay": ("trusted relays (decoy-state BB84 links)", "-", "o"),
-    "quantum_repeater": ("quantum repeaters (BBM92 on delivered pairs)", "-", "s"),
-    "point_to_point_decoy_bb84": ("point-to-point decoy BB84 (no relay)", ":", None),
-    "plob": ("PLOB repeaterless bound", "--", None),
+    "trusted_relay": ("trusted relays, simulated (saturating demand)", "", "o"),
+    "quantum_repeater": ("quantum repeaters, simulated (BBM92 on delivered pairs)", "", "s"),
+    "hybrid": ("hybrid, simulated", "", "^"),
+    "trusted_relay_formula": ("trusted relays: slowest hop's decoy-BB84 rate (formula)", "-", None),
+    "point_to_point_decoy_bb84": ("point-to-point decoy BB84, no relay (formula)", ":", None),
+    "plob": ("PLOB repeaterless bound (formula)", "--", None),
 }
 
 
@@ -22,7 +28,8 @@ def plot_design_comparison(frame: pd.DataFrame, path: str | Path, *, title: str 
     """End-to-end key rate (bit/s, log scale) against total distance, one line per design.
 
     Args:
-        frame: rows with ``design``, ``distance_km``, ``key_rate_bps`` (and ``n_hops``).
+        frame: rows with ``design``, ``distance_km``, ``key_rate_bps`` (and ``n_hops``,
+            ``source``: ``simulated`` rows are drawn as markers, others as lines).
         path: PNG to write.
         title: figure title.
     """
@@ -32,10 +39,17 @@ def plot_design_comparison(frame: pd.DataFrame, path: str | Path, *, title: str 
     figure, axes = plt.subplots(figsize=(7.5, 4.8), dpi=120)
     for design, rows in frame.groupby("design", sort=False):
         rows = rows.sort_values("distance_km")
-        label, style, marker = _STYLE.get(str(design), (str(design), "-", None))
+        simulated = "source" in rows and (rows["source"] == "simulated").all()
+        label, style, marker = _STYLE.get(
+            str(design), (str(design), "" if simulated else "-", "o" if simulated else None)
+        )
         visible = rows["key_rate_bps"] > 0
         axes.plot(
-            rows.loc[visible, "distance_km"], rows.loc[visible, "key_rate_bps"], style, marker=marker, label=label
+            rows.loc[visible, "distance_km"],
+            rows.loc[visible, "key_rate_bps"],
+            linestyle=style or "none",
+            marker=marker,
+            label=label,
         )
     axes.set_yscale("log")
     axes.set_xlabel("end-to-end distance (km)")

@@ -7,3 +7,7 @@ class AnalysisError(ValueError):
 
 class ResultFolderError(AnalysisError):
     """A folder is not a readable qnetsim result folder."""
+
+
+class OutputFolderError(AnalysisError):
+    """A folder or file cannot be written where asked (exists with other content, a file, unwritable)."""

@@ -24,14 +24,23 @@ def new_figure(n_columns: int = 1, *, widen: float = 1.0) -> tuple[Figure, list[
     return figure, list(axes) if n_columns > 1 else [axes]
 
 
+#: PNG text entry naming qnetsim as the writer: a PNG that carries it may be replaced by a new figure.
+SOFTWARE = f"qnetsim (Matplotlib {matplotlib.__version__})"
+
+
 def save(figure: Figure, path: str | Path, title: str | None = None) -> Path:
-    """Write ``figure`` as PNG to ``path`` (creating its folder) and close it."""
+    """Write ``figure`` as PNG to ``path`` (creating its folder) and close it.
+
+    The PNG's ``Software`` entry names qnetsim, so that ``qnetsim keyrate --plot``
+    may later replace it (and only it: see :func:`analysis.outputs.check_file_target`).
+    """
     if title:
         figure.suptitle(title)
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    is_png = path.suffix.lower() in (".png", "")
+    figure.savefig(path, format="png" if is_png else None, metadata={"Software": SOFTWARE} if is_png else None)
     plt.close(figure)
     return path
 

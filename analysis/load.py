@@ -1,13 +1,18 @@
 """Loading result folders (Parquet tables + ``manifest.json``) into pandas.
 
-Three kinds of folder are recognised by what they hold:
+Four kinds of folder are recognised by what they hold:
 
 - a run folder: ``manifest.json`` plus one Parquet file per table;
 - a sweep folder: ``sweep.json``; every run folder below it whose manifest has a
   ``sweep`` entry is one completed point, and its ``sweep.params`` become
   columns;
-- a folder of run folders (several runs of one scenario, e.g. one per seed):
-  the scenario fields that differ between the runs become columns.
+- a comparison of designs (``qnetsim compare``): ``manifest.json`` of kind
+  ``compare``, ``comparison.parquet`` (the side-by-side summary), optionally
+  ``distance.parquet``, and one run folder per design; the design's name becomes
+  a ``design`` column of the runs' tables;
+- a folder of run folders (several runs of one scenario, e.g. one per seed),
+  possibly with comparison folders beside them: the scenario fields that differ
+  between the plain runs become columns.
 
 :func:`load` reads any of them into one :class:`Results` whose tables are
 concatenated over runs, identifiers first (``run_id``, ``scenario``, ``seed``,
@@ -25,9 +30,21 @@ from typing import Any, Literal
 import pandas as pd
 
 from analysis.errors import ResultFolderError
+from analysis.outputs import record_kind
 from analysis.parameters import varied_scenario_fields
 
-__all__ = ["Results", "ResultFolderError", "Run", "load", "load_run", "load_runs", "load_sweep", "load_table"]
+__all__ = [
+    "ComparisonResult",
+    "Results",
+    "ResultFolderError",
+    "Run",
+    "load",
+    "load_compare",
+    "load_run",
+    "load_runs",
+    "load_sweep",
+    "load_table",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +66,34 @@ class Run:
 
 
 @dataclass(frozen=True)
+class ComparisonResult:
+    """One comparison of designs read back from disk (``qnetsim compare``).
+
+    Attributes:
+        folder: the comparison's folder.
+        scenario: the name of the scenario compared.
+        designs: the designs, in the order written.
+        summary: ``comparison.parquet``, one row per design and user pair.
+        distance: ``distance.parquet`` (key rate against distance per design), if written.
+        manifest: the comparison's ``manifest.json``.
+    """
+
+    folder: Path
+    scenario: str
+    designs: tuple[str, ...]
+    summary: pd.DataFrame
+    distance: pd.DataFrame | None
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Results:
     """The tables of one run, of a sweep's completed points, or of several runs, concatenated.
 
     Attributes:
         folder: the folder that was loaded.
-        kind: ``"run"``, ``"sweep"`` or ``"runs"`` (a folder of run folders).
+        kind: ``"run"``, ``"sweep"``, ``"compare"`` (a comparison of designs) or ``"runs"``
+            (a folder of run folders, comparisons among them).
         tables: table name -> rows of every run, identifiers and parameters first.
         manifests: one manifest per run, in the order of :attr:`runs`.
         parameters: parameter columns that follow ``seed`` in every table (swept
@@ -63,16 +102,18 @@ class Results:
             events executed and the run's folder.
         sweep: the content of ``sweep.json`` (sweeps only).
         missing_points: sweep points listed in ``sweep.json`` with no readable result.
+        comparisons: the comparisons of designs loaded (their designs' runs are among the runs).
     """
 
     folder: Path
-    kind: Literal["run", "sweep", "runs"]
+    kind: Literal["run", "sweep", "compare", "runs"]
     tables: dict[str, pd.DataFrame]
     manifests: list[dict[str, Any]]
     parameters: tuple[str, ...]
     runs: pd.DataFrame
     sweep: dict[str, Any] | None = None
     missing_points: tuple[str, ...] = field(default=())
+    comparisons: tuple[ComparisonResult, ...] = field(default=())
 
     def table(self, name: str) -> pd.DataFrame | None:
         """Table ``name``, or ``None`` when no run wrote it."""
@@ -130,6 +171,8 @@ def load(path: str | Path) -> Results:
     if (folder / SWEEP_FILE).is_file():
         return load_sweep(folder)
     if (folder / MANIFEST_FILE).is_file():
+        if _is_compare_folder(folder):
+            return load_compare(folder)
         run = load_run(folder)
         return _combine(folder, "run", [run], [_sweep_parameters(run.manifest)])
     children = sorted(child for child in folder.iterdir() if _is_run_folder(child))
@@ -141,29 +184,82 @@ def load(path: str | Path) -> Results:
 
 
 def load_runs(folders: Sequence[str | Path], *, folder: str | Path | None = None) -> Results:
-    """Several run folders as one :class:`Results`.
+    """Several run folders (and comparison folders) as one :class:`Results`.
 
-    When every run is of the same scenario, the scenario fields that differ
-    between runs (other than the seed) become parameter columns, named by their
-    dotted path (``network.generator.length_km``). A run whose ``run_id`` was
-    already loaded (the same scenario and seed: identical results) is skipped.
+    When every plain run is of the same scenario, the scenario fields that differ
+    between them (other than the seed) become parameter columns, named by their
+    dotted path (``network.generator.length_km``); the runs of a comparison get
+    their ``design`` instead. A run whose ``run_id`` was already loaded (the same
+    scenario and seed: identical results) is skipped.
     """
     if not folders:
         raise ResultFolderError("no result folders given")
-    runs, seen = [], set()
-    for path in folders:
-        run = load_run(path)
+    runs: list[Run] = []
+    values: list[dict[str, Any] | None] = []  # None: a plain run, its parameters found below
+    comparisons: list[ComparisonResult] = []
+    seen: set[Any] = set()
+
+    def add(run: Run, value: dict[str, Any] | None) -> None:
         if run.manifest.get("run_id") in seen:
-            logger.warning("skipping %s: run %s is already loaded", path, run.manifest.get("run_id"))
-            continue
+            logger.warning("skipping %s: run %s is already loaded", run.folder, run.manifest.get("run_id"))
+            return
         seen.add(run.manifest.get("run_id"))
         runs.append(run)
-    names = {run.manifest.get("scenario_name") for run in runs}
-    scenarios = [run.manifest.get("scenario", {}) for run in runs]
+        values.append(value)
+
+    for path in folders:
+        if _is_compare_folder(Path(path)):
+            comparison, design_runs = _read_compare(Path(path))
+            comparisons.append(comparison)
+            for design, run in design_runs:
+                add(run, {"design": design})
+        else:
+            add(load_run(path), None)
+    plain = [index for index, value in enumerate(values) if value is None]
+    names = {runs[index].manifest.get("scenario_name") for index in plain}
+    scenarios = [runs[index].manifest.get("scenario", {}) for index in plain]
     parameters = varied_scenario_fields(scenarios) if len(names) == 1 else {}
-    values = [{name: column[index] for name, column in parameters.items()} for index in range(len(runs))]
+    for position, index in enumerate(plain):
+        values[index] = {name: column[position] for name, column in parameters.items()}
     root = Path(folder) if folder is not None else Path(folders[0]).parent
-    return _combine(root, "runs", runs, values)
+    return _combine(root, "runs", runs, [value or {} for value in values], comparisons=tuple(comparisons))
+
+
+def load_compare(folder: str | Path) -> Results:
+    """A comparison of designs: its summary and distance tables, and each design's run with a ``design`` column."""
+    folder = Path(folder)
+    comparison, design_runs = _read_compare(folder)
+    runs = [run for _, run in design_runs]
+    values = [{"design": design} for design, _ in design_runs]
+    return _combine(folder, "compare", runs, values, comparisons=(comparison,))
+
+
+def _read_compare(folder: Path) -> tuple[ComparisonResult, list[tuple[str, Run]]]:
+    manifest = _read_manifest(folder)
+    tables = manifest.get("tables")
+    tables = tables if isinstance(tables, dict) else {}
+    summary_file = _table_file(tables, "comparison", "comparison.parquet")
+    if not (folder / summary_file).is_file():
+        raise ResultFolderError(f"comparison {folder} has no {summary_file}")
+    summary = _read_parquet(folder / summary_file)
+    distance_file = folder / _table_file(tables, "distance", "distance.parquet")
+    distance = _read_parquet(distance_file) if distance_file.is_file() else None
+    designs = tuple(
+        str(design)
+        for design in manifest.get("designs") or []
+        if isinstance(design, str) and design and "/" not in design and not design.startswith(".")
+    )
+    design_runs = [(design, load_run(folder / design)) for design in designs if _is_run_folder(folder / design)]
+    scenario = manifest.get("comparison_of")
+    if not isinstance(scenario, str):
+        scenario = str((manifest.get("scenario") or {}).get("name", folder.name))
+    return ComparisonResult(folder, scenario, designs, summary, distance, manifest), design_runs
+
+
+def _table_file(tables: dict[str, Any], name: str, default: str) -> str:
+    entry = tables.get(name)
+    file = entry.get("file") if isinstance(entry, dict) else None
+    return file if isinstance(file, str) and "/" not in file else default
 
 
 def load_sweep(folder: str | Path) -> Results:
@@ -200,8 +296,37 @@ def load_sweep(folder: str | Path) -> Results:
     return _combine(folder, "sweep", runs, [_sweep_parameters(run.manifest) for run in runs], sweep, missing)
 
 
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ResultFolderError(f"{folder / MANIFEST_FILE}: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict):
+        raise ResultFolderError(f"{folder / MANIFEST_FILE}: not a JSON object")
+    return manifest
+
+
+def _kind_of(folder: Path) -> str | None:
+    """``run`` or ``compare`` when qnetsim wrote ``folder``'s manifest (also before markers existed)."""
+    try:
+        found = record_kind(json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    return found[0] if found is not None else None
+
+
+def _is_compare_folder(folder: Path) -> bool:
+    return _kind_of(folder) == "compare"
+
+
 def _is_run_folder(path: Path) -> bool:
-    return path.is_dir() and not path.name.startswith(".") and (path / MANIFEST_FILE).is_file()
+    """A result folder (a run or a comparison) beside others; folders qnetsim did not write are passed over."""
+    if not path.is_dir() or path.name.startswith(".") or not (path / MANIFEST_FILE).is_file():
+        return False
+    if _kind_of(path) in ("run", "compare"):
+        return True
+    logger.warning("skipping %s: its %s was not written by qnetsim", path, MANIFEST_FILE)
+    return False
 
 
 def _sweep_parameters(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -219,11 +344,12 @@ def _listed_points(sweep: Any) -> list[str]:
 
 def _combine(
     folder: Path,
-    kind: Literal["run", "sweep", "runs"],
+    kind: Literal["run", "sweep", "compare", "runs"],
     runs: list[Run],
     values: list[dict[str, Any]],
     sweep: dict[str, Any] | None = None,
     missing: tuple[str, ...] = (),
+    comparisons: tuple[ComparisonResult, ...] = (),
 ) -> Results:
     parameters: list[str] = []
     for point in values:
@@ -240,15 +366,17 @@ def _combine(
         ]
         tables[name] = _concat(frames)
     rows = [_run_row(run, point, parameters) for run, point in zip(runs, values, strict=True)]
+    columns = [*ID_COLUMNS, *parameters, *RUN_FIELDS, "folder"]
     return Results(
         folder=folder,
         kind=kind,
         tables=tables,
         manifests=[run.manifest for run in runs],
         parameters=tuple(parameters),
-        runs=pd.DataFrame(rows),
+        runs=pd.DataFrame(rows, columns=columns),
         sweep=sweep,
         missing_points=missing,
+        comparisons=comparisons,
     )
 
 

@@ -1,33 +1,38 @@
 """``write_report``: a self-contained HTML or Markdown report of a run, a sweep or several runs.
 
-The report folder holds the report (``report.html`` or ``report.md``) and its
-figures (``figures/*.png``), nothing fetched from the network, so it can be
-zipped, mailed or committed as is. It shows the figures and summaries that fit
+The report folder holds the report (``report.html`` or ``report.md``), its
+figures (``figures/*.png``) and ``report.json`` (what was reported, and the
+``qnetsim_result`` marker that lets a later report replace this one), nothing
+fetched from the network, so it can be zipped, mailed or committed as is. It is
+written to a hidden sibling and swapped in whole (:mod:`analysis.outputs`); a
+folder that is not a report qnetsim wrote is never replaced. It shows the figures and summaries that fit
 the tables present (see :mod:`analysis.report_sections`) and the provenance of
 every run (scenario, seed, parameters, package versions, wall time).
 """
 
 import json
-import os
-import tempfile
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, OutputFolderError
 from analysis.load import Results, load
+from analysis.outputs import check_target, files_in, result_marker
+from analysis.report_compare import comparison_section
 from analysis.report_render import CodeBlock, Section, TableBlock, Text, render_html, render_markdown
 from analysis.report_sections import SECTIONS, ReportContext
+from analysis.staging import staged_folder
 
 REPORT_FILES = {"html": "report.html", "markdown": "report.md"}
+RECORD_FILE = "report.json"
 FIGURE_FOLDER = "figures"
 MAX_RUN_ROWS = 200
 
-
-class ReportFolderError(AnalysisError):
-    """The report's output folder cannot be used."""
+#: The report's output folder cannot be used (the error every output folder check raises).
+ReportFolderError = OutputFolderError
 
 
 def write_report(
@@ -42,7 +47,7 @@ def write_report(
 
     Args:
         source: a run folder, a sweep folder, a folder of run folders, or loaded :class:`Results`.
-        out_path: the report folder (created; a previous report in it is replaced).
+        out_path: the report folder (created; a report qnetsim wrote there before is replaced).
         format: ``"html"`` or ``"markdown"``.
         reference: analytic key-rate curves to draw under the simulated key rate
             against distance (columns of ``qnetsim keyrate --format csv``).
@@ -50,54 +55,41 @@ def write_report(
 
     Raises:
         ResultFolderError: ``source`` holds no readable results.
-        ReportFolderError: ``out_path`` is a file, or a non-empty folder that holds no report.
+        ReportFolderError: ``out_path`` is a file, a link to nothing, cannot be written, or
+            a non-empty folder that is not a report qnetsim wrote (checked before reading ``source``).
         AnalysisError: a bad ``format``, ``level`` or ``reference``.
     """
     if format not in REPORT_FILES:
         raise AnalysisError(f"format: must be one of {', '.join(REPORT_FILES)}; got {format!r}")
     if not 0.0 < level < 1.0:
         raise AnalysisError(f"level: must be between 0 and 1; got {level!r}")
+    check_target(out_path, "report", "report folder")
     results = source if isinstance(source, Results) else load(source)
-    folder = _prepare_folder(Path(out_path))
-    context = ReportContext(results, folder / FIGURE_FOLDER, f"{FIGURE_FOLDER}/", level, reference)
-    sections = [overview_section(results)]
-    sections += [section for build in SECTIONS if (section := build(context)) is not None]
-    sections.append(provenance_section(results))
-    title = f"qnetsim report: {', '.join(results.runs['scenario'].astype(str).unique())}"
-    text = render_html(title, sections) if format == "html" else render_markdown(title, sections)
-    path = folder / REPORT_FILES[format]
-    _write_atomically(path, text)
-    return path
+    with staged_folder(out_path, "report", "report folder") as folder:
+        context = ReportContext(results, folder / FIGURE_FOLDER, f"{FIGURE_FOLDER}/", level, reference)
+        sections = [overview_section(results)]
+        if (compared := comparison_section(context)) is not None:
+            sections.append(compared)
+        sections += [section for build in SECTIONS if (section := build(context)) is not None]
+        sections.append(provenance_section(results))
+        title = f"qnetsim report: {', '.join(_scenario_names(results))}"
+        text = render_html(title, sections) if format == "html" else render_markdown(title, sections)
+        (folder / REPORT_FILES[format]).write_text(text, encoding="utf-8")
+        record = {
+            "source": str(results.folder.resolve()),
+            "format": format,
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "qnetsim_result": result_marker("report", [*files_in(folder), RECORD_FILE]),
+        }
+        (folder / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return Path(out_path) / REPORT_FILES[format]
 
 
-def _prepare_folder(folder: Path) -> Path:
-    """Create ``folder`` or clear the figures of an earlier report in it."""
-    if folder.exists() and not folder.is_dir():
-        raise ReportFolderError(f"report folder {folder} exists and is not a folder")
-    if (
-        folder.is_dir()
-        and any(folder.iterdir())
-        and not any((folder / name).is_file() for name in REPORT_FILES.values())
-    ):
-        raise ReportFolderError(
-            f"report folder {folder} exists, is not empty and holds no report; choose another folder"
-        )
-    (folder / FIGURE_FOLDER).mkdir(parents=True, exist_ok=True)
-    for old in (folder / FIGURE_FOLDER).glob("*.png"):
-        old.unlink()
-    return folder
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _scenario_names(results: Results) -> list[str]:
+    """The scenarios reported on, in order of appearance (of the runs, then of the comparisons)."""
+    names = [str(name) for name in results.runs.get("scenario", pd.Series(dtype=object)).dropna().unique()]
+    names += [c.scenario for c in results.comparisons if c.scenario not in names]
+    return names or ["(no runs)"]
 
 
 def overview_section(results: Results) -> Section:
@@ -106,9 +98,16 @@ def overview_section(results: Results) -> Section:
     kinds = {
         "run": "one run",
         "sweep": f"a sweep: {n_runs} completed point{'s' * (n_runs != 1)}",
+        "compare": f"a comparison of designs: {n_runs} run{'s' * (n_runs != 1)}",
         "runs": f"{n_runs} runs",
     }
-    blocks: list[Any] = [Text(f"Source: {results.folder.resolve()} ({kinds[results.kind]}).")]
+    n_compared = len(results.comparisons)
+    also = (
+        f", {n_compared} comparison{'s' * (n_compared != 1)} of designs"
+        if results.kind == "runs" and n_compared
+        else ""
+    )
+    blocks: list[Any] = [Text(f"Source: {results.folder.resolve()} ({kinds[results.kind]}{also}).")]
     if results.parameters:
         values = "; ".join(f"{name} = {_listed(results.runs[name])}" for name in results.parameters)
         blocks.append(

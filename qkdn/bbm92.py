@@ -15,6 +15,10 @@ privacy amplification; :func:`qkdn.photon.distillation.distil`), so each
 accepted frame leaves identical secret keys at the two users; the frame's row
 goes to the ``link_blocks`` table (link ``src~dst bbm92``).
 
+The same session feeds the key pools of a repeater segment in a hybrid network
+(:mod:`qkdn.segments`): ``on_key`` receives each accepted frame's keys when its
+post-processing ends, and puts them into the segment link's pools.
+
 References:
     C. H. Bennett, G. Brassard, N. D. Mermin, Phys. Rev. Lett. 68, 557 (1992);
     X. Ma, C.-H. F. Fung, H.-K. Lo, Phys. Rev. A 76, 012307 (2007).
@@ -51,6 +55,10 @@ class BBM92Session:
         classical_delay_s: one-way delay between the users (post-processing messages).
         schedule: ``schedule(time_s, function, *args)`` on the timeline.
         on_block: receives each frame's ``link_blocks`` row.
+        on_key: if given, receives ``(block name, key at alice, key at bob)`` of each
+            accepted frame when its post-processing ends (at the row's ``t_s``).
+        keep_keys: keep every accepted frame's keys in :attr:`keys` (for tests and
+            end-to-end use; a segment's keys live in its pools instead).
     """
 
     name: str
@@ -60,8 +68,11 @@ class BBM92Session:
     classical_delay_s: float
     schedule: Callable[..., None]
     on_block: Callable[[dict[str, Any]], None]
+    on_key: Callable[[str, np.ndarray, np.ndarray], object] | None = None
+    keep_keys: bool = True
     keys: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     n_pairs: int = 0
+    n_frames: int = 0
     _alice: list[int] = field(default_factory=list, repr=False)
     _bob: list[int] = field(default_factory=list, repr=False)
 
@@ -86,7 +97,9 @@ class BBM92Session:
         bob = np.asarray(self._bob, dtype=np.uint8)
         self._alice, self._bob = [], []
         outcome = distil(alice, bob, self.settings, self.rngs["alice_pp"], self.rngs["bob_pp"])
-        if outcome.accepted:
+        index = self.n_frames
+        self.n_frames += 1
+        if outcome.accepted and self.keep_keys:
             self.keys.append((outcome.alice_key, outcome.bob_key))
         row = {
             "t_s": now_s + outcome.n_messages * self.classical_delay_s,
@@ -98,3 +111,5 @@ class BBM92Session:
             "source": "simulated",
         }
         self.schedule(row["t_s"], self.on_block, row)
+        if outcome.accepted and self.on_key is not None:
+            self.schedule(row["t_s"], self.on_key, f"{self.name}#{index}", outcome.alice_key, outcome.bob_key)

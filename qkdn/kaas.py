@@ -167,7 +167,7 @@ class KeyAsAService:
         graph = self.network.graph.copy()
         for u, v in graph.edges:
             graph.edges[u, v]["up"] = self.network.link_is_up(u, v)
-        untrusted = self.network.settings.untrusted
+        untrusted = self.network.no_relay  # declared untrusted, ends and repeaters (qtn.roles)
         requests = []
         for src, dst in self.pairs:
             usable = usable_graph(graph, src, dst, untrusted)

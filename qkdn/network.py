@@ -8,6 +8,10 @@ its arrival time a request is routed (:mod:`qkdn.routing`) and its key relayed
 hop by hop under one-time pad (:mod:`qkdn.relay`). It records a row per
 request, per key block and per pool sample; the end users' keys are kept in
 memory (for tests and applications), never in tables.
+
+Keys follow the node roles (:mod:`qtn.roles`): only trusted relays are inside a
+key path (ends and repeaters never forward keys), in routing, relaying, the
+controller's service paths and their recovery, and key-as-a-service pools.
 """
 
 import itertools
@@ -27,11 +31,13 @@ from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.pool import KeyStore, LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
+from qkdn.routing import refusal_reason
 from qkdn.services import ServiceSource, ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
 from qtn.randomness import generator
+from qtn.roles import non_relays, role_map
 from qtn.sequence_classical import ClassicalLink, build_classical_nodes
 from qtn.spec import NetworkSpec
 from qtn.units import fibre_delay_s
@@ -70,7 +76,8 @@ class QKDSettings:
         block_bits: secret bits per fast-link block.
         pool_capacity_bits: key storage per link end (both directions).
         direction_share: share of a link's key for its first node's use.
-        untrusted: nodes that may not relay.
+        untrusted: nodes that may not relay, besides those whose role never relays
+            (ends and repeaters; see :mod:`qtn.roles`).
         controller_site: node hosting the controller (None: the graph's centre by fibre delay).
         report_interval_s: interval of the nodes' key-level reports to the controller.
         pool_low_bits: a store falling below this is reported at once ("pool low").
@@ -137,9 +144,13 @@ class QKDNetwork:
         self.seed = seed
         self.timeline = timeline
         self.graph = spec.graph()
+        self.roles = role_map(spec)
+        #: Nodes never inside a key path: those declared untrusted and every end and repeater.
+        self.no_relay: tuple[str, ...] = tuple(sorted(set(settings.untrusted) | non_relays(self.roles)))
         self.pools: dict[frozenset[str], LinkPools] = {}
         self.fast_links: dict[str, FastKeyLink] = {}
         self.photon_links: list[PhotonBB84Link] = []
+        self.link_kinds: dict[str, str] = {}  # link name -> what makes its key (qkdn.segments.LINK_KINDS)
         self._down: set[frozenset[str]] = set()
         self._n_outages: dict[frozenset[str], int] = {}  # outages in progress per link (they may overlap)
         self._repairs: dict[frozenset[str], list[float]] = {}  # times each link came back up
@@ -148,6 +159,7 @@ class QKDNetwork:
         self._changed_nodes: set[str] = {node.name for node in spec.nodes}  # a store of theirs changed since
         self.block_records: list[dict[str, Any]] = []
         self.request_records: list[dict[str, Any]] = []
+        self.request_listeners: list[Callable[[dict[str, Any]], None]] = []  # get each ended request's row
         self.pool_records: list[dict[str, Any]] = []
         self.delivered_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._requests: dict[int, _RequestState] = {}
@@ -195,7 +207,7 @@ class QKDNetwork:
                 site=site,
                 routing=self.settings.routing,
                 k_paths=self.settings.k_paths,
-                untrusted=self.settings.untrusted,
+                untrusted=self.no_relay,
                 twm_window_s=self.settings.twm_window_s,
                 twm_retry_s=self.settings.twm_retry_s,
             ),
@@ -241,8 +253,9 @@ class QKDNetwork:
             pools=self.pools_of(a, b),
             block_bits=self.settings.block_bits,
             rng=generator(self.seed, f"qkd.link.{name}.key"),
-            on_block=self.block_records.append,
+            on_block=self.record_block,
         )
+        self.link_kinds[name] = "bb84-fast"
         link.start(self.timeline, start_s, stop_s)
         self.fast_links[name] = link
         self.controller.set_link_rate(a, b, point.key_rate_bps)  # known from provisioning, like the topology
@@ -252,16 +265,40 @@ class QKDNetwork:
         """Feed link ``config.alice``-``config.bob`` with photon-level BB84 blocks (accepted ones only)."""
 
         def on_block(block: KeyBlock) -> None:
-            self.block_records.append(block.row())
+            self.record_block(block.row())
             if block.accepted:
                 self.deliver_block(
                     config.alice, config.bob, f"{config.name}#{block.index}", block.alice_key, block.bob_key
                 )
 
         link = PhotonBB84Link(self.timeline, config, self.seed, on_block)
+        self.link_kinds["~".join(sorted((config.alice, config.bob)))] = "bb84-photon"
         link.start(start_s, stop_s)
         self.photon_links.append(link)
         return link
+
+    def add_segment_link(self, a: str, b: str) -> Callable[[str, np.ndarray, np.ndarray], bool]:
+        """Declare link ``a``-``b`` a repeater segment whose key comes from outside (BBM92 on its pairs).
+
+        Returns the function that puts a distilled block (``name``, bits at
+        ``a``, bits at ``b``) into the link's pools; it refuses (returns False)
+        while the link is down or full, like :meth:`deliver_block`. Record the
+        frames' rows with :meth:`record_block`.
+        """
+        self.pools_of(a, b)  # KeyError if the spec has no such link
+        self.link_kinds["~".join(sorted((a, b)))] = "bbm92-segment"
+        return lambda block, bits_at_a, bits_at_b: self.deliver_block(a, b, block, bits_at_a, bits_at_b)
+
+    def record_block(self, row: dict[str, Any]) -> None:
+        """Record a key block's ``link_blocks`` row, with the kind of link that made it.
+
+        A row that does not say where its numbers come from gets ``source`` from
+        the link's kind: ``model`` for a fast link, ``simulated`` for photon and
+        entanglement-segment blocks.
+        """
+        kind = self.link_kinds.get(row["link"], "")
+        source = "model" if kind == "bb84-fast" else "simulated"
+        self.block_records.append({"source": source, **row, "link_kind": kind})
 
     def close(self) -> None:
         """Release what links hold outside the simulation (the key-material log filter)."""
@@ -273,10 +310,16 @@ class QKDNetwork:
         pools = self.pools_of(a, b)
         if not self.link_is_up(a, b) or not pools.fits(len(bits_at_a)):
             return False
+        if a != pools.a:
+            bits_at_a, bits_at_b = bits_at_b, bits_at_a
         pools.deliver(block, bits_at_a, bits_at_b)
         return True
 
     # --- key requests -------------------------------------------------------------------
+
+    def now_s(self) -> float:
+        """Current simulated time."""
+        return adapter.now_s(self.timeline)
 
     def add_request(self, request: KeyRequest) -> None:
         """Serve ``request`` at its arrival time."""
@@ -318,7 +361,10 @@ class QKDNetwork:
         if state.done:
             return
         if not shares:
-            self._finish(state, False, "no path of working links through trusted nodes")
+            reason = refusal_reason(
+                self.routing_view(), request.src, request.dst, self.settings.untrusted, self.no_relay
+            )
+            self._finish(state, False, reason)
             return
         state.shares = shares
         for path, bits in shares:
@@ -551,6 +597,8 @@ class QKDNetwork:
                 "reason": reason,
             }
         )
+        for listener in self.request_listeners:
+            listener(self.request_records[-1])
 
     # --- observation --------------------------------------------------------------------
 
@@ -569,6 +617,7 @@ class QKDNetwork:
         """Record the level of every key store now (one row per node, peer and direction)."""
         now = adapter.now_s(self.timeline)
         for pools in self.pools.values():
+            kind = self.link_kinds.get("~".join(sorted((pools.a, pools.b))), "")
             for (holder, initiator), store in sorted(pools.stores.items()):
                 self.pool_records.append(
                     {
@@ -578,6 +627,7 @@ class QKDNetwork:
                         "direction": "out" if initiator == holder else "in",
                         "level_bits": store.level_bits,
                         "capacity_bits": store.capacity_bits,
+                        "link_kind": kind,
                     }
                 )
 

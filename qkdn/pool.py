@@ -13,16 +13,28 @@ the other end.
 A key id ``(block, start, length)`` names ``length`` bits starting at bit
 ``start`` of block ``block`` of one store. Key bits never leave this module
 except as NumPy arrays handed to the caller; ``repr`` shows levels only.
+
+Each bit leaves a store at most once, whatever the caller passes: every call
+is checked in full before anything is taken, and a refused call
+(:class:`KeyIdError`) changes nothing.
 """
 
 import heapq
+import numbers
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qtn.errors import SimulationError
+
+
+class KeyIdError(SimulationError):
+    """A take names bits the store cannot hand out (taken already, out of order, outside a block, malformed).
+
+    Raised before anything is taken: the store is left as it was.
+    """
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,11 @@ class _Chunk:
         first = start // 8
         offset = start - 8 * first
         return np.unpackbits(self.packed[first : (start + length + 7) // 8])[offset : offset + length]
+
+
+def _is_count(value: object) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy), not a bool or a float."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(order=True)
@@ -115,7 +132,13 @@ class KeyStore:
         )
 
     def put(self, block: str, bits: np.ndarray) -> None:
-        """Add a block of key bits (the same block is put at both ends)."""
+        """Add a block of key bits (the same block is put at both ends).
+
+        A block's name must differ from those of the blocks still held, so that
+        a key id names one run of bits only.
+        """
+        if any(chunk.block == block for chunk in self._chunks):
+            raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {block!r} is already held")
         if len(bits) > self.free_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: block {block} overflows the capacity")
         self._chunks.append(_Chunk.of(block, bits))
@@ -127,8 +150,8 @@ class KeyStore:
         """Take the oldest ``n_bits`` bits (initiator only); returns the bits and their key ids."""
         if self.node != self.initiator:
             raise SimulationError(f"key store {self.node}/{self.peer}: only {self.initiator} may take from it")
-        if n_bits < 0:
-            raise SimulationError(f"key store {self.node}/{self.peer}: cannot take {n_bits} bits")
+        if not _is_count(n_bits) or n_bits < 0:
+            raise KeyIdError(f"key store {self.node}/{self.peer}: cannot take {n_bits!r} bits")
         if n_bits > self._level_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: {n_bits} bits asked, {self._level_bits} held")
         parts, ids = [], []
@@ -149,14 +172,19 @@ class KeyStore:
         return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)), ids
 
     def take_ids(self, ids: Iterable[KeyId]) -> np.ndarray:
-        """Take exactly the bits named by ``ids`` (the non-initiating end, in the order used)."""
+        """Take exactly the bits named by ``ids`` (the non-initiating end, in the order used).
+
+        The ids must name the next unused bits of this store, in order (as
+        :meth:`take` handed them out at the other end). The whole call is
+        checked first: an id with a negative start, a length below 1, bits
+        outside its block, bits already taken, bits named twice in the call or
+        not next in order raises :class:`KeyIdError` and takes nothing.
+        """
+        ids = list(ids)
+        self._check_ids(ids)
         parts = []
         for key_id in ids:
-            chunk = self._chunks[0] if self._chunks else None
-            if chunk is None or chunk.block != key_id.block or chunk.used != key_id.start or chunk.left < key_id.length:
-                raise SimulationError(
-                    f"key store {self.node}/{self.peer}: key {key_id} is not the next unused key here"
-                )
+            chunk = self._chunks[0]
             parts.append(chunk.bits(chunk.used, key_id.length))
             chunk.used += key_id.length
             self._level_bits -= key_id.length
@@ -166,6 +194,34 @@ class KeyStore:
         if parts and self.on_take is not None:
             self.on_take()
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+    def _check_ids(self, ids: Sequence[KeyId]) -> None:
+        """Raise :class:`KeyIdError` unless ``ids`` name the next unused bits in order (changes nothing)."""
+        where = f"key store {self.node}/{self.peer}"
+        index, used = 0, self._chunks[0].used if self._chunks else 0  # a cursor walked over the held blocks
+        for key_id in ids:
+            if not isinstance(key_id, KeyId):
+                raise KeyIdError(f"{where}: {key_id!r} is not a key id")
+            if not isinstance(key_id.block, str) or not _is_count(key_id.start) or not _is_count(key_id.length):
+                raise KeyIdError(f"{where}: key {key_id}: block must be a name, start and length integers")
+            if key_id.start < 0 or key_id.length < 1:
+                raise KeyIdError(f"{where}: key {key_id}: start must be >= 0 and length >= 1")
+            chunk = self._chunks[index] if index < len(self._chunks) else None
+            if chunk is None or chunk.block != key_id.block:
+                raise KeyIdError(f"{where}: key {key_id} is not the next unused key here ({self._next(chunk, used)})")
+            if key_id.start + key_id.length > chunk.n_bits:
+                raise KeyIdError(f"{where}: key {key_id} runs past the end of its block ({chunk.n_bits} bits)")
+            if key_id.start < used:
+                raise KeyIdError(f"{where}: key {key_id} names bits already taken (bits before {used} are)")
+            if key_id.start != used:
+                raise KeyIdError(f"{where}: key {key_id} is not the next unused key here ({self._next(chunk, used)})")
+            used += key_id.length
+            if used == chunk.n_bits:
+                index, used = index + 1, 0
+
+    @staticmethod
+    def _next(chunk: "_Chunk | None", used: int) -> str:
+        return "nothing is held" if chunk is None else f"next is bit {used} of block {chunk.block!r}"
 
     def when_available(self, n_bits: int, callback: Callable[[], None], priority: float = 0.0) -> Waiter:
         """Call ``callback`` once ``n_bits`` bits are held (now, or when blocks arrive).

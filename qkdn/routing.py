@@ -20,7 +20,9 @@ Communications 15(2), 33 (2018) for key-aware routing):
   capacities are the link key rates; the end-to-end capacity is the max-flow value.
 
 Nodes marked untrusted are never used as relays (they may still be the
-source or destination), and failed links are never used.
+source or destination), and failed links are never used. The network passes
+as untrusted every node whose role never relays keys (ends and repeaters,
+:mod:`qtn.roles`) besides those the scenario declares untrusted.
 """
 
 import itertools
@@ -162,3 +164,25 @@ def route_key(
         return ROUTERS[strategy](usable_graph(graph, src, dst, untrusted), src, dst, n_bits, k=k)
     except nx.NetworkXNoPath:
         return None
+
+
+#: The reason of a key request refused for want of working links or declared-trusted relays.
+NO_PATH_REASON = "no path of working links through trusted nodes"
+
+
+def refusal_reason(graph: nx.Graph, src: str, dst: str, untrusted: Iterable[str], no_relay: Iterable[str]) -> str:
+    """Why no route joins ``src`` and ``dst``: links and declared-untrusted nodes, or the node roles.
+
+    ``untrusted`` are the nodes the scenario declares untrusted; ``no_relay`` adds
+    the nodes whose role never relays keys (ends and repeaters).
+    """
+    declared = usable_graph(graph, src, dst, untrusted)
+    if src not in declared or dst not in declared or not nx.has_path(declared, src, dst):
+        return NO_PATH_REASON
+    role_banned = set(no_relay) - set(untrusted) - {src, dst}
+    path = nx.dijkstra_path(declared, src, dst, weight=_hops_then_length)
+    blockers = ", ".join(name for name in path[1:-1] if name in role_banned)
+    return (
+        f"no path of working links through trusted relays (ends and repeaters never relay keys):"
+        f" the shortest path {'-'.join(path)} passes {blockers}"
+    )

@@ -29,7 +29,7 @@ from qtn.bookkeeping import (
 from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
 from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
-from qtn.routing import next_hops, route
+from qtn.routing import next_hops, no_route_reason, route
 from qtn.spec import NetworkSpec, QTNOptions
 from qtn.teleportation import TeleportationRequest, TeleportationService
 from qtn.units import ps_to_s, s_to_ps
@@ -195,6 +195,11 @@ class EntanglementNetwork:
         state = self._requests[request_id]
         request = state.request
         start_s = request.start_s + state.setup_s
+        if self._route(request.src, request.dst) is None:  # the roles leave no path (see qtn.roles)
+            state.approved = False
+            state.outcome_time_s = request.start_s
+            state.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
+            return
         if start_s >= request.end_s:
             state.approved = False
             state.outcome_time_s = request.start_s

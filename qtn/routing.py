@@ -5,6 +5,10 @@ what "shortest" means: fibre length, number of hops, or the expected time to
 generate one pair on each link (so the path with the highest generation rates
 wins). The expected time per link, E[T] = period / p, comes from the same
 hardware numbers SeQUeNCe simulates (:mod:`qtn.analytic.heralded_generation`).
+
+Paths follow the node roles (:mod:`qtn.roles`): only repeaters swap, so a path
+passes through repeaters only; ends and trusted relays may only be its two ends.
+A pair of nodes that no such path joins has no route.
 """
 
 import math
@@ -17,6 +21,7 @@ from qtn.analytic.heralded_generation import (
     single_heralded_success_probability,
 )
 from qtn.errors import ConfigError
+from qtn.roles import non_swappers, role_map
 from qtn.spec import LinkSpec, NetworkSpec
 from qtn.units import fibre_delay_s
 
@@ -90,12 +95,23 @@ def routing_graph(spec: NetworkSpec, metric: str = "shortest") -> nx.Graph:
 def next_hops(spec: NetworkSpec, metric: str = "shortest") -> dict[str, dict[str, str]]:
     """Forwarding tables: ``source -> destination -> next hop`` on shortest paths for ``metric``.
 
-    Links that can never succeed (infinite weight) are not used.
+    Links that can never succeed (infinite weight) are not used, and a path
+    passes only through nodes that swap (repeaters): from any other node only
+    its own paths leave. Each node's table comes from its own search, and the
+    tail of a shortest allowed path is a shortest allowed path of the node it
+    starts at, so following the tables hop by hop gives the source's path.
     """
     graph = routing_graph(spec, metric)
-    usable = nx.subgraph_view(graph, filter_edge=lambda u, v: math.isfinite(graph.edges[u, v]["weight"]))
+    no_transit = non_swappers(role_map(spec))
     tables: dict[str, dict[str, str]] = {}
-    for source, paths in nx.all_pairs_dijkstra_path(usable, weight="weight"):
+    for source in graph.nodes:
+
+        def weight(u: str, v: str, data: dict, source: str = source) -> float | None:
+            if (u != source and u in no_transit) or not math.isfinite(data["weight"]):
+                return None
+            return float(data["weight"])
+
+        paths = nx.single_source_dijkstra_path(graph, source, weight=weight)
         tables[source] = {dst: path[1] for dst, path in paths.items() if dst != source}
     return tables
 
@@ -119,3 +135,18 @@ def route(
             return None
         path.append(hop)
     return path
+
+
+def no_route_reason(spec: NetworkSpec, src: str, dst: str, metric: str = "shortest") -> str:
+    """Why :func:`route` finds no path from ``src`` to ``dst`` (for the requests table's ``reason``)."""
+    graph = routing_graph(spec, metric)
+    usable = nx.subgraph_view(graph, filter_edge=lambda u, v: math.isfinite(graph.edges[u, v]["weight"]))
+    if not nx.has_path(usable, src, dst):
+        return f"no path from {src} to {dst} of links that can generate pairs"
+    roles = role_map(spec)
+    path = nx.dijkstra_path(usable, src, dst, weight="weight")
+    blockers = ", ".join(f"{roles[name]} {name}" for name in path[1:-1] if name in non_swappers(roles))
+    return (
+        f"no path from {src} to {dst} through repeaters only (only repeaters swap; ends and trusted relays"
+        f" may only end a path): the shortest path {'-'.join(path)} passes {blockers}"
+    )

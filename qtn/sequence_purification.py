@@ -58,6 +58,37 @@ class _CountedPurification:
     remote_node_name: str
     owner: Any
 
+    memories: list[Any]
+    _meas_released: bool = False
+
+    def memory_expire(self, memory: Any) -> None:
+        """A memory of this round expired (cut-off).
+
+        SeQUeNCe discards both pairs whichever memory expires. Once this end has
+        measured (``start`` ran and sent its result), the measured memory holds
+        nothing any more, and its expiry must not discard the kept pair: the other
+        end may already have the result and keep its half as purified, and a kept
+        half discarded here alone would leave it paired with a memory that is
+        being reused (SeQUeNCe then pairs that memory for purification with a
+        memory entangled with another node and stops on an assertion). So the
+        measured memory alone is freed; the kept pair waits for the result.
+        """
+        if memory is self.meas_memo and self.meas_res is not None and not self._meas_released:
+            self._meas_released = True
+            self.memories = [self.kept_memo]
+            memory.detach(self)
+            memory.attach(memory.memory_array)
+            self.record_memory_expired(memory)  # type: ignore[attr-defined]
+            self.owner.resource_manager.update(None, memory, "RAW")
+            return
+        super().memory_expire(memory)  # type: ignore[misc]
+
+    def update_resource_manager(self, memory: Any, state: str) -> None:
+        # A measured memory freed at its expiry may hold a new pair by now: leave it.
+        if memory is self.meas_memo and self._meas_released:
+            return
+        super().update_resource_manager(memory, state)  # type: ignore[misc]
+
     def _partner_alive(self) -> bool:
         """Whether the remote kept memory still holds this pair (it may have expired meanwhile)."""
         remote = self.owner.timeline.get_entity_by_name(self.remote_memories[0])

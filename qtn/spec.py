@@ -12,14 +12,12 @@ from typing import Literal
 import networkx as nx
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-
-NodeRole = Literal["end", "repeater", "trusted_relay"]
-NODE_ROLES: tuple[str, ...] = ("end", "repeater", "trusted_relay")
+from qtn.roles import NodeRole
 
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """One node: its unique name, its role and its hardware."""
+    """One node: its unique name, its role (see :mod:`qtn.roles`) and its hardware."""
 
     name: str
     role: NodeRole

@@ -12,6 +12,24 @@ M_PER_KM = 1000.0
 #: Signal speed in standard fibre used by SeQUeNCe (2e-4 m/ps = 2e5 km/s).
 FIBRE_SPEED_KM_PER_S = 2.0e5
 
+# Limits of the values a scenario may give, so that every time the simulators derive from them
+# (delays, attempt periods, cut-offs, in integer picoseconds) is a finite number of clock ticks
+# that fits a signed 64-bit integer (2^63 ps is about 106 days).
+
+#: Longest time a scenario may name (s): 10^6 s (11.6 days) exceeds the longest run (10 days);
+#: 10^18 ps leaves room below 2^63 for sums of such times.
+MAX_TIME_S = 1.0e6
+#: Highest rate (Hz): one event per picosecond, SeQUeNCe's clock tick.
+MAX_RATE_HZ = 1.0e12
+#: Lowest positive rate (Hz): one event per MAX_TIME_S; a slower one would never act within a run.
+MIN_RATE_HZ = 1.0 / MAX_TIME_S
+#: Speed of light in vacuum (km/s, exact by the SI definition of the metre); no signal in fibre is faster.
+SPEED_OF_LIGHT_KM_PER_S = 299_792.458
+#: Slowest signal speed accepted (km/s): 1 km/s keeps the delay of the longest link below MAX_TIME_S.
+MIN_SPEED_KM_PER_S = 1.0
+#: Longest link (km): the Earth's equatorial circumference (40,075 km); no fibre link is longer.
+MAX_LENGTH_KM = 40_075.0
+
 
 def km_to_m(length_km: float) -> float:
     """Kilometres to metres."""

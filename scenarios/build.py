@@ -1,44 +1,35 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from qkdn.bbm92 import BBM92Session
+from qkdn.demand import SaturatingDemand, request_id_source
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
-from qkdn.photon.config import PhotonLinkConfig
-from qkdn.photon.distillation import DistillationSettings
+from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
 from qtn.network import EntanglementRequest, TeleportationTraffic
 from qtn.randomness import generator
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
+from qtn.roles import key_link_allowed
+from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import fibre_delay_s
-from scenarios.checks import ResolvedTopology
-from scenarios.schema import Scenario
+from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
+from scenarios.schema import Scenario, traffic_end_s
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
 RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
-
-
-def network_spec(scenario: Scenario, topology: ResolvedTopology) -> NetworkSpec:
-    """Give every resolved node and link its template's hardware."""
-    templates = scenario.templates
-    nodes = tuple(
-        NodeSpec(node.name, node.role, templates.node_template(node.template))  # type: ignore[arg-type]
-        for node in topology.nodes
-    )
-    links = tuple(
-        LinkSpec(link.a, link.b, link.length_km, templates.link_template(link.template)) for link in topology.links
-    )
-    return NetworkSpec(nodes, links)
 
 
 def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
@@ -49,7 +40,7 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
             src=item.src,
             dst=item.dst,
             start_s=item.start_s,
-            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
             n_memories=item.n_memories,
             target_fidelity=item.target_fidelity,
             hold_s=getattr(item, "hold_s", 0.0),
@@ -59,8 +50,73 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
     ]
 
 
-def bbm92_sessions(scenario: Scenario, network: object, timeline: object, on_block: Any) -> list[BBM92Session]:
-    """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs."""
+def hybrid_split(scenario: Scenario, spec: NetworkSpec) -> HybridSplit | None:
+    """The QKD and entanglement views of a hybrid scenario (key traffic and repeaters); None otherwise.
+
+    Raises:
+        ConfigError: the repeaters' layout does not make proper segments (see
+            :func:`qkdn.segments.split_network`).
+    """
+    if not has_key_traffic(scenario) or not is_hybrid(spec):
+        return None
+    return split_network(spec, scenario.entanglement.routing)
+
+
+def segment_requests(scenario: Scenario, split: HybridSplit) -> list[EntanglementRequest]:
+    """One entanglement request per repeater segment for the whole run, numbered after the traffic items."""
+    settings = scenario.qkd.segments
+    return [
+        EntanglementRequest(
+            request_id=len(scenario.traffic) + k,
+            src=segment.a,
+            dst=segment.b,
+            start_s=0.0,
+            end_s=scenario.duration_s,
+            n_memories=settings.n_memories,
+            target_fidelity=settings.target_fidelity,
+        )
+        for k, segment in enumerate(split.segments)
+    ]
+
+
+def segment_sessions(
+    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: Any
+) -> list[BBM92Session]:
+    """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
+
+    Each session listens to its segment's request (ids from :func:`segment_requests`);
+    frame rows go to the QKD network's ``link_blocks`` (kind ``bbm92-segment``)
+    and accepted keys into the pools when their post-processing ends.
+    """
+    sessions = []
+    requests = segment_requests(scenario, split)
+    for segment, request in zip(split.segments, requests, strict=True):
+        deliver = qkd.add_segment_link(segment.a, segment.b)
+        session = BBM92Session(
+            name=segment.name,
+            frame_bits=scenario.qkd.segments.frame_bits,
+            settings=postprocessing_config(scenario).distillation_settings(),
+            rngs={role: generator(scenario.seed, f"segment.{segment.name}.{role}") for role in RNG_ROLES},
+            classical_delay_s=fibre_delay_s(segment.length_km),
+            schedule=functools.partial(adapter.schedule_call, timeline),
+            on_block=qkd.record_block,
+            on_key=deliver,
+            keep_keys=False,
+        )
+        entanglement.add_pair_listener(request.request_id, session.on_pair)
+        entanglement.add_request(request, purpose=f"bbm92 segment {segment.name}")
+        sessions.append(session)
+    return sessions
+
+
+def bbm92_sessions(
+    scenario: Scenario, network: object, schedule: Callable[..., None], on_block: Any
+) -> list[BBM92Session]:
+    """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs.
+
+    ``schedule(time_s, function, *args)`` runs a call on the loop that delivers the
+    pairs (SeQUeNCe's timeline, or the network-scale engine's own loop).
+    """
     sessions = []
     for i, item in enumerate(scenario.traffic):
         if item.kind != "bbm92":
@@ -74,10 +130,10 @@ def bbm92_sessions(scenario: Scenario, network: object, timeline: object, on_blo
         session = BBM92Session(
             name=name,
             frame_bits=item.frame_bits,
-            settings=DistillationSettings(),
+            settings=postprocessing_config(scenario).distillation_settings(),
             rngs={role: generator(scenario.seed, f"bbm92.{i}.{role}") for role in RNG_ROLES},
             classical_delay_s=delay_s,
-            schedule=lambda t, f, *a: adapter.schedule_call(timeline, t, f, *a),
+            schedule=schedule,
             on_block=on_block,
         )
         network.add_pair_listener(i, session.on_pair)  # type: ignore[attr-defined]
@@ -118,7 +174,7 @@ def teleportation_traffic(scenario: Scenario) -> list[TeleportationTraffic]:
     for i, item in enumerate(scenario.traffic):
         if item.kind != "teleportation":
             continue
-        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        end_s = traffic_end_s(item, scenario.duration_s)
         interval_s = item.interval_s if item.interval_s is not None else (end_s - item.start_s) / item.n_teleportations
         start_times = tuple(item.start_s + k * interval_s for k in range(item.n_teleportations))
         rng = generator(scenario.seed, f"teleportation.{i}.inputs")
@@ -156,9 +212,9 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
     """The scenario's key traffic as requests: Poisson arrivals (or evenly spaced), numbered in time order."""
     arrivals: list[tuple[float, int, object]] = []
     for i, item in enumerate(scenario.traffic):
-        if item.kind != "key":
+        if item.kind != "key" or item.n_outstanding is not None:
             continue
-        end_s = item.end_s if item.end_s is not None else scenario.duration_s
+        end_s = traffic_end_s(item, scenario.duration_s)
         window = end_s - item.start_s
         if item.n_requests is not None:
             times = [item.start_s + window * k / item.n_requests for k in range(item.n_requests)]
@@ -181,6 +237,27 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
             priority=item.priority,  # type: ignore[attr-defined]
         )
         for n, (t, _, item) in enumerate(arrivals)
+    ]
+
+
+def saturating_demands(scenario: Scenario, network: QKDNetwork, first_request_id: int) -> list[SaturatingDemand]:
+    """The scenario's closed-loop key traffic (``n_outstanding``), numbering requests from ``first_request_id``."""
+    ids = request_id_source(first_request_id)
+    return [
+        SaturatingDemand(
+            network=network,
+            src=item.src,
+            dst=item.dst,
+            n_bits=item.bits,
+            n_outstanding=item.n_outstanding,
+            start_s=item.start_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
+            deadline_s=item.deadline_s,
+            request_ids=ids,
+            priority=item.priority,
+        )
+        for item in scenario.traffic
+        if item.kind == "key" and item.n_outstanding is not None
     ]
 
 
@@ -221,15 +298,20 @@ def services(scenario: Scenario) -> list[ServiceSpec]:
             key_rate_bps=item.key_rate_bps,
             period_s=item.period_s,
             start_s=item.start_s,
-            end_s=item.end_s if item.end_s is not None else scenario.duration_s,
+            end_s=traffic_end_s(item, scenario.duration_s),
         )
         for i, item in enumerate(scenario.traffic)
         if item.kind == "service"
     ]
 
 
-def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
-    """Scheduled and random link outages of ``scenario`` (random ones per link, from the seed)."""
+def outages(scenario: Scenario, spec: NetworkSpec, split: HybridSplit | None = None) -> list[LinkOutage]:
+    """Scheduled and random link outages of ``scenario`` (random ones per fibre, from the seed).
+
+    In a hybrid network an outage of a segment's fibre is an outage of the
+    segment's key link (of every segment over that fibre); a fibre on no
+    segment's path carries no key, so its outage does not reach the QKD network.
+    """
     failures = scenario.failures
     result = [
         LinkOutage(item.link[0], item.link[1], item.at_s, item.at_s + item.repair_after_s)
@@ -241,7 +323,24 @@ def outages(scenario: Scenario, spec: NetworkSpec) -> list[LinkOutage]:
             result += random_outages(
                 link.a, link.b, failures.random.mtbf_s, failures.random.mttr_s, scenario.duration_s, rng
             )
-    return result
+    if split is None:
+        return result
+    key_links = {frozenset((link.a, link.b)) for link in split.qkd_spec.links}
+    mapped = []
+    for outage in result:
+        if frozenset((outage.a, outage.b)) in key_links:
+            mapped.append(outage)
+        else:
+            mapped += [
+                LinkOutage(segment.a, segment.b, outage.down_s, outage.up_s)
+                for segment in split.segments_of_fibre(outage.a, outage.b)
+            ]
+    return mapped
+
+
+def key_links(spec: NetworkSpec) -> list[LinkSpec]:
+    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qtn.roles`)."""
+    return [link for link in spec.links if key_link_allowed(spec.node(link.a).role, spec.node(link.b).role)]
 
 
 def has_entanglement_traffic(scenario: Scenario) -> bool:
@@ -249,9 +348,20 @@ def has_entanglement_traffic(scenario: Scenario) -> bool:
     return any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic)
 
 
-def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDNetwork:
-    """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools."""
+def qkd_network(
+    scenario: Scenario, spec: NetworkSpec, timeline: object, split: HybridSplit | None = None
+) -> QKDNetwork:
+    """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools.
+
+    With ``split`` (a hybrid network) the QKD network is built on its QKD view:
+    BB84 runs on the direct links only; the segment links are fed by BBM92
+    (:func:`segment_sessions`), and outages of segment fibres hit the segment links.
+    """
     qkd = scenario.qkd
+    whole = spec
+    if split is not None:
+        spec = split.qkd_spec
+    segment_names = {segment.name for segment in split.segments} if split is not None else set()
     settings = QKDSettings(
         routing=qkd.routing,
         k_paths=qkd.k_paths,
@@ -266,16 +376,20 @@ def qkd_network(scenario: Scenario, spec: NetworkSpec, timeline: object) -> QKDN
         twm_retry_s=qkd.recovery_retry_s,
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
+    direct = [link for link in key_links(spec) if link.name not in segment_names]
     if qkd.link_model == "photon":
-        for link in spec.links:
+        for link in direct:
             network.add_photon_link(photon_link_config(scenario, spec, link), 0.0, scenario.duration_s)
     else:
-        _add_fast_links(scenario, spec, network)
-    for request in key_requests(scenario):
+        _add_fast_links(scenario, spec, network, direct)
+    requests = key_requests(scenario)
+    for request in requests:
         network.add_request(request)
+    for demand in saturating_demands(scenario, network, first_request_id=len(requests)):
+        demand.start()
     for service in services(scenario):
         network.add_service(service)
-    for outage in outages(scenario, spec):
+    for outage in outages(scenario, whole, split):
         network.add_outage(outage)
     network.start_reports(scenario.duration_s)
     return network
@@ -293,6 +407,15 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
         detector=spec.node(link.b).hardware.detector,
         polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
         frame_bits=scenario.qkd.block_bits,
+        postprocessing=postprocessing_config(scenario),
+    )
+
+
+def postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+    """How ``scenario`` distils frames (photon BB84 links, BBM92): ``qkd.postprocessing`` and ``qkd``'s ``f``."""
+    return PostProcessingConfig(
+        **scenario.qkd.postprocessing.model_dump(),
+        error_correction_efficiency=scenario.qkd.error_correction_efficiency,
     )
 
 
@@ -307,8 +430,8 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
     )
 
 
-def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork) -> None:
+def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, links: list[LinkSpec]) -> None:
     model = get_model(scenario.qkd.link_model)
-    for link in spec.links:
+    for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

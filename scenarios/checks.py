@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from scenarios.schema import Scenario
+from scenarios.role_checks import role_problems
+from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator, traffic_end_s
 from scenarios.tables import TABLES
 from scenarios.topology import generate
 from scenarios.validation import did_you_mean, show_value
@@ -29,6 +30,7 @@ class ResolvedNode:
     role: str
     template: str
     where: str
+    role_where: str = "network"
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,10 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
     problems: list[str] = []
     topology = generate(network.generator, scenario.seed)
     names = [name for name, _ in topology.nodes]
+    known = set(names)
     for field in ("node_roles", "node_templates"):
         for name in getattr(network, field):
-            if name not in names:
+            if name not in known:
                 problems.append(
                     f"network.{field}.{name}: the generator makes no node of that name; got {name!r}"
                     f"{_name_hint(name, names)}"
@@ -102,6 +105,7 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
             role=network.node_roles.get(name, role),
             template=network.node_templates.get(name, network.node_template),
             where=f"network.node_templates.{name}" if name in network.node_templates else "network.node_template",
+            role_where=f"network.node_roles.{name}" if name in network.node_roles else _role_field(network, name),
         )
         for name, role in topology.nodes
     )
@@ -111,6 +115,17 @@ def _resolve_generated(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]
     )
     problems += _link_problems(links)
     return ResolvedTopology(nodes, links), problems
+
+
+def _role_field(network: NetworkSection, name: str) -> str:
+    """The generator field that gave generated node ``name`` its role."""
+    generator = network.generator
+    if isinstance(generator, ChainGenerator):
+        ends = ("n0", f"n{generator.n_nodes - 1}")  # always end nodes
+        return "network.generator" if name in ends else "network.generator.interior_role"
+    if isinstance(generator, StarGenerator):
+        return "network.generator.hub_role" if name == "hub" else "network.generator.leaf_role"
+    return "network.generator.role"
 
 
 def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
@@ -133,7 +148,7 @@ def _resolve_listed(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
             seen[node.name] = i
     names = list(seen)
     nodes = tuple(
-        ResolvedNode(node.name, node.role, node.template, f"network.nodes[{i}].template")
+        ResolvedNode(node.name, node.role, node.template, f"network.nodes[{i}].template", f"network.nodes[{i}].role")
         for i, node in enumerate(network.nodes)
         if seen[node.name] == i
     )
@@ -174,37 +189,54 @@ def _template_problems(scenario: Scenario, topology: ResolvedTopology) -> list[s
     references += [
         (link_where or f"{link.where}.template", "link", link.template, link_names) for link in topology.links
     ]
+    reported: set[tuple[str, str]] = set()  # a generated network names its templates once for all
     for where, what, template, names in references:
-        if template not in names:
-            message = (
+        if template not in names and (where, template) not in reported:
+            reported.add((where, template))
+            problems.append(
                 f"{where}: must name a {what} template in templates.{what}s (available: {', '.join(names)})"
                 f"; got {template!r}{did_you_mean(template, names)}"
             )
-            if message not in problems:  # a generated network names its templates once for all
-                problems.append(message)
     return problems
+
+
+def _components(topology: ResolvedTopology) -> dict[str, str]:
+    """A representative node of each node's connected component (union-find over the links, near-linear)."""
+    parent = {node.name: node.name for node in topology.nodes}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]  # path halving
+            name = parent[name]
+        return name
+
+    for link in topology.links:
+        parent[root(link.a)] = root(link.b)
+    return {name: root(name) for name in parent}
 
 
 def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     problems = []
-    graph = topology.graph()
     names = [node.name for node in topology.nodes]
+    known_names = set(names)
     # A link to a missing node is reported already; whether pairs are connected is then unknown.
-    links_known = all(link.a in names and link.b in names for link in topology.links)
+    links_known = all(link.a in known_names and link.b in known_names for link in topology.links)
+    component = _components(topology) if links_known else {}
+    n_parts = len(set(component.values()))
+    hints: dict[str, str] = {}  # one "did you mean" search per unknown name, however often it is used
     for i, item in enumerate(scenario.traffic):
         where = f"traffic[{i}]"
         known = True
         for end in ("src", "dst"):
             name = getattr(item, end)
-            if name not in names:
-                problems.append(
-                    f"{where}.{end}: must name a node of the network; got {name!r}{_name_hint(name, names)}"
-                )
+            if name not in known_names:
+                if name not in hints:
+                    hints[name] = _name_hint(name, names)
+                problems.append(f"{where}.{end}: must name a node of the network; got {name!r}{hints[name]}")
                 known = False
         if known and item.src == item.dst:
             problems.append(f"{where}.dst: must differ from src; got {item.dst!r}")
-        elif known and links_known and not nx.has_path(graph, item.src, item.dst):
-            n_parts = nx.number_connected_components(graph)
+        elif known and links_known and component[item.src] != component[item.dst]:
             problems.append(
                 f"{where}: src and dst must be connected, but the network falls into {n_parts} separate parts"
                 f"; got {item.src!r} and {item.dst!r}"
@@ -216,13 +248,13 @@ def _traffic_problems(scenario: Scenario, topology: ResolvedTopology) -> list[st
                 problems.append(f"{where}: vkp traffic needs a 'kaas' section (key pools between node pairs)")
             continue
         problems += _window_problems(where, item.start_s, item.end_s, scenario.duration_s)
-        if scenario.fidelity_level == "network" and item.kind in ("teleportation", "bbm92"):
+        if scenario.fidelity_level == "network" and item.kind == "teleportation":
             problems.append(
                 f"{where}.kind: {item.kind!r} traffic needs fidelity_level 'hardware' or 'fast' (the 'network'"
-                f" level runs entanglement requests only); got fidelity_level 'network'"
+                f" level runs entanglement and bbm92 requests only); got fidelity_level 'network'"
             )
         if item.kind == "teleportation" and item.interval_s is not None:
-            end_s = item.end_s if item.end_s is not None else scenario.duration_s
+            end_s = traffic_end_s(item, scenario.duration_s)
             last_s = item.start_s + (item.n_teleportations - 1) * item.interval_s
             if last_s >= end_s:
                 problems.append(
@@ -264,7 +296,7 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             f"qkd.link_model: must be one of {', '.join(KEY_LINK_MODELS)}; got {qkd.link_model!r}"
             f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
         )
-    names = [node.name for node in topology.nodes]
+    names = {node.name for node in topology.nodes}
     pairs = {frozenset((link.a, link.b)) for link in topology.links}
     for i, outage in enumerate(scenario.failures.scheduled):
         if frozenset(outage.link) not in pairs:
@@ -295,5 +327,6 @@ def check_scenario(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
         problems += _template_problems(scenario, topology)
         problems += _traffic_problems(scenario, topology)
         problems += _qkd_problems(scenario, topology)
+        problems += role_problems(scenario, topology)
     problems += _output_problems(scenario)
     return topology, problems

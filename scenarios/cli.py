@@ -20,25 +20,27 @@ from rich.table import Table
 
 from qtn.errors import ConfigError, QNetSimError
 from scenarios import library
-from scenarios.checks import check_scenario
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate
 from scenarios.cli_report import report
 from scenarios.cli_schema import schema
 from scenarios.cli_sweep import sweep
+from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
-from scenarios.loader import from_dict, load
+from scenarios.loader import from_dict, load, load_checked
 from scenarios.results import Results, check_output_folder
+from scenarios.role_checks import role_warnings
 from scenarios.schema import Scenario
 from scenarios.summary import (
     kaas_summary,
     key_request_summary,
     request_summary,
+    segment_summary,
     service_summary,
     teleportation_summary,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 app = typer.Typer(
     name="qnetsim",
@@ -55,6 +57,14 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 _DEBUG_HINT = "(run with --debug for a traceback)"
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+AllowLargeOption = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Run even if the estimated memory or events exceed the budget."),
+]
+MemoryBudgetOption = Annotated[
+    float | None,
+    typer.Option("--memory-budget-gb", help="Memory a run may use (default: half of this machine's memory)."),
+]
 
 
 def _report(error: BaseException, hint: str = "") -> None:
@@ -94,12 +104,29 @@ def reported_errors(debug: bool) -> Iterator[None]:
         os.dup2(devnull, sys.stdout.fileno())
         raise typer.Exit(EXIT_OK) from None
     except KeyboardInterrupt:
-        stderr.print("interrupted; nothing was written")
-        raise typer.Exit(130) from None
+        stderr.print("interrupted; nothing was written", markup=False)
+        exit_at_once(EXIT_INTERRUPTED)
     except (typer.Exit, typer.Abort):
         raise
     except Exception as error:  # an unexpected failure is a failed run, not bad input
         _fail(error, EXIT_FAILED, debug, _DEBUG_HINT)
+
+
+def exit_at_once(code: int) -> NoReturn:
+    """Flush our output and end the process now, without freeing the run's objects one by one.
+
+    After Ctrl-C the interpreter would otherwise free every object of the
+    interrupted run before exiting: for a run that built millions of objects
+    that took longer than the run had (9 s after the message for 10^9 memories
+    refused by no budget). Files are already closed or removed by then (result
+    folders are written atomically), so nothing is lost by skipping it.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more to say
+    os._exit(code)
 
 
 def _configure_logging(debug: bool) -> None:
@@ -139,21 +166,29 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Result folder (default: results/<scenario name>).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
+    seed: Annotated[int | None, typer.Option(parser=integer, help="Override the scenario's seed.")] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", parser=number, help="Override the simulated duration.")
+    ] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result folder.")] = False,
+    allow_large: AllowLargeOption = False,
+    memory_budget_gb: MemoryBudgetOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Run a scenario and write its tables (Parquet) and manifest to a folder."""
     _configure_logging(debug)
     with reported_errors(debug):
+        from scenarios.budget import budget_from_options, check_budget  # imports the simulator: only when needed
+
+        budget = budget_from_options(allow_large, memory_budget_gb)
         name = scenario or library.DEFAULT
         loaded = _with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / loaded.name
         check_output_folder(target)  # refuse a bad folder before a long run, not after
+        check_budget(loaded, budget, name)  # and a run that cannot fit in memory or time
         from scenarios.runner import run as run_scenario  # imports SeQUeNCe: only when running
 
         results = run_scenario(loaded, progress=progress)
@@ -175,6 +210,7 @@ def _print_summary(results: Results, folder: Path) -> None:
         request_summary(results.tables),
         teleportation_summary(results.tables),
         key_request_summary(results.tables),
+        segment_summary(results.tables),
         service_summary(results.tables),
         kaas_summary(results.tables),
     )
@@ -198,25 +234,36 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
     debug: DebugOption = False,
 ) -> None:
-    """Check scenario files; report every problem with its field path and value."""
+    """Check scenario files; report every problem with its field path and value.
+
+    Requests that the node roles leave without any path are valid but get a
+    warning: the run refuses them, with the reason in their table row.
+    """
+    from scenarios.budget import Budget, budget_problems, estimate
+
     _configure_logging(debug)
     n_bad = 0
     for name in files:
         try:
-            scenario = load(name)
+            scenario, topology = load_checked(name)
         except ConfigError as error:
             if debug:
                 traceback.print_exception(error)
             _report(error)
             n_bad += 1
             continue
-        topology, _ = check_scenario(scenario)
+        cost = estimate(scenario, topology)
         stdout.print(
             f"ok: {name} ({len(topology.nodes)} nodes, {len(topology.links)} links, "
             f"{len(scenario.traffic)} traffic items, {scenario.duration_s:g} s)",
             markup=False,
             highlight=False,
         )
+        stdout.print(f"  estimated cost: {cost.summary()}", markup=False, highlight=False)
+        for problem in budget_problems(cost, Budget.default()):
+            stderr.print(f"warning: {name}: {problem}", markup=False)
+        for warning in role_warnings(scenario, topology):
+            stdout.print(f"warning: {name}: {warning}", markup=False, highlight=False, soft_wrap=True)
     if n_bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

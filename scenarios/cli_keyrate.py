@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from qtn.errors import ConfigError
+from scenarios.cli_types import number
 
 FORMATS = ("table", "csv")
 
@@ -44,17 +45,30 @@ def keyrate(
         str, typer.Option("--distance-km", help="'start:stop:step' (stop included) or one distance.")
     ] = "0:200:10",
     hardware: Annotated[str, typer.Option("--hardware", help="Hardware preset (gys, ideal).")] = "gys",
-    attenuation_db_per_km: Annotated[float | None, typer.Option(help="Fibre loss.")] = None,
-    detector_efficiency: Annotated[float | None, typer.Option(help="Receiver efficiency (eta_Bob).")] = None,
-    dark_count_probability: Annotated[float | None, typer.Option(help="Dark counts per pulse (Y0).")] = None,
-    misalignment_error: Annotated[float | None, typer.Option(help="Optical misalignment (e_det).")] = None,
-    error_correction_efficiency: Annotated[float | None, typer.Option(help="Error correction f >= 1.")] = None,
-    repetition_rate_hz: Annotated[float | None, typer.Option(help="Pulse rate, for key_rate_bps.")] = None,
+    attenuation_db_per_km: Annotated[float | None, typer.Option(parser=number, help="Fibre loss.")] = None,
+    detector_efficiency: Annotated[
+        float | None, typer.Option(parser=number, help="Receiver efficiency (eta_Bob).")
+    ] = None,
+    dark_count_probability: Annotated[
+        float | None, typer.Option(parser=number, help="Dark counts per pulse (Y0).")
+    ] = None,
+    misalignment_error: Annotated[
+        float | None, typer.Option(parser=number, help="Optical misalignment (e_det).")
+    ] = None,
+    error_correction_efficiency: Annotated[
+        float | None, typer.Option(parser=number, help="Error correction f >= 1.")
+    ] = None,
+    repetition_rate_hz: Annotated[
+        float | None, typer.Option(parser=number, help="Pulse rate, for key_rate_bps.")
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Any other hardware field: NAME=VALUE (repeatable).")
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="table or csv (machine-readable).")] = "table",
-    plot: Annotated[Path | None, typer.Option("--plot", help="Also write a PNG of rate vs distance.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also write a PNG of rate vs distance (its folder must exist)."),
+    ] = None,
     plob: Annotated[bool, typer.Option("--plob/--no-plob", help="Add the PLOB bound to the plot.")] = True,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -66,6 +80,7 @@ def keyrate(
 
         if output_format not in FORMATS:
             raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}; got {output_format!r}")
+        plot_path = _check_plot(plot) if plot is not None else None
         protocols = protocol or ["decoy-bb84"]
         overrides = _parse_sets(set_ or [])
         local = locals()
@@ -73,17 +88,32 @@ def keyrate(
         link_hardware = hardware_preset(hardware, **overrides)
         distances = distances_from_range(distance_km)
         table = keyrate_table(protocols, distances, link_hardware)
-        if plot is not None:
+        if plot_path is not None:
             from analysis.plots import plot_key_rate_vs_distance
 
             shown = protocols + (["plob"] if plob and "plob" in model_names() and "plob" not in protocols else [])
             plotted = keyrate_table(shown, distances, link_hardware)
-            written = plot_key_rate_vs_distance(plotted, plot, title=f"hardware: {hardware}")
-            print(f"wrote {written}", file=sys.stderr)
+            from analysis.staging import write_file_atomically
+
+            write_file_atomically(
+                plot_path, lambda path: plot_key_rate_vs_distance(plotted, path, title=f"hardware: {hardware}")
+            )
+            print(f"wrote {plot}", file=sys.stderr)
         if output_format == "csv":
             table.to_csv(sys.stdout, index=False)
         else:
             _print_table(table, stdout)
+
+
+def _check_plot(plot: Path) -> Path:
+    """The real file ``--plot`` names; refused (exit 2) when its folder is missing or it is not qnetsim's figure."""
+    from analysis.errors import OutputFolderError
+    from analysis.outputs import check_file_target
+
+    try:
+        return check_file_target(plot, "--plot")
+    except OutputFolderError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _print_table(table, console) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from qtn.errors import ConfigError
+from scenarios.cli_types import number
 
 FORMATS = ("html", "markdown")
 
@@ -24,7 +25,9 @@ def report(
             help="CSV of analytic key rates (qnetsim keyrate --format csv) drawn under the key rate vs distance.",
         ),
     ] = None,
-    level: Annotated[float, typer.Option("--level", help="Confidence level of intervals over seeds.")] = 0.95,
+    level: Annotated[
+        float, typer.Option("--level", parser=number, help="Confidence level of intervals over seeds.")
+    ] = 0.95,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Write a report (summaries with confidence intervals over seeds, figures, provenance) of result files."""

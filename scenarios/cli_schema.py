@@ -36,7 +36,28 @@ def schema(
         if output is None:
             sys.stdout.write(text)
         else:
-            if output.parent and not output.parent.is_dir():
-                raise ConfigError(f"--output: folder {str(output.parent)!r} does not exist")
-            output.write_text(text)
+            from analysis.errors import OutputFolderError
+            from analysis.outputs import check_file_target
+            from analysis.staging import write_file_atomically
+
+            try:  # replaces only a reference qnetsim generated, whole (one rename)
+                real = check_file_target(output, "--output", ours=_generated_by_qnetsim)
+            except OutputFolderError as error:
+                raise ConfigError(str(error)) from None
+            write_file_atomically(real, lambda path: path.write_text(text, encoding="utf-8"))
             print(f"wrote {output}", file=sys.stderr)
+
+
+def _generated_by_qnetsim(path: Path) -> bool:
+    """Whether ``path`` holds a reference this command wrote (the Markdown's own line, or the JSON Schema)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "Generated from the schema by `qnetsim schema`" in text:
+        return True
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("title") == "Scenario" and isinstance(data.get("$defs"), dict)

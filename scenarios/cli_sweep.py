@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from qtn.errors import ConfigError
+from scenarios.cli_types import integer, number
+from scenarios.errors import ScenarioError
 from scenarios.executors import (
     DaskExecutor,
     Executor,
@@ -28,9 +30,12 @@ from scenarios.executors import (
     default_n_workers,
     execute,
 )
-from scenarios.loader import load
+from scenarios.loader import from_dict, load
 from scenarios.sweep import SweepPlan, parse_seeds, plan_sweep
 from scenarios.sweep_folder import check_folder, combine_tables, open_folder, point_folder, save_record
+
+if TYPE_CHECKING:
+    from scenarios.budget import Budget
 
 EXECUTORS = ("local", "dask")
 SAVE_INTERVAL_S = 1.0
@@ -62,13 +67,22 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option("--workers", "-j", help="Local worker processes (default: the CPUs available).")
     ] = None,
-    retries: Annotated[int, typer.Option("--retries", help="Extra attempts for a failed point.")] = 1,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", help="Override the simulated duration.")] = None,
+    retries: Annotated[int, typer.Option("--retries", parser=integer, help="Extra attempts for a failed point.")] = 1,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", parser=number, help="Override the simulated duration.")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another sweep in the output folder.")] = False,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the sweep folder.")] = False,
+    allow_large: Annotated[
+        bool, typer.Option("--allow-large", help="Run points whose estimated memory or events exceed the budget.")
+    ] = False,
+    memory_budget_gb: Annotated[
+        float | None,
+        typer.Option("--memory-budget-gb", help="Memory all local workers together may use (default: half)."),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
@@ -77,8 +91,13 @@ def sweep(
     _configure_logging(debug)
     with reported_errors(debug):
         _check_options(executor, scheduler, workers, retries)
+        from scenarios.budget import budget_from_options
+
+        n_parallel = (workers or default_n_workers()) if executor == "local" else 1
+        budget = budget_from_options(allow_large, memory_budget_gb, n_parallel)
         base = _with_overrides(load(scenario), None, duration_s, scenario)
         plan = plan_sweep(base, param or [], parse_seeds(seeds) if seeds is not None else None)
+        _check_budget(plan, budget, scenario)
         root = output if output is not None else Path("sweeps") / base.name
         check_folder(plan, root, overwrite=overwrite)
         started = time.perf_counter()
@@ -121,6 +140,27 @@ def _check_options(executor: str, scheduler: str | None, workers: int | None, re
         raise ConfigError(f"--workers: must be >= 1; got {workers}")
     if retries < 0:
         raise ConfigError(f"--retries: must be >= 0; got {retries}")
+
+
+def _check_budget(plan: SweepPlan, budget: "Budget | None", source: str) -> None:
+    """Refuse the sweep (exit 2) if a point would exceed its share of the budget; seeds do not change the cost."""
+    from scenarios.budget import budget_problems, estimate
+
+    if budget is None:
+        return
+    problems: dict[str, None] = {}
+    seen: set[str] = set()
+    for point in plan.points:
+        params = {name: value for name, value in point.params.items() if name != "seed"}
+        key = repr(sorted(params.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        where = ", ".join(f"{name}={value}" for name, value in params.items()) or "base scenario"
+        cost = estimate(from_dict(point.data, source))
+        problems.update({f"{where}: {problem}": None for problem in budget_problems(cost, budget)})
+    if problems:
+        raise ScenarioError(list(problems), source)
 
 
 def _label(entry: dict[str, Any]) -> str:
@@ -170,7 +210,7 @@ def _run(
     quiet: bool,
 ) -> None:
     """Run every point not yet done; on Ctrl-C keep what finished and exit 130."""
-    from scenarios.cli import stderr
+    from scenarios.cli import exit_at_once, stderr
 
     todo = [point for point in plan.points if state.entries[point.point_id]["status"] != "done"]
     n_done = len(plan.points) - len(todo)
@@ -204,7 +244,7 @@ def _run(
             f"interrupted; {n_kept} finished points are kept in {root}; run the same command again to resume",
             markup=False,
         )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        exit_at_once(EXIT_INTERRUPTED)  # the workers are stopped and the record saved: nothing left to tidy
 
 
 @contextmanager

@@ -1,303 +1,242 @@
-"""Quantum repeaters against trusted relays on the same topology, fibre and hardware.
+"""Quantum repeaters, trusted relays and a hybrid of both on the same topology, fibre and hardware, measured.
 
 ``compare(scenario)`` takes a scenario's network, hardware templates and user
-pairs (the ``src``/``dst`` of its traffic) and runs it twice:
+pairs (the ``src``/``dst`` of its traffic) and simulates each design
+(:mod:`scenarios.compare_designs`):
 
-* **trusted relay**: every node between the users is a trusted relay; links run
-  decoy-state BB84 (fast model) into key pools; the end-to-end key capacity is
-  the bottleneck link's key rate, and the users ask for keys at 0.8 of it, so
-  the served key rate and the latency are those of a busy network;
-* **quantum repeater**: every node between the users is a quantum repeater
-  (SeQUeNCe routers, fast link mode); the users receive end-to-end entangled
-  pairs and use them for BBM92 keys (secret rate from the asymptotic formula
-  R = r_pairs (1/2)(1 - 2 h(Q)), Q = 2(1 - F)/3 for the Werner pairs the
-  Bell-diagonal swaps deliver; Ma, Fung, Lo, PRA 76, 012307 (2007)) and for
-  teleportation (average fidelity (2F + 1)/3; Horodecki et al., PRA 60, 1888
-  (1999)).
+* **trusted relay**: every node between the users a trusted relay; the links run
+  the scenario's QKD link model into key pools, keys are relayed hop by hop under
+  one-time pad. The key capacity is the end-to-end key throughput measured under
+  saturating demand (requests always waiting); the served key, share of requests
+  served and latency are measured under the scenario's own key traffic;
+* **quantum repeater**: every node between the users a repeater; the users run
+  BBM92 on the end-to-end pairs (distilled into real keys with the same
+  error-correction efficiency ``f`` and infinite-key accounting as the fast BB84
+  link model) and teleport Haar-random qubits over the chain;
+* **hybrid**: repeater segments where the fibre is long, trusted relays elsewhere
+  (or a hybrid scenario the user gives), run like the trusted-relay design.
 
-Both write their usual tables; the comparison adds one summary row per design
-and pair, and a key-rate-versus-distance sweep of the user pair's route as a
-chain (trusted relay: the slowest hop's model rate; repeater: short fast-mode
-simulations) next to the PLOB bound and point-to-point decoy BB84 over the whole
-distance.
+With several seeds each figure is the mean over seeds with a Student-t 95 %
+interval. Each row of the summary says where its figure comes from
+(:mod:`scenarios.compare_measure`). A distance sweep adds simulated points of each
+design against route length, next to analytic curves (:mod:`scenarios.compare_distance`).
 """
 
-import copy
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-import numpy as np
 import pandas as pd
 
-from analysis.compare_plots import plot_design_comparison
-from qkdn.keyrate import get_model
-from qkdn.keyrate.entropy import binary_entropy
+from analysis.metrics import confidence_interval
 from qtn.errors import ConfigError
-from scenarios.build import link_keyrate_hardware, network_spec
-from scenarios.checks import check_scenario
-from scenarios.loader import from_dict
-from scenarios.results import Results, check_output_folder
-from scenarios.runner import run
+from scenarios.compare_designs import (
+    CompareSettings,
+    Design,
+    hybrid_design,
+    hybrid_supported,
+    repeater_design,
+    trusted_relay_design,
+    user_pairs,
+)
+from scenarios.compare_distance import SWEEP_SETTINGS, distance_sweep, distance_tasks
+from scenarios.compare_measure import INPUT, METRICS, TOPOLOGY, measure
+from scenarios.compare_runs import run_all
+from scenarios.progress import steps_progress
+from scenarios.results import Results
 from scenarios.schema import Scenario
 
-DESIGNS = ("trusted_relay", "quantum_repeater")
-#: Offered key load relative to the bottleneck link's key rate: high, but below saturation,
-#: so that latencies are not those of an ever-growing queue.
-_LOAD_FACTOR = 0.8
+DESIGNS = ("trusted_relay", "quantum_repeater", "hybrid")
 
 
 @dataclass
 class Comparison:
-    """Both designs' results, the side-by-side summary and the distance sweep."""
+    """The designs' results, per-seed measurements, the summary and the distance sweep.
+
+    Attributes:
+        scenario: the scenario compared.
+        settings: durations and sizes of the runs.
+        seeds: the seeds run.
+        results: run folder name (``<design>-<purpose>``, with several seeds
+            ``<design>-<purpose>-seed<N>``) -> the run's results.
+        run_keys: run folder name -> ``(design, purpose, seed)``.
+        measurements: one row per seed, design, pair and metric (``value``, ``source``).
+        summary: mean and 95 % interval over seeds per design, pair and metric.
+        timings: wall time of each run (design, purpose, seed).
+        unavailable: design -> why it was not run.
+        distance: the distance sweep (empty if not asked for).
+    """
 
     scenario: Scenario
+    settings: CompareSettings
+    seeds: list[int]
     results: dict[str, Results]
+    run_keys: dict[str, tuple[str, str, int]]
+    measurements: pd.DataFrame
     summary: pd.DataFrame
+    timings: pd.DataFrame
+    unavailable: dict[str, str] = field(default_factory=dict)
     distance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @property
+    def designs(self) -> list[str]:
+        """The designs that were run, in display order."""
+        return [d for d in DESIGNS if d in set(self.summary["design"])]
+
     def write(self, directory: str | Path) -> Path:
-        """Each design's result folder, ``comparison.parquet``, ``distance.parquet`` and the figure."""
-        folder = Path(directory)
-        check_output_folder(folder)
-        for design, results in self.results.items():
-            results.write(folder / design)
-        self.summary.to_parquet(folder / "comparison.parquet", index=False)
-        if len(self.distance):
-            self.distance.to_parquet(folder / "distance.parquet", index=False)
-            plot_design_comparison(self.distance, folder / "key_rate_vs_distance.png", title=self.scenario.name)
-        manifest = {
-            "comparison_of": self.scenario.name,
-            "designs": list(self.results),
-            "scenario": self.scenario.model_dump(mode="json"),
-            "runs": {design: results.manifest["run_id"] for design, results in self.results.items()},
-            "tables": {"comparison": {"file": "comparison.parquet", "rows": len(self.summary)}},
-        }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        return folder
+        """Each run's folder (named as in :attr:`results`), the tables, the figure and a manifest, swapped in whole."""
+        from scenarios.compare_folder import write_comparison
+
+        return write_comparison(self, directory)
 
 
-def user_pairs(scenario: Scenario) -> list[tuple[str, str]]:
-    """The distinct ``(src, dst)`` pairs of the scenario's traffic, in order."""
-    pairs: list[tuple[str, str]] = []
-    for item in scenario.traffic:
-        pair = (item.src, item.dst)
-        if pair not in pairs:
-            pairs.append(pair)
-    if not pairs:
-        raise ConfigError("traffic: a comparison needs at least one src/dst pair of users")
-    return pairs
+def designs_of(
+    scenario: Scenario, settings: CompareSettings, hybrid: Scenario | bool = True
+) -> tuple[list[Design], dict[str, str]]:
+    """The designs to run and, for any left out, why.
 
-
-def _with_roles(data: dict[str, Any], role: str, users: set[str], names: list[str]) -> dict[str, Any]:
-    """``data`` with every node that is not a user given ``role``."""
-    data = copy.deepcopy(data)
-    network = data["network"]
-    if network.get("generator") is not None:
-        network["node_roles"] = {name: ("end" if name in users else role) for name in names}
+    Args:
+        hybrid: True for the best hybrid, a scenario for that hybrid, False for none.
+    """
+    designs = [trusted_relay_design(scenario, settings), repeater_design(scenario, settings)]
+    unavailable = {}
+    if hybrid is False:
+        unavailable["hybrid"] = "not asked for"
+    elif not hybrid_supported():
+        unavailable["hybrid"] = "this build cannot run hybrid networks (repeater segments feeding key pools)"
     else:
-        for node in network["nodes"]:
-            node["role"] = "end" if node["name"] in users else role
-    return data
+        try:
+            designs.append(hybrid_design(scenario, settings, hybrid if isinstance(hybrid, Scenario) else None))
+        except ConfigError as error:
+            if isinstance(hybrid, Scenario):
+                raise
+            unavailable["hybrid"] = str(error)
+    return designs, unavailable
 
 
-def bottleneck_key_rate_bps(scenario: Scenario, path: list[str]) -> float:
-    """Decoy-BB84 model key rate of the slowest link on ``path`` (trusted relays: the end-to-end rate)."""
-    spec = network_spec(scenario, check_scenario(scenario)[0])
-    model = get_model("decoy-bb84")
-    rates = []
-    for a, b in zip(path, path[1:], strict=False):
-        link = next(link for link in spec.links if {link.a, link.b} == {a, b})
-        rates.append(model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link)).key_rate_bps)
-    return min(rates)
+def _with_seed(scenario: Scenario, seed: int) -> Scenario:
+    return scenario.model_copy(update={"seed": seed})
 
 
-_DESIGN_OF_ROLE = {"trusted_relay": "trusted_relay", "repeater": "quantum_repeater"}
-
-
-def _variant_base(scenario: Scenario, role: str) -> tuple[dict[str, Any], Any, list[tuple[str, str]]]:
-    """The scenario as a dict with every non-user node given ``role``, its topology and its user pairs."""
-    base = scenario.model_dump(mode="json", exclude_unset=True)
-    topology, _ = check_scenario(scenario)
-    pairs = user_pairs(scenario)
-    names = [node.name for node in topology.nodes]
-    data = _with_roles(base, role, {n for pair in pairs for n in pair}, names)
-    data["name"] = f"{scenario.name}.{_DESIGN_OF_ROLE[role]}"
-    return data, topology, pairs
-
-
-def trusted_relay_variant(scenario: Scenario) -> Scenario:
-    """The scenario as a trusted-relay QKD network with saturating key requests between its users."""
-    data, topology, pairs = _variant_base(scenario, "trusted_relay")
-    data["fidelity_level"] = "hardware"
-    data.setdefault("qkd", {})["link_model"] = "decoy-bb84"
-    traffic = []
-    graph = topology.graph()
-    for src, dst in pairs:
-        path = nx.shortest_path(graph, src, dst, weight="length_km")
-        rate_bps = bottleneck_key_rate_bps(scenario, path)
-        bits = int(2 ** max(8, math.floor(math.log2(max(rate_bps, 1.0) / 2000))))  # ~1,000-2,000 keys/s
-        traffic.append(
-            {
-                "kind": "key",
-                "src": src,
-                "dst": dst,
-                "bits": bits,
-                "rate_hz": max(_LOAD_FACTOR * rate_bps / bits, 0.5),
-                "deadline_s": max(2.0, scenario.duration_s / 4),
-            }
-        )
-    data["traffic"] = traffic
-    data.pop("outputs", None)
-    return from_dict(data, data["name"])
-
-
-def repeater_variant(scenario: Scenario) -> Scenario:
-    """The scenario as a quantum-repeater network delivering entangled pairs between its users (fast links)."""
-    data, topology, pairs = _variant_base(scenario, "repeater")
-    data["fidelity_level"] = "fast"
-    templates = {node.template for node in topology.nodes}
-    n_memories = max(1, min(scenario.templates.node_template(t).n_memories for t in templates) // 2)
-    data["traffic"] = [{"kind": "entanglement", "src": src, "dst": dst, "n_memories": n_memories} for src, dst in pairs]
-    data.pop("outputs", None)
-    return from_dict(data, data["name"])
-
-
-def bbm92_secret_fraction(fidelity: float) -> float:
-    """Secret bits per sifted bit of BBM92 on Werner pairs: 1 - 2 h(Q), Q = 2(1 - F)/3 (0 if negative)."""
-    qber = 2.0 * (1.0 - fidelity) / 3.0
-    return max(0.0, 1.0 - 2.0 * float(binary_entropy(qber)))
-
-
-def _trusted_relay_rows(scenario: Scenario, results: Results) -> list[dict[str, Any]]:
-    requests = results.tables["requests"]
-    blocks = results.tables["link_blocks"]
+def _fixed_rows(design: Design, scenario: Scenario) -> list[dict[str, Any]]:
+    """Figures that no run measures: trusted nodes (topology), memories and ``f`` (inputs)."""
     rows = []
-    for (src, dst), group in requests.groupby(["src", "dst"], sort=False):
-        served = group[group["served"]]
-        path = served["path"].iloc[0] if len(served) else group["path"].iloc[0]
-        n_trusted = max(len(path.split(" | ")[0].split("-")) - 2, 0) if path else 0
-        key_bits = int(served["bits"].sum())
-        rows.append(
-            {
-                "design": "trusted_relay",
-                "pair": f"{src}-{dst}",
-                "path": path,
-                "end_to_end_key_rate_bps": key_bits / scenario.duration_s,
-                "key_capacity_bps": bottleneck_key_rate_bps(scenario, path.split(" | ")[0].split("-"))
-                if path
-                else float("nan"),
-                "qber": float(blocks["qber"].mean()) if len(blocks) else float("nan"),
-                "fidelity": float("nan"),
-                "teleportation_fidelity": float("nan"),
-                "latency_s": float(served["latency_s"].mean()) if len(served) else float("nan"),
-                "n_trusted_nodes": n_trusted,
-                "link_key_per_key_bit": float(served["key_consumed_bits"].sum() / key_bits)
-                if key_bits
-                else float("nan"),
-                "memories_per_node": 0,
-            }
-        )
-    return rows
-
-
-def _repeater_rows(scenario: Scenario, results: Results) -> list[dict[str, Any]]:
-    pairs = results.tables["pairs"]
-    requests = results.tables["entanglement_requests"]
-    rows = []
-    for request in requests.itertuples(index=False):
-        mine = pairs[pairs["request_id"] == request.request_id]
-        fidelity = float(mine["fidelity"].mean()) if len(mine) else float("nan")
-        pair_rate = len(mine) / scenario.duration_s
-        secret_rate = pair_rate * 0.5 * bbm92_secret_fraction(fidelity) if len(mine) else 0.0
-        rows.append(
-            {
-                "design": "quantum_repeater",
-                "pair": f"{request.src}-{request.dst}",
-                "path": request.path,
-                "end_to_end_key_rate_bps": secret_rate,
-                "key_capacity_bps": secret_rate,
-                "qber": 2.0 * (1.0 - fidelity) / 3.0 if len(mine) else float("nan"),
-                "fidelity": fidelity,
-                "teleportation_fidelity": (2.0 * fidelity + 1.0) / 3.0 if len(mine) else float("nan"),
-                "latency_s": float(mine["latency_s"].mean()) if len(mine) else float("nan"),
-                "n_trusted_nodes": 0,
-                "link_key_per_key_bit": float("nan"),
-                "memories_per_node": 2 * int(request.n_memories),
-            }
-        )
+    for pair, n in design.n_trusted_nodes.items():
+        rows.append({"pair": pair, "metric": "n_trusted_nodes", "value": float(n), "source": TOPOLOGY})
+        if design.memories_per_repeater:
+            rows.append(
+                {
+                    "pair": pair,
+                    "metric": "memories_per_repeater",
+                    "value": float(design.memories_per_repeater),
+                    "source": INPUT,
+                }
+            )
+        f = scenario.qkd.error_correction_efficiency
+        rows.append({"pair": pair, "metric": "error_correction_efficiency", "value": f, "source": INPUT})
     return rows
 
 
 def compare(
-    scenario: Scenario, *, distances_km: list[float] | None = None, progress: bool | None = False
+    scenario: Scenario,
+    *,
+    settings: CompareSettings | None = None,
+    n_seeds: int = 1,
+    hybrid: Scenario | bool = True,
+    distances_km: list[float] | None = None,
+    distance_settings: CompareSettings | None = None,
+    n_workers: int = 1,
+    progress: bool | None = False,
 ) -> Comparison:
-    """Run both designs on ``scenario``'s network and users; optionally sweep the route's length."""
-    tr = run(trusted_relay_variant(scenario), progress=progress)
-    qr = run(repeater_variant(scenario), progress=progress)
-    summary = pd.DataFrame(_trusted_relay_rows(scenario, tr) + _repeater_rows(scenario, qr))
-    comparison = Comparison(scenario, {"trusted_relay": tr, "quantum_repeater": qr}, summary)
+    """Simulate every design on ``scenario``'s network for seeds ``seed .. seed + n_seeds - 1``.
+
+    Args:
+        scenario: the network, hardware and user pairs (its traffic's src/dst).
+        settings: run durations and sizes (default: the scenario's duration).
+        n_seeds: how many seeds (figures become means with 95 % intervals).
+        hybrid: True for the best hybrid, a hybrid scenario, or False for two designs.
+        distances_km: route lengths of the distance sweep (None: no sweep).
+        distance_settings: how each distance point is simulated (default: short runs,
+            :data:`scenarios.compare_distance.SWEEP_SETTINGS`).
+        n_workers: worker processes for the runs (1: one after the other here); the
+            results are the same either way.
+        progress: a progress bar over the runs (None: on a terminal).
+    """
+    if n_seeds < 1:
+        raise ConfigError(f"seeds: must be >= 1; got {n_seeds}")
+    settings = settings or CompareSettings(duration_s=scenario.duration_s)
+    designs, unavailable = designs_of(scenario, settings, hybrid)
+    seeds = [scenario.seed + k for k in range(n_seeds)]
+    pairs = [f"{a}-{b}" for a, b in user_pairs(scenario)]
+    run_keys: dict[str, tuple[str, str, int]] = {}
+    tasks: list[tuple[str, Scenario]] = []
+    for seed in seeds:
+        for design in designs:
+            for purpose, variant in design.runs.items():
+                name = f"{design.name}-{purpose}" + (f"-seed{seed}" if n_seeds > 1 else "")
+                run_keys[name] = (design.name, purpose, seed)
+                tasks.append((name, _with_seed(variant, seed)))
+    sweep: list[tuple[str, Scenario]] = []
     if distances_km:
-        comparison.distance = distance_sweep(scenario, distances_km, progress=progress)
+        sweep = distance_tasks(scenario, distances_km, distance_settings or SWEEP_SETTINGS)
+    with steps_progress(len(tasks) + len(sweep), enabled=progress, label="compare") as advance:
+        done = run_all(tasks + sweep, n_workers, advance)
+    results = {name: done[name] for name, _ in tasks}
+    rows: list[dict[str, Any]] = []
+    timings: list[dict[str, Any]] = []
+    for name, (design_name, purpose, seed) in run_keys.items():
+        finished = results[name]
+        timings.append(
+            {"design": design_name, "purpose": purpose, "seed": seed, "wall_time_s": finished.manifest["wall_time_s"]}
+        )
+        variant = finished.scenario
+        found = measure(purpose, finished.tables, variant.duration_s, settings.warmup_fraction, pairs)
+        rows += [{"design": design_name, "seed": seed, "purpose": purpose, **r} for r in found]
+    for seed in seeds:
+        for design in designs:
+            rows += [{"design": design.name, "seed": seed, "purpose": "", **r} for r in _fixed_rows(design, scenario)]
+    measurements = pd.DataFrame(rows)
+    comparison = Comparison(
+        scenario,
+        settings,
+        seeds,
+        results,
+        run_keys,
+        measurements,
+        summarise(measurements, pairs),
+        pd.DataFrame(timings),
+        unavailable,
+    )
+    if distances_km:
+        point = distance_settings or SWEEP_SETTINGS
+        comparison.distance = distance_sweep(scenario, distances_km, point, {name: done[name] for name, _ in sweep})
     return comparison
 
 
-def _chain_data(scenario: Scenario, n_hops: int, total_km: float, duration_s: float) -> dict[str, Any]:
-    """A chain of ``n_hops`` equal links over ``total_km`` with the scenario's hardware."""
-    base = scenario.model_dump(mode="json", exclude_unset=True)
-    topology, _ = check_scenario(scenario)
-    node_template = topology.nodes[0].template
-    link_template = topology.links[0].template
-    return {
-        "name": f"{scenario.name}.chain",
-        "seed": scenario.seed,
-        "duration_s": duration_s,
-        "fidelity_level": "fast",
-        "templates": base.get("templates", {}),
-        "entanglement": base.get("entanglement", {}),
-        "network": {
-            "generator": {"kind": "chain", "n_nodes": n_hops + 1, "length_km": total_km / n_hops},
-            "node_template": node_template,
-            "link_template": link_template,
-        },
-        "traffic": [{"kind": "entanglement", "src": "n0", "dst": f"n{n_hops}", "n_memories": 2}],
-    }
+def summarise(measurements: pd.DataFrame, pairs: list[str] | None = None) -> pd.DataFrame:
+    """Mean and Student-t 95 % interval over seeds per design, pair and metric, with its source and unit.
 
-
-def distance_sweep(scenario: Scenario, distances_km: list[float], *, progress: bool | None = False) -> pd.DataFrame:
-    """End-to-end key rate against total distance for the first user pair's hop count.
-
-    Rows: ``design`` (trusted_relay, quantum_repeater, plob, decoy-bb84 point to
-    point), ``distance_km``, ``key_rate_bps``, ``simulated`` (True for repeater points).
+    Rows come in the order of ``pairs`` (default: as measured), then of :data:`METRICS`, then of designs.
     """
-    topology, _ = check_scenario(scenario)
-    src, dst = user_pairs(scenario)[0]
-    n_hops = nx.shortest_path_length(topology.graph(), src, dst)
-    spec = network_spec(scenario, topology)
-    hardware = link_keyrate_hardware(scenario, spec, spec.links[0])
-    decoy, plob = get_model("decoy-bb84"), get_model("plob")
-    rows = []
-    for total in distances_km:
-        rows.append(("trusted_relay", total, decoy.evaluate(total / n_hops, hardware).key_rate_bps, False))
-        rows.append(("point_to_point_decoy_bb84", total, decoy.evaluate(total, hardware).key_rate_bps, False))
-        rows.append(("plob", total, plob.evaluate(max(total, 1e-9), hardware).key_rate_bps, False))
-        duration_s = min(scenario.duration_s, 0.2)
-        chain = from_dict(_chain_data(scenario, n_hops, total, duration_s))
-        pairs = run(chain, progress=progress).tables["pairs"]
-        fidelity = float(pairs["fidelity"].mean()) if len(pairs) else 0.0
-        rate = len(pairs) / duration_s * 0.5 * bbm92_secret_fraction(fidelity) if len(pairs) else 0.0
-        rows.append(("quantum_repeater", total, rate, True))
-    frame = pd.DataFrame(rows, columns=["design", "distance_km", "key_rate_bps", "simulated"])
-    frame["n_hops"] = n_hops
-    return frame
-
-
-def default_distances_km(scenario: Scenario) -> list[float]:
-    """Five route lengths around the first user pair's own (a quarter to twice it)."""
-    topology, _ = check_scenario(scenario)
-    src, dst = user_pairs(scenario)[0]
-    length = nx.shortest_path_length(topology.graph(), src, dst, weight="length_km")
-    return [float(round(x, 1)) for x in np.geomspace(length / 4, length * 2, 5)]
+    keys = ["design", "pair", "metric", "source"]
+    stats = confidence_interval(measurements, "value", by=keys)
+    summary = stats.rename(
+        columns={
+            "value_mean": "value",
+            "value_ci_low": "ci_low",
+            "value_ci_high": "ci_high",
+            "n_samples_value": "n_seeds",
+        }
+    )
+    summary["label"] = summary["metric"].map(lambda m: METRICS[m][0])
+    summary["unit"] = summary["metric"].map(lambda m: METRICS[m][1])
+    pair_order = {p: i for i, p in enumerate(pairs or list(dict.fromkeys(measurements["pair"])))}
+    metric_order = {m: i for i, m in enumerate(METRICS)}
+    design_order = {d: i for i, d in enumerate(DESIGNS)}
+    summary = summary.assign(
+        _p=summary["pair"].map(pair_order),
+        _m=summary["metric"].map(metric_order),
+        _d=summary["design"].map(design_order),
+    ).sort_values(["_p", "_m", "_d"])
+    columns = ["design", "pair", "metric", "label", "value", "ci_low", "ci_high", "n_seeds", "unit", "source"]
+    return summary[columns].reset_index(drop=True)

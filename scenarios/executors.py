@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 _RUN_LOCK = threading.Lock()
 
 CONNECT_TIMEOUT_S = 10.0
+#: After Ctrl-C, a worker that has not stopped this long after SIGTERM is killed.
+WORKER_STOP_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,9 @@ class LocalExecutor:
 
     def submit(self, task: PointTask) -> Any:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.max_in_flight, mp_context=self._context)
+            self._pool = ProcessPoolExecutor(
+                self.max_in_flight, mp_context=self._context, initializer=_ignore_interrupts
+            )
         try:
             future = self._pool.submit(run_point, task)
         except BrokenProcessPool:
@@ -167,9 +172,40 @@ class LocalExecutor:
         self._pool = None
 
     def close(self, cancel: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
-            self._pool = None
+        """Shut the pool down; with ``cancel`` (Ctrl-C), stop the running points at once.
+
+        Cancelling terminates the workers and then waits for the pool's own
+        thread to finish: leaving that thread running while the interpreter
+        exits made it write to closed pipes (``OSError: Bad file descriptor``).
+        A point stopped half-written leaves only a staging folder, removed on resume.
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if cancel:
+            _terminate_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def _ignore_interrupts() -> None:
+    """Worker start-up: Ctrl-C goes to the whole process group, but only the coordinator acts on it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate ``pool``'s worker processes (Python 3.14 has ``terminate_workers`` for this)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(WORKER_STOP_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
 
 
 class DaskExecutor:
@@ -250,6 +286,7 @@ def execute(
         while queue and len(in_flight) < executor.max_in_flight:
             task = queue.popleft()
             in_flight[executor.submit(task)] = task
+            logger.info("point %s handed to a worker", task.point_id)
         for future in executor.wait_first(in_flight):
             task = in_flight.pop(future)
             outcome = _written(executor.outcome(future, task), task)

@@ -31,19 +31,32 @@ def _reachable(
     return float(max(state[0] for state in recurrence(protocol, raw, rounds, **errors).states))
 
 
+def _route(graph: nx.Graph, src: str, dst: str) -> list[str] | None:
+    """The shortest path by fibre length (None if either end is missing or they are not connected)."""
+    try:
+        return list(nx.shortest_path(graph, src, dst, weight="length_km"))
+    except (nx.NodeNotFound, nx.NetworkXNoPath):
+        return None
+
+
 def target_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     """One problem per traffic item whose target fidelity no link purification can reach."""
+    if not any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic):
+        return []  # key relay has no fidelity target: no graph to build
     graph = topology.graph()
     template_of = {node.name: scenario.templates.node_template(node.template) for node in topology.nodes}
     settings = scenario.entanglement
     problems = []
     cache: dict[tuple[object, ...], float] = {}
+    paths: dict[tuple[str, str], list[str] | None] = {}  # many requests share a pair: one search each
     for i, item in enumerate(scenario.traffic):
         if item.kind not in ("entanglement", "teleportation", "bbm92"):
             continue  # key relay has no fidelity target
-        if item.src not in graph or item.dst not in graph or not nx.has_path(graph, item.src, item.dst):
+        if (item.src, item.dst) not in paths:
+            paths[item.src, item.dst] = _route(graph, item.src, item.dst)
+        path = paths[item.src, item.dst]
+        if path is None:
             continue  # reported by the cross-reference checks
-        path = nx.shortest_path(graph, item.src, item.dst, weight="length_km")
         for a, b in zip(path, path[1:], strict=False):
             ha, hb = template_of[a], template_of[b]
             raw = min(ha.memory.raw_fidelity, hb.memory.raw_fidelity)

@@ -62,3 +62,36 @@ def simulated_time_progress(
     finally:
         done.set()
         thread.join()
+
+
+@contextmanager
+def steps_progress(
+    n_steps: int, *, enabled: bool | None = None, label: str = "running"
+) -> Iterator[Callable[[str], None]]:
+    """A bar over ``n_steps`` steps (e.g. the runs of a comparison); yields ``advance(description)``.
+
+    Call ``advance`` as each step starts; the bar shows how many have started and
+    the current one. It draws on stderr, only on an interactive terminal unless
+    ``enabled`` forces it, and never touches the runs themselves.
+    """
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield lambda _description: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f} / {task.total:.0f}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=n_steps)
+        started = [0]
+
+        def advance(description: str) -> None:
+            bar.update(task, completed=started[0], description=f"{label}: {description}")
+            started[0] += 1
+
+        yield advance
+        bar.update(task, completed=n_steps)

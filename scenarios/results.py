@@ -2,20 +2,24 @@
 
 A result folder holds one Parquet file per table and ``manifest.json`` (the
 scenario as run, seed, package versions, wall time, events executed, simulated
-time). Folders are written to a temporary sibling and moved into place at the
-end, so a failed run or write never leaves a partial folder behind.
+time, and the ``qnetsim_result`` marker listing every file written). Folders are
+written to a hidden sibling and swapped into place at the end
+(:mod:`analysis.staging`), so a failed or killed run never leaves a partial
+folder in place, and a folder qnetsim did not write is never replaced.
 """
 
 import json
-import os
-import shutil
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.errors import OutputFolderError
+from analysis.outputs import check_target, files_in, result_marker
+from analysis.staging import staged_folder
 from qtn.errors import ConfigError
 from scenarios.schema import Scenario
 
@@ -23,7 +27,7 @@ MANIFEST_FILE = "manifest.json"
 
 
 class OutputError(ConfigError):
-    """The output folder cannot be used (exists with other content, or is a file)."""
+    """The output folder cannot be used (holds what qnetsim did not write, is a file, cannot be written)."""
 
 
 @dataclass
@@ -41,25 +45,18 @@ class Results:
     manifest: dict[str, Any]
 
     def write(self, directory: str | Path) -> Path:
-        """Write every table as Parquet plus ``manifest.json`` into ``directory``.
+        """Write every table as Parquet plus ``manifest.json`` into ``directory``; return ``directory``.
 
-        An existing result folder (one holding a ``manifest.json``) is replaced;
-        any other non-empty folder is left alone and :class:`OutputError` raised.
+        An earlier run's folder there is replaced as a whole; any other non-empty
+        folder is left alone and :class:`OutputError` raised (see :mod:`analysis.outputs`).
         """
         target = Path(directory)
-        check_output_folder(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-        _make_world_readable(staging)
-        try:
-            self._write_files(staging)
-            _replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        with output_errors(), staged_folder(target, "run") as staging:
+            self.write_files(staging)
         return target
 
-    def _write_files(self, folder: Path) -> None:
+    def write_files(self, folder: Path) -> None:
+        """Write the tables and the manifest (with its marker) into the existing empty ``folder``."""
         manifest = dict(self.manifest)
         files = {}
         for name, frame in self.tables.items():
@@ -68,36 +65,23 @@ class Results:
             if self.scenario.outputs.csv:
                 frame.to_csv(folder / f"{name}.csv", index=False)
         manifest["tables"] = files
+        manifest["qnetsim_result"] = result_marker("run", [*files_in(folder), MANIFEST_FILE])
         (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
-def _make_world_readable(folder: Path) -> None:
-    # mkdtemp creates 0700 folders; a result folder gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-
-
-def check_output_folder(target: Path) -> None:
-    """Raise :class:`OutputError` unless ``target`` may receive (or replace) a result folder."""
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"output folder {target} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST_FILE).is_file():
-        raise OutputError(
-            f"output folder {target} exists, is not empty and holds no qnetsim results; choose another folder"
-        )
-
-
-def _replace(staging: Path, target: Path) -> None:
-    if not target.exists():
-        staging.rename(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    retired.rmdir()
-    target.rename(retired)
+@contextmanager
+def output_errors() -> Iterator[None]:
+    """Report an unusable output place as :class:`OutputError` (bad input: exit 2)."""
     try:
-        staging.rename(target)
-    except BaseException:
-        retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+        yield
+    except OutputFolderError as error:
+        raise OutputError(str(error)) from None
+
+
+def check_output_folder(target: Path, kind: str = "run") -> Path:
+    """Raise :class:`OutputError` unless a folder of ``kind`` may be written at ``target``; return the real folder.
+
+    Called before a run, so that a bad place is refused before the simulation, not after.
+    """
+    with output_errors():
+        return check_target(target, kind)

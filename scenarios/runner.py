@@ -25,6 +25,7 @@ import pandas as pd
 from qkdn.bbm92 import BBM92Session
 from qkdn.kaas import KeyAsAService
 from qkdn.network import QKDNetwork
+from qkdn.segments import HybridSplit
 from qtn import sequence_adapter
 from qtn.errors import QNetSimError, SimulationError
 from qtn.netscale import NetworkScaleNetwork
@@ -36,15 +37,18 @@ from scenarios.build import (
     entanglement_requests,
     has_entanglement_traffic,
     has_key_traffic,
+    hybrid_split,
     key_as_a_service,
     network_spec,
     qkd_network,
     qtn_options,
+    segment_sessions,
     teleportation_traffic,
 )
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
+from scenarios.hybrid_checks import hybrid_problems
 from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
@@ -91,11 +95,18 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
         ScenarioError: the scenario has problems (nothing is run).
         SimulationError: the simulation failed while running.
     """
+    return run_keeping_networks(scenario, progress=progress)[0]
+
+
+def run_keeping_networks(
+    scenario: Scenario | str | Path, *, progress: bool | None = False
+) -> tuple[Results, "BuiltRun"]:
+    """Like :func:`run`, and also return the networks the run built (with the users' keys, for tests)."""
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     topology, problems = check_scenario(scenario)
     if not problems:
-        problems = target_problems(scenario, topology)
+        problems = target_problems(scenario, topology) + hybrid_problems(scenario, topology)
     if problems:
         raise ScenarioError(problems, scenario.name)
     spec = network_spec(scenario, topology)
@@ -124,12 +135,13 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
     tables = {}
     if built.entanglement is not None:
-        tables.update(_entanglement_tables(built.entanglement, ids))
+        tables.update(_entanglement_tables(built.entanglement, ids, built.split))
     if built.qkd is not None:
         tables.update(_qkd_tables(built.qkd, ids))
     if built.bbm92:
         blocks = tables["link_blocks"] if "link_blocks" in tables else None
-        bbm92_frame = to_frame(LINK_BLOCKS, built.bbm92_blocks, ids)
+        end_to_end = [{**row, "link_kind": "bbm92-end-to-end"} for row in built.bbm92_blocks]
+        bbm92_frame = to_frame(LINK_BLOCKS, end_to_end, ids)
         tables["link_blocks"] = bbm92_frame if blocks is None else pd.concat([blocks, bbm92_frame], ignore_index=True)
     if built.kaas is not None:
         tables["kp_assembly"] = to_frame(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
@@ -137,11 +149,11 @@ def run(scenario: Scenario | str | Path, *, progress: bool | None = False) -> Re
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
-    return Results(scenario=scenario, tables=tables, manifest=manifest)
+    return Results(scenario=scenario, tables=tables, manifest=manifest), built
 
 
 @dataclass
-class _Built:
+class BuiltRun:
     """What one run built on its timeline: the entanglement network and/or the QKD network."""
 
     timeline: Any
@@ -150,6 +162,8 @@ class _Built:
     kaas: KeyAsAService | None = None
     bbm92: list[BBM92Session] = field(default_factory=list)
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
+    split: HybridSplit | None = None
+    segments: list[BBM92Session] = field(default_factory=list)
 
     @property
     def _own_clock(self) -> NetworkScaleNetwork | None:
@@ -159,9 +173,10 @@ class _Built:
     def run(self) -> None:
         """Run everything to the end of the duration.
 
-        The network-scale engine and the QKD network share no state (BBM92 and
-        teleportation traffic are refused at that level), so the engine runs to
-        the end first and SeQUeNCe's timeline (if there is QKD traffic) after it.
+        The network-scale engine and the QKD network share no state (teleportation
+        traffic is refused at that level; BBM92 sessions schedule their frames on the
+        engine's own loop), so the engine runs to the end first and SeQUeNCe's
+        timeline (if there is QKD traffic) after it.
         """
         own = self._own_clock
         if own is not None:
@@ -183,15 +198,25 @@ class _Built:
         return total
 
 
-def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built:
+def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltRun:
+    """Build the networks of a run on one timeline.
+
+    In a hybrid network (key traffic and repeaters) the entanglement network is
+    the quantum view of the network (repeaters and their fibres), the QKD
+    network its QKD view (direct links and segment links), and a BBM92 session
+    per segment turns the segment's pairs into key for the QKD network, all on
+    SeQUeNCe's one timeline.
+    """
     entanglement: EntanglementNetwork | NetworkScaleNetwork | None = None
     bbm92: list[BBM92Session] = []
     bbm92_blocks: list[dict[str, Any]] = []
     timeline = None
-    if has_entanglement_traffic(scenario) or not has_key_traffic(scenario):
+    split = hybrid_split(scenario, spec)
+    has_segments = split is not None and bool(split.segments)
+    if has_entanglement_traffic(scenario) or has_segments or not has_key_traffic(scenario):
         network_class = NetworkScaleNetwork if scenario.fidelity_level == "network" else EntanglementNetwork
         entanglement = network_class(
-            spec,
+            split.quantum_spec if split is not None else spec,
             scenario.seed,
             scenario.duration_s,
             options,
@@ -200,22 +225,33 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> _Built
         for request in entanglement_requests(scenario):
             entanglement.add_request(request)
         if isinstance(entanglement, EntanglementNetwork):
-            # The network level refuses teleportation and BBM92 traffic (scenario checks) and runs on its own loop.
+            # The network level refuses teleportation traffic (scenario checks) and runs on its own loop.
             for traffic in teleportation_traffic(scenario):
                 entanglement.add_teleportation(traffic)
             timeline = entanglement.built.timeline
-            bbm92 = bbm92_sessions(scenario, entanglement, timeline, bbm92_blocks.append)
+            schedule = functools.partial(sequence_adapter.schedule_call, timeline)
+            bbm92 = bbm92_sessions(scenario, entanglement, schedule, bbm92_blocks.append)
+        else:
+            bbm92 = bbm92_sessions(scenario, entanglement, entanglement.schedule_call_s, bbm92_blocks.append)
     qkd = kaas = None
+    segments: list[BBM92Session] = []
     if has_key_traffic(scenario):
         if timeline is None:
             timeline = sequence_adapter.new_timeline(scenario.duration_s)
-        qkd = qkd_network(scenario, spec, timeline)
+        qkd = qkd_network(scenario, spec, timeline, split)
+        if has_segments:
+            # At the network level the engine runs to the end first; the sessions put each frame's key
+            # on SeQUeNCe's timeline at its time, before that timeline runs (key flows one way only).
+            assert split is not None and entanglement is not None
+            segments = segment_sessions(scenario, split, entanglement, qkd, timeline)
         qkd.start_pool_sampling(scenario.qkd.pool_sample_interval_s or scenario.duration_s / 100, scenario.duration_s)
         kaas = key_as_a_service(scenario, qkd)
-    return _Built(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks)
+    return BuiltRun(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments)
 
 
-def _entanglement_tables(network: EntanglementNetwork | NetworkScaleNetwork, ids: dict[str, Any]) -> dict[str, Any]:
+def _entanglement_tables(
+    network: EntanglementNetwork | NetworkScaleNetwork, ids: dict[str, Any], split: HybridSplit | None = None
+) -> dict[str, Any]:
     pairs = to_frame(PAIRS, network.pair_records, ids)
     fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}
     request_rows = []
@@ -234,10 +270,16 @@ def _entanglement_tables(network: EntanglementNetwork | NetworkScaleNetwork, ids
         "pairs": pairs,
         "entanglement_requests": to_frame(ENTANGLEMENT_REQUESTS, request_rows, ids),
         "teleportations": to_frame(TELEPORTATIONS, network.teleportation_records(), ids),
-        "links": to_frame(LINKS, network.link_records(), ids),
+        "links": to_frame(LINKS, [_with_segment(row, split) for row in network.link_records()], ids),
         "purifications": to_frame(PURIFICATIONS, network.purification_records(), ids),
         "memories": to_frame(MEMORIES, network.memory_records, ids),
     }
+
+
+def _with_segment(row: dict[str, Any], split: HybridSplit | None) -> dict[str, Any]:
+    """A ``links`` row with the repeater segments its fibre belongs to ('' outside hybrid networks)."""
+    segments = split.segments_of_fibre(str(row["a"]), str(row["b"])) if split is not None else []
+    return {**row, "segment": " | ".join(segment.name for segment in segments)}
 
 
 def _qkd_tables(network: QKDNetwork, ids: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +328,7 @@ def _manifest(
     ids: dict[str, Any],
     started: datetime,
     wall_time_s: float,
-    built: _Built,
+    built: BuiltRun,
 ) -> dict[str, Any]:
     return {
         "run_id": ids["run_id"],

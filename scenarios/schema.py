@@ -13,31 +13,55 @@ import difflib
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 from pydantic_core import PydanticCustomError
 
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qtn.roles import NodeRole
+from qtn.units import MAX_LENGTH_KM, MAX_TIME_S
 
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 DEFAULT_TEMPLATE = "default"
+#: Most bits a key store, pool or slot may be given: 10^12 (a terabit, more key than any QKD link makes in
+#: years); counts of bits are 64-bit integers in the result tables.
+MAX_BITS = 10**12
+#: Shortest sampling or reporting interval: 1 ns, far below any network's timescale and 1000 of
+#: SeQUeNCe's picosecond ticks (a shorter one would not advance its clock, or would flood memory).
+MIN_INTERVAL_S = 1e-9
 
 NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
-Role = Literal["end", "repeater", "trusted_relay"]
-PositiveKm = Annotated[float, Field(gt=0)]
+#: Marks a fixed-length tuple field that a YAML list may fill (strict mode takes only Python tuples);
+#: the items keep their strict types.
+LaxTuple = Strict(False)
+#: A node's role (``end``, ``repeater`` or ``trusted_relay``); :mod:`qtn.roles` says what each may do.
+Role = NodeRole
+PositiveKm = Annotated[float, Field(gt=0, le=MAX_LENGTH_KM)]
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario model: immutable, unknown keys are errors."""
+    """Base of every scenario model: immutable, unknown keys are errors, types strict.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    Strict types: ``true`` is no number, ``'0.01'`` (quoted) is text, ``1.0`` is no
+    integer; an integer is still a number (``length_km: 20``). A YAML list is
+    accepted where the schema has a fixed-length tuple (:data:`LaxTuple`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # --- network -----------------------------------------------------------------------------
 
 
 class NodeEntry(StrictModel):
-    """An explicitly listed node."""
+    """An explicitly listed node.
+
+    Attributes:
+        name: the node's unique name.
+        role: ``end`` (a user site), ``trusted_relay`` or ``repeater``; see the
+            roles under ``network``.
+        template: the node template giving its hardware.
+    """
 
     name: NodeName
     role: Role = "end"
@@ -54,7 +78,13 @@ class LinkEntry(StrictModel):
 
 
 class ChainGenerator(StrictModel):
-    """Linear chain ``n0 - n1 - ... - n{N-1}``; the two ends are end nodes."""
+    """Linear chain ``n0 - n1 - ... - n{N-1}``; the two ends are end nodes.
+
+    Attributes:
+        interior_role: role of ``n1 ... n{N-2}``: ``repeater`` for an
+            entanglement chain, ``trusted_relay`` for a QKD chain (keys are never
+            relayed through a repeater).
+    """
 
     kind: Literal["chain"]
     n_nodes: int = Field(ge=2, le=1000)
@@ -63,7 +93,11 @@ class ChainGenerator(StrictModel):
 
 
 class RingGenerator(StrictModel):
-    """Ring of ``n_nodes`` nodes with equal link lengths."""
+    """Ring of ``n_nodes`` nodes with equal link lengths.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["ring"]
     n_nodes: int = Field(ge=3, le=1000)
@@ -72,7 +106,12 @@ class RingGenerator(StrictModel):
 
 
 class StarGenerator(StrictModel):
-    """Star: hub ``hub`` linked to leaves ``n1 ... n{n_leaves}``."""
+    """Star: hub ``hub`` linked to leaves ``n1 ... n{n_leaves}``.
+
+    Attributes:
+        hub_role: role of the hub: ``repeater`` (entanglement) or ``trusted_relay`` (keys).
+        leaf_role: role of every leaf.
+    """
 
     kind: Literal["star"]
     n_leaves: int = Field(ge=1, le=1000)
@@ -82,7 +121,11 @@ class StarGenerator(StrictModel):
 
 
 class GridGenerator(StrictModel):
-    """Rectangular grid; node ``n{r}_{c}`` at row r, column c."""
+    """Rectangular grid; node ``n{r}_{c}`` at row r, column c.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["grid"]
     rows: int = Field(ge=1, le=100)
@@ -98,11 +141,14 @@ class WaxmanGenerator(StrictModel):
     convention). Disconnected components are joined by their closest node pair,
     so the network is always connected. ``topology_seed`` defaults to one derived
     from the scenario seed.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
     """
 
     kind: Literal["waxman"]
     n_nodes: int = Field(ge=2, le=2000)
-    domain_km: PositiveKm
+    domain_km: float = Field(gt=0, le=MAX_LENGTH_KM / 2)  # so that the diagonal stays below MAX_LENGTH_KM
     alpha: float = Field(0.4, gt=0, le=1)
     beta: float = Field(0.4, gt=0, le=1)
     role: Role = "end"
@@ -110,10 +156,14 @@ class WaxmanGenerator(StrictModel):
 
 
 class EdgesGenerator(StrictModel):
-    """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges."""
+    """Explicit edge list ``[a, b, length_km]``; nodes are those named by the edges.
+
+    Attributes:
+        role: role of every node (``network.node_roles`` overrides named ones).
+    """
 
     kind: Literal["edges"]
-    edges: list[tuple[NodeName, NodeName, PositiveKm]] = Field(min_length=1)
+    edges: list[Annotated[tuple[NodeName, NodeName, PositiveKm], LaxTuple]] = Field(min_length=1)
     role: Role = "end"
 
 
@@ -130,6 +180,27 @@ class NetworkSection(StrictModel):
     With a generator, ``node_roles`` and ``node_templates`` override the role and
     template of named generated nodes; ``node_template`` and ``link_template``
     apply to all other generated nodes and links.
+
+    Node roles decide what a node may do, in routing, relaying, swapping and
+    validation alike. ``end``: a user site; it holds keys and ends key and
+    entanglement requests, but never forwards keys or swaps. ``trusted_relay``:
+    holds keys in the clear and relays them hop by hop by one-time pad; it may
+    end QKD links, key requests and entanglement segments, but cannot swap.
+    ``repeater``: quantum memories and entanglement swapping; it never holds a
+    key in the clear, so no key is relayed through it and no QKD link ends at
+    it, and it cannot end an entanglement request; it needs memories.
+
+    So a key path is key holder - trusted relays - key holder, and an
+    entanglement path is end - repeaters - end (either end may be a trusted
+    relay). Traffic whose ``src`` or ``dst`` cannot take its part is an error;
+    a request that the roles leave without any path gets a warning from
+    ``qnetsim validate`` and is refused in the run, with the reason in its
+    table row.
+
+    Attributes:
+        generator: a topology generator (or list ``nodes`` and ``links``).
+        node_roles: role of named generated nodes, overriding the generator's.
+        node_templates: node template of named generated nodes.
     """
 
     generator: Generator | None = None
@@ -184,11 +255,11 @@ class EntanglementTraffic(StrictModel):
     kind: Literal["entanglement"] = "entanglement"
     src: NodeName
     dst: NodeName
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
-    hold_s: float = Field(0.0, ge=0)
+    hold_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
 
 
 class KeyTraffic(StrictModel):
@@ -198,17 +269,23 @@ class KeyTraffic(StrictModel):
     exactly ``n_requests`` of them, evenly spaced, when given). Each must be
     delivered within ``deadline_s`` of its arrival; higher ``priority`` is served
     first when requests wait for key on a link.
+
+    With ``n_outstanding`` the demand is saturating instead (closed loop):
+    ``n_outstanding`` requests are issued at ``start_s`` and each one that ends
+    (served or not) is replaced at once until ``end_s``, so requests are always
+    waiting; ``rate_hz`` and ``n_requests`` are then not used.
     """
 
     kind: Literal["key"]
     src: NodeName
     dst: NodeName
     bits: int = Field(256, ge=1, le=10**9)
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     rate_hz: float = Field(1.0, gt=0)
     n_requests: int | None = Field(None, ge=1, le=10**7)
-    deadline_s: float = Field(1.0, gt=0)
+    n_outstanding: int | None = Field(None, ge=1, le=10**4)
+    deadline_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
     priority: float = 0.0
 
 
@@ -224,9 +301,9 @@ class ServiceTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     key_rate_bps: float = Field(gt=0)
-    period_s: float = Field(1.0, gt=0)
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    period_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
 
 
 class BBM92Traffic(StrictModel):
@@ -240,8 +317,8 @@ class BBM92Traffic(StrictModel):
     kind: Literal["bbm92"]
     src: NodeName
     dst: NodeName
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
     frame_bits: int = Field(8192, ge=64, le=10**7)
@@ -258,11 +335,11 @@ class VKPTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     bits: int = Field(ge=1, le=10**9)
-    at_s: float = Field(0.0, ge=0)
+    at_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
 
 
 NAMED_STATES = ("zero", "one", "plus", "minus", "plus_i", "minus_i")
-BlochVector = tuple[float, float, float]
+BlochVector = Annotated[tuple[float, float, float], LaxTuple]
 
 
 class TeleportationTraffic(StrictModel):
@@ -286,10 +363,10 @@ class TeleportationTraffic(StrictModel):
     src: NodeName
     dst: NodeName
     scheme: Literal["hop_by_hop", "end_to_end"] = "hop_by_hop"
-    start_s: float = Field(0.0, ge=0)
-    end_s: float | None = Field(None, gt=0)
+    start_s: float = Field(0.0, ge=0, le=MAX_TIME_S)
+    end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_teleportations: int = Field(10, ge=1, le=1_000_000)
-    interval_s: float | None = Field(None, gt=0)
+    interval_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
     input_states: str | list[str | BlochVector] = "random"
@@ -303,12 +380,10 @@ class TeleportationTraffic(StrictModel):
             return value
         if not isinstance(value, list) or not value:
             raise PydanticCustomError("input_states", "must be 'random' or a non-empty list of states")
-        for index, item in enumerate(value):
-            problem = _state_problem(item)
-            if problem:
-                raise PydanticCustomError(
-                    "input_states", "item {index}: {problem}", {"index": index, "problem": problem}
-                )
+        # Every bad item is named, not only the first.
+        problems = [f"item {index}: {problem}" for index, item in enumerate(value) if (problem := _state_problem(item))]
+        if problems:
+            raise PydanticCustomError("input_states", "{problems}", {"problems": "; ".join(problems)})
         return value
 
 
@@ -372,8 +447,55 @@ class EntanglementSettings(StrictModel):
     swapping_order: Literal["nested", "sequential"] = "nested"
     purification: Literal["bbpssw", "dejmps"] = "bbpssw"
     purification_rounds: int | None = Field(None, ge=1, le=1000)
-    cutoff_s: float | None = Field(None, gt=0)
+    cutoff_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     routing: Literal["shortest", "fewest_hops", "highest_rate"] = "shortest"
+
+
+class PostProcessingSection(StrictModel):
+    """Post-processing of distilled key frames: photon-level BB84 links and BBM92 on delivered pairs.
+
+    Attributes:
+        sample_fraction: fraction of each sifted frame disclosed to estimate the QBER.
+        key_length_formula: ``asymptotic`` (Shor-Preskill with the Clopper-Pearson QBER
+            bound and the bits Cascade actually disclosed), ``finite_key`` (Tomamichel
+            et al. 2012), or ``infinite_key`` (the fast key-rate models' accounting: the
+            sample QBER as exact, error correction charged ``f n h(Q)`` with ``f =
+            qkd.error_correction_efficiency``), which makes distilled frames comparable
+            with fast model links.
+        epsilon_estimation: failure probability of the QBER bound.
+        epsilon_correctness: probability bound that accepted keys differ.
+        epsilon_secrecy: secrecy parameter (finite-key formula).
+        qber_tolerance: frames whose sample QBER exceeds it are dropped.
+        n_cascade_passes: passes of Cascade error correction.
+    """
+
+    sample_fraction: float = Field(0.1, gt=0, lt=1)
+    key_length_formula: Literal["asymptotic", "finite_key", "infinite_key"] = "asymptotic"
+    epsilon_estimation: float = Field(1e-9, gt=0, lt=1)
+    epsilon_correctness: float = Field(1e-12, gt=0, lt=1)
+    epsilon_secrecy: float = Field(1e-9, gt=0, lt=1)
+    qber_tolerance: float = Field(0.11, ge=0, le=0.5)
+    n_cascade_passes: int = Field(4, ge=1, le=16)
+
+
+class SegmentSettings(StrictModel):
+    """Repeater segments of a hybrid network (key traffic on a network with repeaters).
+
+    Each segment between two key-holding nodes is an entanglement request made
+    automatically for the whole run; BBM92 on its delivered pairs fills the
+    segment's key pools (see docs/hybrid-networks.md).
+
+    Attributes:
+        n_memories: memories each segment reserves at every node of its path per
+            direction (a repeater in the middle uses twice this).
+        target_fidelity: segment links are purified until they reach it.
+        frame_bits: sifted bits per distilled BBM92 frame (short frames leave no
+            key: the finite-sample QBER bound grows as the frame shrinks).
+    """
+
+    n_memories: int = Field(4, ge=1, le=10**4)
+    target_fidelity: float = Field(0.5, gt=0, le=1)
+    frame_bits: int = Field(8192, ge=64, le=10**7)
 
 
 class QKDSection(StrictModel):
@@ -384,13 +506,16 @@ class QKDSection(StrictModel):
             ``decoy-bb84-vacuum-weak``, ``bb84-gllp``), or ``photon`` for BB84 on
             SeQUeNCe photons with full post-processing.
         misalignment_error: optical error e_det of every link.
-        error_correction_efficiency: f >= 1 (fast models).
+        error_correction_efficiency: f >= 1 (fast models, and distilled frames with
+            ``postprocessing.key_length_formula: infinite_key``).
+        postprocessing: how photon-level BB84 frames and BBM92 frames are distilled.
         block_bits: secret bits per key block of a fast link.
         pool_capacity_bits: key storage at each end of a link (both directions).
         direction_share: fraction of a link's key for use by its first node.
         routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
         k_paths: how many shortest paths ``k_shortest`` considers.
-        untrusted_nodes: nodes that may not relay keys.
+        untrusted_nodes: trusted relays that may not relay keys after all (ends and
+            repeaters never do).
         pool_sample_interval_s: interval of the ``pools`` samples (default: a
             hundredth of the duration).
         controller_site: node hosting the controller (default: the network's
@@ -400,38 +525,42 @@ class QKDSection(StrictModel):
         recovery_window_s: after a failure, the controller retries re-allocation
             this long (Time-Window Method).
         recovery_retry_s: interval of those retries.
+        segments: repeater segments of a hybrid network (used when some node is a
+            repeater): memories, target fidelity and BBM92 frame length.
     """
 
     link_model: str = "decoy-bb84"
     misalignment_error: float = Field(0.015, ge=0, lt=0.5)
     error_correction_efficiency: float = Field(1.16, ge=1)
+    postprocessing: PostProcessingSection = PostProcessingSection()
     block_bits: int = Field(4096, ge=1, le=10**8)
-    pool_capacity_bits: int = Field(2_000_000, ge=2)
+    pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
-    pool_sample_interval_s: float | None = Field(None, gt=0)
+    pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
     controller_site: NodeName | None = None
-    report_interval_s: float = Field(0.1, gt=0)
-    pool_low_bits: int = Field(4096, ge=0)
-    recovery_window_s: float = Field(1.0, gt=0)
-    recovery_retry_s: float = Field(0.05, gt=0)
+    report_interval_s: float = Field(0.1, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
+    pool_low_bits: int = Field(4096, ge=0, le=MAX_BITS)
+    recovery_window_s: float = Field(1.0, gt=0, le=MAX_TIME_S)
+    recovery_retry_s: float = Field(0.05, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
+    segments: SegmentSettings = Field(default_factory=SegmentSettings)
 
 
 class ScheduledOutage(StrictModel):
     """Link ``link[0]``-``link[1]`` fails at ``at_s`` and is repaired ``repair_after_s`` later."""
 
-    link: tuple[NodeName, NodeName]
-    at_s: float = Field(ge=0)
-    repair_after_s: float = Field(gt=0)
+    link: Annotated[tuple[NodeName, NodeName], LaxTuple]
+    at_s: float = Field(ge=0, le=MAX_TIME_S)
+    repair_after_s: float = Field(gt=0, le=MAX_TIME_S)
 
 
 class RandomFailures(StrictModel):
     """Every link fails after Exp(``mtbf_s``) up time and is repaired after Exp(``mttr_s``)."""
 
-    mtbf_s: float = Field(gt=0)
-    mttr_s: float = Field(gt=0)
+    mtbf_s: float = Field(gt=0, le=MAX_TIME_S)
+    mttr_s: float = Field(gt=0, le=MAX_TIME_S)
 
 
 class FailuresSection(StrictModel):
@@ -454,11 +583,11 @@ class KaaSSection(StrictModel):
         pairs: the node pairs that get a KP (default: all n(n-1)/2 pairs).
     """
 
-    period_s: float = Field(gt=0)
-    slot_s: float = Field(gt=0)
-    n_bits_per_slot: int = Field(ge=1)
-    kp_capacity_bits: int = Field(1_000_000, ge=1)
-    pairs: list[tuple[NodeName, NodeName]] | None = None
+    period_s: float = Field(gt=0, le=MAX_TIME_S)
+    slot_s: float = Field(gt=0, le=MAX_TIME_S)
+    n_bits_per_slot: int = Field(ge=1, le=MAX_BITS)
+    kp_capacity_bits: int = Field(1_000_000, ge=1, le=MAX_BITS)
+    pairs: list[Annotated[tuple[NodeName, NodeName], LaxTuple]] | None = None
 
 
 # --- outputs and the scenario ----------------------------------------------------------
@@ -476,7 +605,7 @@ class Outputs(StrictModel):
 
     tables: list[str] | None = None
     csv: bool = False
-    memory_sample_interval_s: float | None = Field(None, gt=0)
+    memory_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_TIME_S)
 
 
 FidelityLevel = Literal["hardware", "fast", "network"]
@@ -519,3 +648,8 @@ class Scenario(StrictModel):
     network: NetworkSection
     traffic: list[TrafficItem] = Field(default_factory=list)
     outputs: Outputs = Outputs()
+
+
+def traffic_end_s(item: Any, duration_s: float) -> float:
+    """When a traffic item stops: its ``end_s``, or the end of the run when it has none."""
+    return item.end_s if item.end_s is not None else duration_s

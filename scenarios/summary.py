@@ -4,12 +4,19 @@ import math
 
 import pandas as pd
 
+#: Column headers saying what the spread is: the sample standard deviation of the
+#: delivered pairs' (qubits') fidelities, not the standard error of their mean
+#: (``qnetsim report`` gives confidence intervals of means over runs).
+PAIR_FIDELITY_HEADER = "fidelity (mean ± sd over pairs)"
+QUBIT_FIDELITY_HEADER = "fidelity (mean ± sd over qubits)"
+
 
 def request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     """One row per entanglement request: path, pairs, rate, fidelity and latency, formatted.
 
-    Fidelity is given as mean ± standard deviation over delivered pairs;
-    latency is the mean time a memory waited for its pair.
+    Fidelity is given as mean ± sample standard deviation over delivered pairs
+    (the spread of single pairs, not the standard error of the mean), and the
+    column header says so; latency is the mean time a memory waited for its pair.
     """
     requests = tables.get("entanglement_requests")
     if requests is None:
@@ -24,7 +31,7 @@ def request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
         latency = "-"
         if len(mine):
             std = float(mine["fidelity"].std()) if len(mine) > 1 else 0.0
-            fidelity = f"{mine['fidelity'].mean():.4f}±{std:.4f}"
+            fidelity = f"{mine['fidelity'].mean():.4f} ± {std:.4f}"
             latency = f"{1e3 * mine['latency_s'].mean():.3g}"
         rows.append(
             {
@@ -34,7 +41,7 @@ def request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
                 "served": "yes" if request.approved else f"no: {request.reason}",
                 "pairs": int(request.n_pairs),
                 "rate_hz": _fmt(request.pair_rate_hz),
-                "fidelity": fidelity,
+                PAIR_FIDELITY_HEADER: fidelity,
                 "latency_ms": latency,
             }
         )
@@ -46,7 +53,10 @@ def _fmt(value: float) -> str:
 
 
 def teleportation_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """One row per teleportation request: scheme, qubits done, fidelity, latency, classical cost."""
+    """One row per teleportation request: scheme, qubits done, fidelity, latency, classical cost.
+
+    Fidelity is mean ± sample standard deviation over completed qubits, as the header says.
+    """
     teleportations = tables.get("teleportations")
     if teleportations is None or not len(teleportations):
         return None
@@ -57,7 +67,7 @@ def teleportation_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | Non
         fidelity = latency = "-"
         if len(done):
             std = float(done["fidelity"].std()) if len(done) > 1 else 0.0
-            fidelity = f"{done['fidelity'].mean():.4f}±{std:.4f}"
+            fidelity = f"{done['fidelity'].mean():.4f} ± {std:.4f}"
             latency = f"{1e3 * done['latency_s'].mean():.3g}"
         rows.append(
             {
@@ -65,7 +75,7 @@ def teleportation_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | Non
                 "scheme": str(first["scheme"]),
                 "path": str(first["path"]),
                 "qubits": f"{len(done)}/{len(jobs)}",
-                "fidelity": fidelity,
+                QUBIT_FIDELITY_HEADER: fidelity,
                 "latency_ms": latency,
                 "messages/qubit": f"{done['n_classical_messages'].mean():.3g}" if len(done) else "-",
                 "corrections/qubit": f"{done['n_corrections'].mean():.3g}" if len(done) else "-",
@@ -94,6 +104,32 @@ def key_request_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
             }
         )
     return pd.DataFrame(rows)
+
+
+def segment_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """One row per repeater segment of a hybrid network: pairs delivered, BBM92 frames, secret key made."""
+    blocks = tables.get("link_blocks")
+    if blocks is None or not len(blocks):
+        return None
+    frames = blocks[blocks["link_kind"] == "bbm92-segment"]
+    requests = tables.get("entanglement_requests", pd.DataFrame(columns=["purpose", "n_pairs", "mean_fidelity"]))
+    rows = []
+    for request in requests.itertuples(index=False):
+        if not str(request.purpose).startswith("bbm92 segment "):
+            continue
+        link = str(request.purpose).removeprefix("bbm92 segment ")
+        mine = frames[frames["link"] == link]
+        rows.append(
+            {
+                "segment": link,
+                "pairs": int(request.n_pairs),
+                "fidelity": _fmt(request.mean_fidelity),
+                "frames": f"{int((mine['secret_bits'] > 0).sum())}/{len(mine)}",
+                "qber": _fmt(float(mine["qber"].mean())) if len(mine) else "-",
+                "secret_bits": int(mine["secret_bits"].sum()),
+            }
+        )
+    return pd.DataFrame(rows) if rows else None
 
 
 def service_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:

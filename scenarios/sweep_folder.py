@@ -8,20 +8,23 @@ result folder whose manifest has a ``sweep`` entry (``sweep_id``, ``point_id``,
 resumes by running only the points without one; ``sweep.json`` is only a
 summary. ``sweep_<table>.parquet`` gathers each table of every complete point,
 with the swept parameters as columns after ``run_id, scenario, seed``.
+
+``sweep.json``'s ``qnetsim_sweep`` entry proves that qnetsim made the folder;
+replacing a sweep (``--overwrite``) removes only what qnetsim wrote there and is
+refused when the folder holds anything else.
 """
 
 import json
-import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.outputs import check_place, claim
+from analysis.staging import discard, remove_leftovers, write_file_atomically
 from qtn.errors import ConfigError
-from scenarios.results import MANIFEST_FILE
+from scenarios.results import MANIFEST_FILE, output_errors
 from scenarios.sweep import SweepPlan
 from scenarios.tables import ID_COLUMNS
 
@@ -68,35 +71,71 @@ def check_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> bool:
     """Whether ``root`` holds this very sweep (to resume); raise if it cannot take it at all.
 
     An empty or missing folder takes a new sweep; another sweep's folder only with
-    ``overwrite``; any other non-empty folder never.
+    ``overwrite`` and only when it holds nothing qnetsim did not write; any other
+    non-empty folder never. A link to nothing, a file, or a place qnetsim cannot
+    write in are refused.
 
     Raises:
         ConfigError: the folder cannot be used for this sweep.
     """
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"output folder {root} exists and is not a folder")
+    with output_errors():
+        check_place(root)
     if not (root / SWEEP_FILE).is_file():
         if root.is_dir() and any(root.iterdir()):
             raise ConfigError(f"output folder {root} exists, is not empty and holds no qnetsim sweep; choose another")
         return False
-    try:
-        record = json.loads((root / SWEEP_FILE).read_text(encoding="utf-8"))
-        if record["sweep_id"] == plan.sweep_id and len(record["points"]) == len(plan.points):
-            return True
-    except (ValueError, KeyError, TypeError):
-        pass
+    record = _read_record(root)
+    if record is None:
+        raise ConfigError(f"output folder {root} holds a {SWEEP_FILE} that qnetsim did not write; choose another")
+    if record.get("sweep_id") == plan.sweep_id and len(record.get("points") or []) == len(plan.points):
+        return True
     if not overwrite:
         raise ConfigError(
             f"output folder {root} holds another sweep; use --overwrite to replace it or choose another folder"
         )
+    foreign = _foreign_entries(root)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(
+            f"output folder {root} holds files qnetsim did not write ({shown}); move them away or choose another folder"
+        )
     return False
+
+
+def _read_record(root: Path) -> dict[str, Any] | None:
+    """``sweep.json`` when qnetsim wrote it (it has the ``qnetsim_sweep`` format entry), else ``None``."""
+    try:
+        record = json.loads((root / SWEEP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("qnetsim_sweep"), int) else None
+
+
+def _foreign_entries(root: Path) -> list[str]:
+    """What in a sweep folder qnetsim did not write (its record, tables, point folders and their leftovers)."""
+    foreign = []
+    for entry in sorted(root.iterdir()):
+        if entry.name == SWEEP_FILE or (entry.name.startswith(TABLE_PREFIX) and entry.name.endswith(".parquet")):
+            continue
+        if entry.name != POINTS_FOLDER or entry.is_symlink() or not entry.is_dir():
+            foreign.append(entry.name)
+            continue
+        for point in sorted(entry.iterdir()):
+            if point.name.startswith(".") and point.name.endswith(".partial"):
+                continue  # a point being written when a sweep was killed: removed with the folder if provably ours
+            found = None if point.is_symlink() or not point.is_dir() else claim(point)
+            if found is None or found.kind != "run":
+                foreign.append(f"{POINTS_FOLDER}/{point.name}")
+            else:
+                foreign += [f"{POINTS_FOLDER}/{point.name}/{name}" for name in found.foreign]
+    return foreign
 
 
 def open_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> dict[str, Any]:
     """Prepare ``root`` for ``plan`` (see :func:`check_folder`) and return its record.
 
     Every point's status is read from disk: done iff its result folder is complete.
-    Staging folders left by a killed run are removed.
+    Staging folders left by a killed run are removed (when provably qnetsim's).
     """
     if check_folder(plan, root, overwrite=overwrite):
         record = json.loads((root / SWEEP_FILE).read_text(encoding="utf-8"))
@@ -104,8 +143,7 @@ def open_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> dict[str, An
         _clear(root)
         record = new_record(plan)
     (root / POINTS_FOLDER).mkdir(parents=True, exist_ok=True)
-    for leftover in (root / POINTS_FOLDER).glob(".*.partial"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    remove_leftovers(root / POINTS_FOLDER)
     for entry in record["points"]:
         if is_complete(root, entry["point_id"], plan.sweep_id):
             entry.update(status="done", error=None)
@@ -116,7 +154,15 @@ def open_folder(plan: SweepPlan, root: Path, *, overwrite: bool) -> dict[str, An
 
 
 def _clear(root: Path) -> None:
-    shutil.rmtree(root / POINTS_FOLDER, ignore_errors=True)
+    """Remove an earlier sweep's files (checked by :func:`check_folder` to be all qnetsim's)."""
+    points = root / POINTS_FOLDER
+    if points.is_dir():
+        remove_leftovers(points)
+        for point in points.iterdir():
+            if point.is_dir() and not point.is_symlink() and claim(point) is not None:
+                discard(point)
+        if not any(points.iterdir()):
+            points.rmdir()
     for path in [root / SWEEP_FILE, *root.glob(f"{TABLE_PREFIX}*.parquet")]:
         path.unlink(missing_ok=True)
 
@@ -124,19 +170,7 @@ def _clear(root: Path) -> None:
 def save_record(root: Path, record: dict[str, Any]) -> None:
     """Write ``sweep.json`` atomically."""
     record["updated_utc"] = _now()
-    _atomic_write(root / SWEEP_FILE, lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
-
-
-def _atomic_write(target: Path, write: Any) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(handle)
-    try:
-        write(Path(name))
-        os.chmod(name, 0o644)
-        os.replace(name, target)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    write_file_atomically(root / SWEEP_FILE, lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
 
 
 def _now() -> str:
@@ -170,7 +204,7 @@ def combine_tables(root: Path, record: dict[str, Any]) -> dict[str, dict[str, An
     for name, parts in frames.items():
         combined = pd.concat(parts, ignore_index=True)
         file = f"{TABLE_PREFIX}{name}.parquet"
-        _atomic_write(root / file, lambda path, frame=combined: frame.to_parquet(path, index=False))
+        write_file_atomically(root / file, lambda path, frame=combined: frame.to_parquet(path, index=False))
         written[name] = {"file": file, "rows": len(combined)}
     for stale in root.glob(f"{TABLE_PREFIX}*.parquet"):
         if stale.name not in {entry["file"] for entry in written.values()}:

@@ -75,7 +75,8 @@ LINKS = TableSpec(
     name="links",
     description=(
         "One row per link: heralded-generation attempts and successes counted in the run, "
-        "with the hardware model's success probability and attempt period."
+        "with the hardware model's success probability and attempt period; in a hybrid network, "
+        "the repeater segment(s) the fibre belongs to (key links a~b, ' | '-separated; empty otherwise)."
     ),
     columns={
         "link": "str",
@@ -88,6 +89,7 @@ LINKS = TableSpec(
         "success_probability": "float64",
         "model_success_probability": "float64",
         "attempt_period_s": "float64",
+        "segment": "str",
     },
 )
 
@@ -171,12 +173,15 @@ REQUESTS = TableSpec(
 LINK_BLOCKS = TableSpec(
     name="link_blocks",
     description=(
-        "One row per key block a QKD link delivered to the pools at both of its ends; source: "
-        "simulated (photon or entanglement blocks) or model (fast links)."
+        "One row per key block a QKD link delivered to the pools at both of its ends (a BBM92 frame: "
+        "one per frame, accepted or not); link_kind: bb84-fast, bb84-photon, bbm92-segment (a repeater "
+        "segment's key link) or bbm92-end-to-end (bbm92 traffic between users); source: simulated (photon "
+        "or entanglement blocks) or model (fast links)."
     ),
     columns={
         "t_s": "float64",
         "link": "str",
+        "link_kind": "str",
         "sifted_bits": "int64",
         "qber": "float64",
         "disclosed_bits": "int64",
@@ -189,7 +194,7 @@ POOLS = TableSpec(
     name="pools",
     description=(
         "Key store levels sampled at a fixed interval: one row per node, peer and direction "
-        "(out: keys this node sends with; in: keys the peer sends with)."
+        "(out: keys this node sends with; in: keys the peer sends with); link_kind as in link_blocks."
     ),
     columns={
         "t_s": "float64",
@@ -198,6 +203,7 @@ POOLS = TableSpec(
         "direction": "str",
         "level_bits": "int64",
         "capacity_bits": "int64",
+        "link_kind": "str",
     },
 )
 

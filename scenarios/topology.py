@@ -121,11 +121,7 @@ def _connect_components(graph: nx.Graph, positions: dict[int, tuple[float, float
 
 @generate.register
 def _edges(config: EdgesGenerator, seed: int = 0) -> Topology:
-    names: list[str] = []
-    for a, b, _ in config.edges:
-        for name in (a, b):
-            if name not in names:
-                names.append(name)
+    names = dict.fromkeys(name for a, b, _ in config.edges for name in (a, b))  # first-seen order
     nodes = tuple((name, config.role) for name in names)
     links = tuple((a, b, float(length)) for a, b, length in config.edges)
     return Topology(nodes, links)

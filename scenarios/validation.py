@@ -7,18 +7,27 @@ one line that names where it is and what was wrong with the value, in the form
 """
 
 import difflib
+import functools
 import math
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from qtn.units import (
+    MAX_LENGTH_KM,
+    MAX_RATE_HZ,
+    MAX_TIME_S,
+    MIN_RATE_HZ,
+    MIN_SPEED_KM_PER_S,
+    SPEED_OF_LIGHT_KM_PER_S,
+)
 from scenarios.errors import ScenarioError
-from scenarios.schema import NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
+from scenarios.schema import MAX_BITS, NODE_NAME_PATTERN, SCENARIO_NAME_PATTERN, Scenario
 
 _MAX_VALUE_CHARS = 60
 _PATTERN_HINTS = {
@@ -67,19 +76,40 @@ def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (Union, types.UnionType)
 
 
-def _variants(annotation: Any) -> list[Any]:
+def _by_identity[T](function: Callable[[Any], T]) -> Callable[[Any], T]:
+    """Memoise a function of one schema annotation by the annotation's identity.
+
+    A list of 100,000 bad items asks the same few questions of the schema for
+    every item; hashing a typing annotation is slow (it hashes its parts), its
+    ``id`` is not. The annotation is kept in the cache, so its id stays its own.
+    """
+    cache: dict[int, tuple[Any, T]] = {}
+
+    @functools.wraps(function)
+    def memoised(annotation: Any) -> T:
+        entry = cache.get(id(annotation))
+        if entry is None:
+            entry = cache[id(annotation)] = (annotation, function(annotation))
+        return entry[1]
+
+    return memoised
+
+
+@_by_identity
+def _variants(annotation: Any) -> tuple[Any, ...]:
     """The members of a (possibly nested, possibly optional) union, ``None`` left out."""
     annotation = _strip(annotation)
     if not _is_union(annotation):
-        return [annotation]
-    return [v for arg in typing.get_args(annotation) if arg is not type(None) for v in _variants(arg)]
+        return (annotation,)
+    return tuple(v for arg in typing.get_args(annotation) if arg is not type(None) for v in _variants(arg))
 
 
-def _single_model(variants: list[Any]) -> type[BaseModel] | None:
+def _single_model(variants: Sequence[Any]) -> type[BaseModel] | None:
     models = [v for v in variants if isinstance(v, type) and issubclass(v, BaseModel)]
     return models[0] if len(models) == 1 else None
 
 
+@_by_identity
 def _kind_of(model: Any) -> Any:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
@@ -90,6 +120,8 @@ def _kind_of(model: Any) -> Any:
 
 def _tagged(annotation: Any, item: Any) -> type[BaseModel] | None:
     """The variant of a discriminated union whose ``kind`` is ``item`` (None if not such a union)."""
+    if not isinstance(item, str):  # tags are text; list positions are not
+        return None
     variants = _variants(annotation)
     if len(variants) < 2:
         return None
@@ -184,18 +216,62 @@ def _unknown_field(location: Sequence[Any], root: type[BaseModel]) -> str:
     return f"{format_location(location, root)}: unknown field{hint}"
 
 
-def _range_message(kind: str, ctx: dict[str, Any], value: Any) -> str:
+#: Why a bound exists, by the unit suffix of the field's name and the bound (see :mod:`qtn.units`).
+_BOUND_REASONS = {
+    ("_s", MAX_TIME_S): "10^6 s, longer than any run",
+    ("_hz", MAX_RATE_HZ): "one per picosecond, the simulator's clock tick",
+    ("_hz", MIN_RATE_HZ): "one per 10^6 s, slower than any run",
+    ("_km", MAX_LENGTH_KM): "the Earth's circumference; no fibre link is longer",
+    ("_km", MAX_LENGTH_KM / 2): "so that the square's diagonal stays below the Earth's circumference",
+    ("_km_per_s", SPEED_OF_LIGHT_KM_PER_S): "the speed of light in vacuum",
+    ("_km_per_s", MIN_SPEED_KM_PER_S): "so that a delay over the longest link stays finite",
+    ("_bits", MAX_BITS): "a terabit",
+}
+
+
+def _bound_reason(field: str, bound: Any) -> str:
+    for (suffix, limit), reason in _BOUND_REASONS.items():
+        if field.endswith(suffix) and bound == limit:
+            return f" ({reason})"
+    return ""
+
+
+def _range_message(kind: str, ctx: dict[str, Any], value: Any, field: str = "") -> str:
     if isinstance(value, float) and math.isnan(value):
         return "must be a number, not NaN; got nan"
     operator, key = _RANGE_OPERATORS[kind]
-    return f"must be {operator} {show_bound(ctx.get(key))}; got {show_value(value)}"
+    bound = ctx.get(key)
+    return f"must be {operator} {show_bound(bound)}{_bound_reason(field, bound)}; got {show_value(value)}"
 
 
-def _message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
+_EXPECTED = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false"}
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    """What was expected, and why the value is not it, for values a lax parser would have converted."""
+    expected = _EXPECTED[kind]
+    if isinstance(value, bool) and kind != "bool_type":
+        return f"must be {expected}, not true or false"
+    if isinstance(value, str) and (_looks_numeric(value) or value.lower() in ("true", "false")):
+        return f"must be {expected}, not text in quotes (write it without quotes)"
+    if kind == "int_type" and isinstance(value, float) and value.is_integer():
+        return "must be an integer, written without a decimal point or exponent"
+    return ""
+
+
+def _message(kind: str, ctx: dict[str, Any], value: Any, field: str = "") -> str | None:
     """What is wrong, for one pydantic error type (None if the type is not one we word)."""
     got = f"; got {show_value(value)}"
     if kind in _RANGE_OPERATORS:
-        return _range_message(kind, ctx, value)
+        return _range_message(kind, ctx, value, field)
     if kind == "literal_error":
         expected = str(ctx.get("expected"))
         return f"must be {expected}{got}{_hint(value, _quoted_choices(expected))}"
@@ -208,6 +284,8 @@ def _message(kind: str, ctx: dict[str, Any], value: Any) -> str | None:
         return "required field is missing"
     if kind == "finite_number":
         return f"must be a finite number{got}"
+    if kind in ("float_type", "int_type", "bool_type") and (hint := _type_hint(kind, value)):
+        return f"{hint}{got}"
     messages = {
         "invalid_key": "field names must be text",
         "string_too_long": f"must be at most {ctx.get('max_length')} characters",
@@ -246,20 +324,25 @@ def describe_error(error: ErrorDetails, root: type[BaseModel] = Scenario) -> str
         # A too-short tuple, e.g. an edge written [a, b] instead of [a, b, length_km].
         where = format_location(location[:-1], root)
         return f"{where}: item {location[-1]} is missing; got {show_value(value)}"
-    message = _message(kind, error.get("ctx", {}) or {}, value) or f"{error['msg']}; got {show_value(value)}"
+    field = next((str(item) for item in reversed(location) if isinstance(item, str)), "")
+    message = _message(kind, error.get("ctx", {}) or {}, value, field) or f"{error['msg']}; got {show_value(value)}"
     where = format_location(location, root)
     return f"{where}: {message}" if where else message
 
 
-def _explained_by_typo(line: str, problems: Sequence[str]) -> bool:
+def _typo_suggestion(line: str) -> tuple[str, str] | None:
+    """``("x", "length_km")`` for ``x.lenght_km: unknown field; did you mean 'length_km'?``."""
+    where, _, message = line.partition(": ")
+    match = re.fullmatch(r"unknown field; did you mean '(.*)'\?", message)
+    return (where.rpartition(".")[0], match.group(1)) if match else None
+
+
+def _explained_by_typo(line: str, suggestions: set[tuple[str, str]]) -> bool:
     """True for ``x.length_km: required field is missing`` when ``x.lenght_km`` was suggested as it."""
     if not line.endswith(_MISSING_LINE):
         return False
     parent, _, name = line[: -len(_MISSING_LINE)].rpartition(".")
-    suggestion = f": unknown field; did you mean {name!r}?"
-    return any(
-        other.endswith(suggestion) and other.partition(": ")[0].rpartition(".")[0] == parent for other in problems
-    )
+    return (parent, name) in suggestions
 
 
 def structural_problems(error: ValidationError, root: type[BaseModel] = Scenario) -> list[str]:
@@ -267,13 +350,11 @@ def structural_problems(error: ValidationError, root: type[BaseModel] = Scenario
 
     A missing field whose misspelling is reported as an unknown field (with a
     "did you mean" naming it) is left out: the typo line already says it.
+    Linear in the number of problems (a list of 100,000 bad items is reported at once).
     """
-    lines: list[str] = []
-    for detail in error.errors():
-        line = describe_error(detail, root)
-        if line not in lines:
-            lines.append(line)
-    return [line for line in lines if not _explained_by_typo(line, lines)]
+    lines = list(dict.fromkeys(describe_error(detail, root) for detail in error.errors()))
+    suggestions = {suggestion for line in lines if (suggestion := _typo_suggestion(line)) is not None}
+    return [line for line in lines if not _explained_by_typo(line, suggestions)]
 
 
 def validate_structure(data: Any, source: str = "") -> Scenario:

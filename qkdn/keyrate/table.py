@@ -64,13 +64,20 @@ def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
+#: Most distances one table may have (a row per protocol and distance; plenty for any curve).
+MAX_DISTANCE_POINTS = 100_000
+#: Memory per point of the table (its float, the model's figures, one row per protocol).
+BYTES_PER_POINT = 8_000
+
+
 def distances_from_range(spec: str) -> list[float]:
     """Distances from ``"start:stop:step"`` (stop included), or a single ``"distance"``.
 
     ``"0:200:10"`` gives 0, 10, ..., 200 km. Meant for a ``--distance-km`` option.
 
     Raises:
-        ConfigError: not numbers, negative start, stop < start or step <= 0.
+        ConfigError: not numbers, negative start, stop < start, step <= 0, or more than
+            ``MAX_DISTANCE_POINTS`` points.
     """
     parts = spec.split(":")
     try:
@@ -87,5 +94,12 @@ def distances_from_range(spec: str) -> list[float]:
         raise ConfigError(f"distance_km: stop must be >= start; got {spec!r}")
     if not (math.isfinite(step) and step > 0):
         raise ConfigError(f"distance_km: step must be > 0; got {spec!r}")
-    n_steps = int(math.floor((stop - start) / step + 1e-9))
+    n_points = math.floor((stop - start) / step + 1e-9) + 1
+    if n_points > MAX_DISTANCE_POINTS:
+        raise ConfigError(
+            f"distance_km: {spec!r} gives {n_points:.3g} points"
+            f" (about {n_points * BYTES_PER_POINT / 1e12:.3g} TB of memory);"
+            f" at most {MAX_DISTANCE_POINTS:,}: use a larger step"
+        )
+    n_steps = n_points - 1
     return [float(value) for value in start + step * np.arange(n_steps + 1)]

@@ -24,10 +24,15 @@ class PostProcessingConfig(HardwareModel):
         epsilon_correctness: probability bound that accepted keys differ (tag length
             ``ceil(log2(1 / eps_cor))``).
         epsilon_secrecy: secrecy parameter (finite-key formula only).
-        key_length_formula: ``"asymptotic"`` (Shor-Preskill, GLLP for weak pulses) or
-            ``"finite_key"`` (Tomamichel et al. 2012; single-photon source assumed).
+        key_length_formula: ``"asymptotic"`` (Shor-Preskill, GLLP for weak pulses),
+            ``"finite_key"`` (Tomamichel et al. 2012; single-photon source assumed) or
+            ``"infinite_key"`` (the fast key-rate models' accounting: the sample's error
+            rate as exact, error correction charged ``f n h(Q)``; see
+            :class:`qkdn.photon.distillation.DistillationSettings`).
         multi_photon_correction: apply GLLP's single-photon fraction to the asymptotic
             formula (weak coherent pulses without decoy states).
+        error_correction_efficiency: ``f`` charged by the ``"infinite_key"`` accounting
+            (a scenario sets it from ``qkd.error_correction_efficiency``, as for fast links).
         qber_tolerance: frames whose sample QBER exceeds it are dropped.
         n_cascade_passes: passes of Cascade error correction.
     """
@@ -36,14 +41,16 @@ class PostProcessingConfig(HardwareModel):
     epsilon_estimation: float = Field(1e-9, gt=0, lt=1)
     epsilon_correctness: float = Field(1e-12, gt=0, lt=1)
     epsilon_secrecy: float = Field(1e-9, gt=0, lt=1)
-    key_length_formula: Literal["asymptotic", "finite_key"] = "asymptotic"
+    key_length_formula: Literal["asymptotic", "finite_key", "infinite_key"] = "asymptotic"
     multi_photon_correction: bool = True
+    error_correction_efficiency: float = Field(1.16, ge=1)
     qber_tolerance: float = Field(0.11, ge=0, le=0.5)
     n_cascade_passes: int = Field(4, ge=1, le=16)
 
     def distillation_settings(self) -> DistillationSettings:
         """The same parameters as the post-processing functions take them."""
         return DistillationSettings(
+            error_correction_efficiency=self.error_correction_efficiency,
             sample_fraction=self.sample_fraction,
             epsilon_estimation=self.epsilon_estimation,
             epsilon_correctness=self.epsilon_correctness,

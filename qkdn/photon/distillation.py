@@ -43,7 +43,7 @@ from qkdn.photon.messages import (
 from qkdn.photon.toeplitz import toeplitz_seed_length
 from qtn.errors import ConfigError
 
-KeyLengthFormula = Literal["asymptotic", "finite_key"]
+KeyLengthFormula = Literal["asymptotic", "finite_key", "infinite_key"]
 Status = Literal["accepted", "qber_above_tolerance", "no_secret_key", "reconciliation_failed", "verification_failed"]
 
 
@@ -58,7 +58,14 @@ class DistillationSettings:
             (sets the verification tag length).
         epsilon_secrecy: secrecy parameter of the finite-key formula.
         key_length_formula: ``"asymptotic"`` (Shor-Preskill/GLLP with the QBER upper
-            bound) or ``"finite_key"`` (Tomamichel et al. 2012).
+            bound and the bits error correction actually disclosed), ``"finite_key"``
+            (Tomamichel et al. 2012), or ``"infinite_key"``: the accounting of the fast
+            key-rate models (:mod:`qkdn.keyrate`), the sample's error rate taken as
+            exact and error correction charged ``f n h(Q)`` with ``f =
+            error_correction_efficiency`` (Cascade still corrects the bits, so both
+            ends hold the same key); it makes simulated frames comparable with
+            model links of the same ``f``.
+        error_correction_efficiency: ``f >= 1`` of the ``"infinite_key"`` accounting.
         qber_tolerance: the block is aborted when the sample QBER exceeds it (``Q_tol``
             of the finite-key formula).
         n_cascade_passes: Cascade passes.
@@ -70,6 +77,7 @@ class DistillationSettings:
     epsilon_correctness: float = 1e-12
     epsilon_secrecy: float = 1e-9
     key_length_formula: KeyLengthFormula = "asymptotic"
+    error_correction_efficiency: float = 1.16
     qber_tolerance: float = 0.11
     n_cascade_passes: int = 4
     max_cascade_rounds: int = 400
@@ -79,10 +87,13 @@ class DistillationSettings:
             value = getattr(self, name)
             if not 0.0 < value < 1.0:
                 raise ConfigError(f"{name}: must be in (0, 1); got {value}")
-        if self.key_length_formula not in ("asymptotic", "finite_key"):
+        if self.key_length_formula not in ("asymptotic", "finite_key", "infinite_key"):
             raise ConfigError(
-                f"key_length_formula: must be 'asymptotic' or 'finite_key'; got {self.key_length_formula!r}"
+                "key_length_formula: must be 'asymptotic', 'finite_key' or 'infinite_key';"
+                f" got {self.key_length_formula!r}"
             )
+        if not self.error_correction_efficiency >= 1.0:
+            raise ConfigError(f"error_correction_efficiency: must be >= 1; got {self.error_correction_efficiency}")
         if not 0.0 <= self.qber_tolerance <= 0.5:
             raise ConfigError(f"qber_tolerance: must be in [0, 0.5]; got {self.qber_tolerance}")
         if self.n_cascade_passes < 1 or self.max_cascade_rounds < 1:
@@ -242,6 +253,10 @@ class AliceDistiller(_Party):
                 settings.epsilon_secrecy,
                 settings.epsilon_correctness,
             )
+        if settings.key_length_formula == "infinite_key":
+            qber = self.n_errors / self.n_samples
+            charged = math.ceil(settings.error_correction_efficiency * self.key.size * pp.binary_entropy(qber))
+            return pp.asymptotic_secret_length(self.key.size, qber, charged, n_tag_bits, self.single_photon_fraction)
         upper = pp.clopper_pearson_upper_bound(self.n_errors, self.n_samples, settings.epsilon_estimation)
         return pp.asymptotic_secret_length(
             self.key.size, upper, self.leak_ec_bits, n_tag_bits, self.single_photon_fraction

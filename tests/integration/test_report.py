@@ -1,6 +1,7 @@
 """Reports from real small runs and a small sweep folder; ``qnetsim report`` exit codes."""
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 
@@ -8,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis import load
-from analysis.report import write_report
+from analysis.report import ReportFolderError, write_report
 from scenarios import load as load_scenario
 from scenarios.cli import app
 from scenarios.runner import run
@@ -85,13 +86,24 @@ def test_a_qkd_run_report_is_self_contained_html_with_pool_and_recovery_figures(
 
 
 def test_a_teleportation_report_summarises_by_scheme_and_a_new_report_replaces_the_old(folders, tmp_path):
-    first = write_report(folders / "teleport", tmp_path / "report", "markdown")
-    (first.parent / "figures" / "stale.png").write_bytes(b"old")
+    first = write_report(folders / "mesh", tmp_path / "report", "html")
+    assert "pool_levels.png" in _figures(first)
     report = write_report(folders / "teleport", tmp_path / "report", "markdown")
     text = report.read_text()
     assert "## Teleportation" in text and "| hop_by_hop | n0 | n3 | 3 |" in text
-    assert "stale.png" not in _figures(report)
+    assert sorted(os.listdir(tmp_path / "report")) == ["figures", "report.json", "report.md"]  # nothing of the first
+    assert "pool_levels.png" not in _figures(report)
     assert "teleport_latency.png" in _figures(report)
+    assert sorted(os.listdir(tmp_path)) == ["report"]
+
+
+def test_a_report_folder_with_files_qnetsim_did_not_write_is_not_replaced(folders, tmp_path):
+    first = write_report(folders / "teleport", tmp_path / "report", "markdown")
+    (first.parent / "figures" / "my-edit.png").write_bytes(b"mine")
+    with pytest.raises(ReportFolderError, match=r"holds files qnetsim did not write \(figures/my-edit.png\)"):
+        write_report(folders / "teleport", tmp_path / "report", "markdown")
+    assert (first.parent / "figures" / "my-edit.png").read_bytes() == b"mine"
+    assert sorted(os.listdir(tmp_path)) == ["report"]
 
 
 def test_cli_writes_a_report_with_reference_curves(folders, tmp_path):
@@ -109,7 +121,8 @@ def test_cli_writes_a_report_with_reference_curves(folders, tmp_path):
     [
         (["{root}/nowhere"], "error: {root}/nowhere: no such folder"),
         (["{root}/mesh", "--format", "pdf"], "error: --format: must be one of html, markdown; got 'pdf'"),
-        (["{root}/mesh", "-o", "{root}/teleport"], "exists, is not empty and holds no report; choose another folder"),
+        (["{root}/mesh", "-o", "{root}/teleport"], "holds a qnetsim run, not a report; choose another folder"),
+        (["{root}/mesh", "-o", "{root}/wrong.csv"], "report folder {root}/wrong.csv exists and is not a folder"),
         (["{root}/mesh", "--level", "1.5"], "level: must be between 0 and 1; got 1.5"),
         (["{root}/mesh", "--reference", "{root}/none.csv"], "--reference {root}/none.csv: cannot read a CSV"),
         (["{root}/empty"], "holds no qnetsim results"),

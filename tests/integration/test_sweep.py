@@ -41,9 +41,17 @@ def _record(folder: Path) -> dict:
 
 
 def _manifest_stamps(folder: Path) -> dict[str, tuple[int, int]]:
-    """(inode, mtime) of every complete point's manifest: unchanged iff the point was not run again."""
+    """(inode, mtime) of every complete point's manifest: unchanged iff the point was not run again.
+
+    Only finished points count: a point being written lives in a hidden staging folder
+    (``.<point_id>.*.partial``) until it is renamed into place, and ``Path.glob("*")``
+    matches hidden names, so those are skipped (a sweep killed while writing one
+    discards it on resuming).
+    """
     stamps = {}
     for manifest in sorted((folder / "points").glob("*/manifest.json")):
+        if manifest.parent.name.startswith("."):
+            continue
         info = manifest.stat()
         stamps[manifest.parent.name] = (info.st_ino, info.st_mtime_ns)
     return stamps

@@ -11,6 +11,7 @@ same formulas as SeQUeNCe's hardware and fast modes.
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from qtn.analytic.decoherence import werner_fidelity_after_storage
@@ -250,7 +251,9 @@ def test_network_mode_agrees_with_hardware_mode_with_end_to_end_purification():
     raw 0.95 links swap to 0.903 < 0.92, one round gives about 0.93. Mean delivered fidelity
     and the fraction of successful rounds agree within 4 standard errors. (Pair counts are not
     compared: with few memories both modes stall until the cut-off whenever two pairs with
-    different round counts wait for partners, SeQUeNCe's pairing rule, so counts vary widely.)"""
+    different round counts wait for partners, SeQUeNCe's pairing rule, or when the two ends of a
+    purified pair record fidelities on either side of the target, so counts vary widely; the
+    network level, cheap to run, pools seeds 3-6 so that a stall on one seed leaves enough pairs.)"""
     kwargs = dict(
         n_nodes=3,
         length_km=10.0,
@@ -261,14 +264,17 @@ def test_network_mode_agrees_with_hardware_mode_with_end_to_end_purification():
         node_memories=6,
         duration_s=0.5,
     )
-    results = {level: run(scenario(level=level, **kwargs)) for level in ("hardware", "network")}
-    pairs = {level: r.tables["pairs"] for level, r in results.items()}
+    results = {
+        "hardware": [run(scenario(level="hardware", **kwargs))],
+        "network": [run(scenario(level="network", seed=seed, **kwargs)) for seed in (3, 4, 5, 6)],
+    }
+    pairs = {level: pd.concat([r.tables["pairs"] for r in rs]) for level, rs in results.items()}
     assert all(len(p) > 50 for p in pairs.values())
     (mean_h, se_h), (mean_n, se_n) = (_mean_and_se(pairs[level]["fidelity"]) for level in ("hardware", "network"))
     assert mean_n > 0.92 and abs(mean_h - mean_n) < N_SE * math.hypot(se_h, se_n)
     fractions = []
-    for r in results.values():
-        table = r.tables["purifications"]
+    for rs in results.values():
+        table = pd.concat([r.tables["purifications"] for r in rs])
         n, k = int(table["n_attempts"].sum()), int(table["n_successes"].sum())
         fractions.append((k / n, n))
     (f_h, n_h), (f_n, n_n) = fractions

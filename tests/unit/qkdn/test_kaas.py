@@ -16,9 +16,12 @@ from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 N_BITS = 256
 
 
-def build(edges: list[tuple[str, str]], stop_s: float, length_km: float = 5.0, **settings) -> QKDNetwork:
+def build(
+    edges: list[tuple[str, str]], stop_s: float, length_km: float = 5.0, roles: dict | None = None, **settings
+) -> QKDNetwork:
     names = sorted({n for edge in edges for n in edge})
-    nodes = tuple(NodeSpec(name, "trusted_relay", NodeHardwareConfig()) for name in names)
+    roles = roles or {}
+    nodes = tuple(NodeSpec(name, roles.get(name, "trusted_relay"), NodeHardwareConfig()) for name in names)
     links = tuple(LinkSpec(a, b, length_km, LinkHardwareConfig()) for a, b in edges)
     timeline = adapter.new_timeline(stop_s)
     return QKDNetwork(NetworkSpec(nodes, links), QKDSettings(**settings), 1, timeline)
@@ -126,6 +129,20 @@ def test_plan_routes_around_failed_links_and_untrusted_relays():
         untrusted = build(edges, 1.0, untrusted=("b", "d"))
         plan = {(p.src, p.dst): p for p in KeyAsAService(untrusted, KaaSSettings(1.0, 0.1, 64)).plan()}
         assert plan[("a", "c")].path == () and "no path" in plan[("a", "c")].reason
+
+
+@pytest.mark.parametrize("role", ["trusted_relay", "end", "repeater"])
+def test_plan_never_relays_through_an_end_or_a_repeater(role):
+    """Ring a-b-c-d: a-c goes through b when b is a trusted relay, else round through d (or nowhere)."""
+    edges = [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")]
+    settings = KaaSSettings(1.0, 0.1, 64)
+    with adapter.sequence_globals():
+        network = build(edges, 1.0, roles={"b": role})
+        (assignment,) = KeyAsAService(network, settings, pairs=[("a", "c")]).plan()
+        assert assignment.path == (("a", "b", "c") if role == "trusted_relay" else ("a", "d", "c"))
+        network.set_link_up("d", "c", False)
+        (assignment,) = KeyAsAService(network, settings, pairs=[("a", "c")]).plan()
+        assert assignment.path == (("a", "b", "c") if role == "trusted_relay" else ())
 
 
 def test_bad_settings_and_pairs_raise_config_errors():

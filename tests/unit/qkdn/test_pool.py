@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qkdn.pool import KeyId, KeyStore, LinkPools
+from qkdn.pool import KeyId, KeyIdError, KeyStore, LinkPools
 from qtn.errors import SimulationError
 
 
@@ -103,12 +103,82 @@ def test_take_ids_refuses_bits_out_of_order_or_twice():
     with pytest.raises(SimulationError, match="not the next unused key"):
         at_b.take_ids(second)  # skips the first segment
     at_b.take_ids(first)
-    with pytest.raises(SimulationError, match="not the next unused key"):
+    with pytest.raises(SimulationError, match="already taken"):
         at_b.take_ids(first)  # the same bits a second time
     at_b.take_ids(second)
-    with pytest.raises(SimulationError, match="not the next unused key"):
+    with pytest.raises(SimulationError, match="runs past the end of its block"):
         at_b.take_ids([KeyId("k0", 10, 11)])  # more bits than the block has left
     assert at_b.level_bits == 10
+
+
+def test_negative_length_cannot_move_the_position_back_and_hand_out_bits_twice():
+    """Regression: KeyId(blk0, 16, -16) used to move the position back, so bits 0-15 left twice."""
+    store = KeyStore("b", "a", "a", 100)
+    store.put("blk0", random_bits(32))
+    first = store.take_ids([KeyId("blk0", 0, 16)])
+    with pytest.raises(KeyIdError, match="length >= 1"):
+        store.take_ids([KeyId("blk0", 16, -16)])
+    with pytest.raises(KeyIdError, match="already taken"):
+        store.take_ids([KeyId("blk0", 0, 16)])
+    assert store.level_bits == 16 and store.n_taken_bits == 16
+    rest = store.take_ids([KeyId("blk0", 16, 16)])
+    assert len(first) == len(rest) == 16 and store.level_bits == 0
+
+
+@pytest.mark.parametrize(
+    ("key_id", "message"),
+    [
+        (KeyId("k0", -1, 4), "start must be >= 0"),
+        (KeyId("k0", 0, 0), "length >= 1"),
+        (KeyId("k0", 0, 21), "runs past the end"),
+        (KeyId("k0", 2.0, 4), "integers"),  # type: ignore[arg-type]
+        (KeyId("k0", 0, True), "integers"),  # type: ignore[arg-type]
+        (KeyId("nope", 0, 4), "not the next unused key"),
+        (("k0", 0, 4), "not a key id"),
+    ],
+)
+def test_take_ids_refuses_malformed_ids(key_id, message):
+    store = KeyStore("b", "a", "a", 100)
+    store.put("k0", random_bits(20))
+    with pytest.raises(KeyIdError, match=message):
+        store.take_ids([key_id])
+    assert store.level_bits == 20 and store.n_taken_bits == 0
+
+
+def test_a_refused_call_takes_nothing_even_after_valid_ids():
+    """All or nothing: the valid first id of a refused call stays in the store."""
+    store = KeyStore("b", "a", "a", 100)
+    store.put("k0", random_bits(20, seed=3))
+    expected = random_bits(20, seed=3)
+    with pytest.raises(KeyIdError, match="already taken"):
+        store.take_ids([KeyId("k0", 0, 8), KeyId("k0", 4, 4)])  # the second overlaps the first
+    assert store.level_bits == 20
+    assert np.array_equal(store.take_ids([KeyId("k0", 0, 8), KeyId("k0", 8, 12)]), expected)
+
+
+def test_take_ids_may_cross_blocks_in_order():
+    store = KeyStore("b", "a", "a", 100)
+    store.put("k0", bits(1, 0, 1))
+    store.put("k1", bits(0, 1))
+    assert store.take_ids([KeyId("k0", 0, 3), KeyId("k1", 0, 1)]).tolist() == [1, 0, 1, 0]
+    with pytest.raises(KeyIdError, match="not the next unused key"):
+        store.take_ids([KeyId("k0", 0, 1)])
+
+
+def test_take_refuses_a_count_that_is_not_an_integer():
+    store, _ = pair()
+    store.put("k0", bits(1, 0, 1))
+    with pytest.raises(KeyIdError, match="cannot take 1.5 bits"):
+        store.take(1.5)  # type: ignore[arg-type]
+    assert store.level_bits == 3
+
+
+def test_put_refuses_a_block_name_still_held():
+    store, _ = pair()
+    store.put("k0", bits(1, 0))
+    with pytest.raises(KeyIdError, match="already held"):
+        store.put("k0", bits(1))
+    assert store.level_bits == 2
 
 
 def test_repr_shows_levels_never_bits():

@@ -15,6 +15,7 @@ from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import nested_partners, sequential_partners, swap_partners
 from qtn.sequence_protocols import sequential_neighbours
 from scenarios import ScenarioError, from_dict, run
+from scenarios.runner import run_keeping_networks
 
 
 def test_storage_factor_matches_the_pauli_channel_of_one_half():
@@ -131,7 +132,7 @@ def test_network_level_serves_concurrent_requests_on_shared_routers():
     assert (memories[["n_raw", "n_occupied", "n_entangled"]].sum(axis=1) == memories["n_memories"]).all()
 
 
-@pytest.mark.parametrize("kind", ["teleportation", "bbm92"])
+@pytest.mark.parametrize("kind", ["teleportation"])
 def test_network_level_refuses_traffic_it_does_not_run(kind):
     data = _chain().model_dump()
     data["traffic"] = [{"kind": kind, "src": "n0", "dst": "n3"}]
@@ -145,3 +146,18 @@ def test_network_level_window_shorter_than_setup_is_reported():
     assert "shorter than the reservation set-up time" in requests["reason"].iloc[0]
     assert math.isnan(requests["mean_fidelity"].iloc[0])
     assert np.isfinite(requests["setup_s"]).all()
+
+
+def test_network_level_runs_bbm92_with_identical_keys_at_both_users():
+    data = _chain().model_dump()
+    data["duration_s"] = 10.0
+    data["qkd"] = {"postprocessing": {"key_length_formula": "infinite_key"}}
+    data["traffic"] = [{"kind": "bbm92", "src": "n0", "dst": "n3", "n_memories": 1, "frame_bits": 256}]
+    (first, built), again = run_keeping_networks(from_dict(data)), run(from_dict(data))
+    blocks = first.tables["link_blocks"]
+    assert len(blocks) >= 2 and blocks["link"].eq("n0~n3 bbm92").all()
+    assert (blocks["sifted_bits"] == 256).all() and blocks["secret_bits"].sum() > 0
+    assert blocks.equals(again.tables["link_blocks"])  # same seed, same frames
+    keys = built.bbm92[0].keys
+    assert len(keys) == (blocks["secret_bits"] > 0).sum()
+    assert all(np.array_equal(alice, bob) and len(alice) > 0 for alice, bob in keys)

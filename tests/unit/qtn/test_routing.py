@@ -3,6 +3,8 @@
 Triangle a-b (18 km direct) and a-c-b (10 + 10 km). Shortest fibre: a-b (18 < 20 km).
 Fewest hops: a-b. Highest rate: the expected time per pair on a link is period/p
 (qtn.analytic.heralded_generation); 18 km costs more than two 10 km links, so a-c-b.
+a and b are user sites (``end``), c a repeater; with c an end or a trusted relay, which
+cannot swap, the only allowed path is a-b.
 """
 
 import pytest
@@ -12,14 +14,21 @@ from qtn.routing import link_expected_time_s, next_hops, route
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 from scenarios import from_dict, run
 
-SPEC = NetworkSpec(
-    nodes=tuple(NodeSpec(name, "end", NodeHardwareConfig()) for name in ("a", "b", "c")),
-    links=(
-        LinkSpec("a", "b", 18.0, LinkHardwareConfig()),
-        LinkSpec("a", "c", 10.0, LinkHardwareConfig()),
-        LinkSpec("c", "b", 10.0, LinkHardwareConfig()),
-    ),
-)
+
+def triangle(role_of_c: str = "repeater") -> NetworkSpec:
+    """The triangle with users a and b and node c of ``role_of_c``."""
+    roles = {"a": "end", "b": "end", "c": role_of_c}
+    return NetworkSpec(
+        nodes=tuple(NodeSpec(name, roles[name], NodeHardwareConfig()) for name in ("a", "b", "c")),  # type: ignore[arg-type]
+        links=(
+            LinkSpec("a", "b", 18.0, LinkHardwareConfig()),
+            LinkSpec("a", "c", 10.0, LinkHardwareConfig()),
+            LinkSpec("c", "b", 10.0, LinkHardwareConfig()),
+        ),
+    )
+
+
+SPEC = triangle()
 
 
 @pytest.mark.parametrize(
@@ -49,7 +58,10 @@ def test_the_simulated_reservation_follows_the_metric():
             "name": "routing",
             "duration_s": 0.05,
             "entanglement": {"routing": "highest_rate"},
-            "network": {"generator": {"kind": "edges", "edges": [["a", "b", 18], ["a", "c", 10], ["c", "b", 10]]}},
+            "network": {
+                "generator": {"kind": "edges", "edges": [["a", "b", 18], ["a", "c", 10], ["c", "b", 10]]},
+                "node_roles": {"c": "repeater"},
+            },
             "traffic": [{"src": "a", "dst": "b"}],
         }
     )

@@ -144,7 +144,7 @@ def test_default_template_always_exists():
 
 
 def test_traffic_to_unknown_nodes():
-    data = chain(3, traffic=[{"src": "n0", "dst": "n9"}, {"src": "nn2", "dst": "n1"}])
+    data = chain(3, traffic=[{"src": "n0", "dst": "n9"}, {"src": "nn2", "dst": "n0"}])
     assert problems_of(data) == [
         "traffic[0].dst: must name a node of the network; got 'n9'; choose from n0, n1, n2",
         "traffic[1].src: must name a node of the network; got 'nn2'; did you mean 'n2'?",
@@ -161,8 +161,8 @@ def test_traffic_to_a_node_named_only_by_a_bad_link_is_unknown():
 
 
 def test_traffic_src_equals_dst():
-    assert problems_of(chain(3, traffic=[{"src": "n1", "dst": "n1"}])) == [
-        "traffic[0].dst: must differ from src; got 'n1'"
+    assert problems_of(chain(3, traffic=[{"src": "n0", "dst": "n0"}])) == [
+        "traffic[0].dst: must differ from src; got 'n0'"
     ]
 
 

@@ -29,7 +29,7 @@ def test_every_key_of_every_section_is_documented():
     ):
         assert heading in text
     # Types, defaults, ranges and the docstring descriptions reach the table.
-    assert "| `coherence_time_s` | float or null | `1.0` | > 0 |" in text
+    assert "| `coherence_time_s` | float or null | `1.0` | > 0, <= 1e+06 |" in text
     assert "| `duration_s` | float | **required** | > 0, <= 864000 | simulated time to run. |" in text
     assert "| `routing` | `shortest` or `key_aware` or `k_shortest` or `multipath` | `shortest` |" in text
 
@@ -49,3 +49,20 @@ def test_cli_rejects_bad_format_with_exit_code_2():
     result = CliRunner().invoke(app, ["schema", "--format", "xml"])
     assert result.exit_code == 2
     assert "--format" in result.output and "'xml'" in result.output
+
+
+def test_cli_output_replaces_only_a_reference_it_generated(tmp_path):
+    runner = CliRunner()
+    generated = tmp_path / "schema.json"
+    for _ in range(2):  # the second time over its own file
+        result = runner.invoke(app, ["schema", "--format", "json", "-o", str(generated)])
+        assert result.exit_code == 0, result.output
+    mine = tmp_path / "notes.md"
+    mine.write_text("# my notes\n")
+    result = runner.invoke(app, ["schema", "-o", str(mine)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --output {mine} exists and was not written by qnetsim; choose another name\n"
+    assert mine.read_text() == "# my notes\n"
+    result = runner.invoke(app, ["schema", "-o", str(tmp_path / "missing" / "schema.md")])
+    assert result.exit_code == 2 and "folder" in result.stderr and "does not exist" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.md", "schema.json"]

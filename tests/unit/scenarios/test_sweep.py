@@ -6,13 +6,14 @@ tables made by :func:`to_frame`.
 """
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
 
 from qtn.errors import ConfigError
 from scenarios import ScenarioError, from_dict
-from scenarios.results import Results
+from scenarios.results import MANIFEST_FILE, Results
 from scenarios.sweep import (
     MAX_POINTS,
     format_path,
@@ -236,8 +237,18 @@ def test_wildcard_sets_every_listed_link():
     assert [link.length_km for link in from_dict(plan.points[0].data).network.links] == [12.5, 12.5]
 
 
+def chain_for_n_nodes_sweep():
+    """The test chain with n2, the request's far end, an end node whatever ``n_nodes`` is swept to.
+
+    On a longer chain n2 would otherwise be an interior repeater, which cannot end a request.
+    """
+    data = chain_scenario().model_dump(mode="json", exclude_unset=True)
+    data["network"]["node_roles"] = {"n2": "end"}
+    return from_dict(data)
+
+
 def test_whole_numbers_for_a_decimal_field_give_a_decimal_column():
-    plan = plan_sweep(chain_scenario(), ["links.length_km=10:30:10", "network.generator.n_nodes=3,4"], None)
+    plan = plan_sweep(chain_for_n_nodes_sweep(), ["links.length_km=10:30:10", "network.generator.n_nodes=3,4"], None)
     assert [(p.name, p.dtype) for p in plan.parameters] == [
         ("links.length_km", "float64"),
         ("network.generator.n_nodes", "int64"),
@@ -305,6 +316,7 @@ def _write_point(root, plan, point, n_links=2):
             "success_probability": i / (10 * (i + 1)),
             "model_success_probability": 0.1,
             "attempt_period_s": 1e-4,
+            "segment": "",
         }
         for i in range(n_links)
     ]
@@ -333,11 +345,18 @@ def test_reopening_reads_completion_from_the_point_folders(tmp_path):
     _write_point(root, plan, plan.points[1])
     record["points"][2]["status"] = "done"  # claimed in sweep.json but never written: not done
     save_record(root, record)
-    leftover = root / "points" / ".0000.abc.partial"
+    leftover = root / "points" / ".0000.k2j4h5g6.partial"  # a point being written when the sweep was killed
     leftover.mkdir()
+    (leftover / ".qnetsim-partial").touch()  # the lock file every staging folder holds (no process holds it now)
+    (leftover / "pairs.parquet").write_bytes(b"half")
+    shutil.copy(point_folder(root, "0001") / MANIFEST_FILE, leftover / MANIFEST_FILE)  # even with its manifest
+    unproven = root / "points" / ".0002.zzzzzzzz.partial"  # the same name, but nothing proves qnetsim made it
+    unproven.mkdir()
+    (unproven / "notes.txt").write_text("mine")
     reopened = open_folder(plan, root, overwrite=False)
     assert [entry["status"] for entry in reopened["points"]] == ["pending", "done", "pending"]
     assert not leftover.exists()
+    assert (unproven / "notes.txt").read_text() == "mine"
 
 
 def test_a_folder_of_another_sweep_is_not_complete(tmp_path):
@@ -372,9 +391,33 @@ def test_a_folder_that_is_not_a_sweep_is_never_touched(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_sweep_json_qnetsim_did_not_write_is_never_replaced(tmp_path):
+    (tmp_path / "sweep.json").write_text('{"sweep_id": "mine", "points": []}')
+    (tmp_path / "points").mkdir()
+    (tmp_path / "points" / "data.csv").write_text("mine")
+    plan = plan_sweep(chain_scenario(), [], None)
+    for overwrite in (False, True):
+        with pytest.raises(ConfigError, match="holds a sweep.json that qnetsim did not write"):
+            check_folder(plan, tmp_path, overwrite=overwrite)
+    assert (tmp_path / "points" / "data.csv").read_text() == "mine"
+
+
+def test_overwriting_a_sweep_keeps_and_refuses_over_files_qnetsim_did_not_write(tmp_path):
+    root = tmp_path / "out"
+    first = plan_sweep(chain_scenario(), ["links.length_km=10,20"], None)
+    open_folder(first, root, overwrite=False)
+    _write_point(root, first, first.points[0])
+    (root / "notes.md").write_text("mine")
+    (root / "points" / "0000" / "extra.csv").write_text("mine")
+    second = plan_sweep(chain_scenario(), ["links.length_km=15"], None)
+    with pytest.raises(ConfigError, match=r"holds files qnetsim did not write \(notes.md, points/0000/extra.csv\)"):
+        open_folder(second, root, overwrite=True)
+    assert (root / "notes.md").read_text() == "mine" and (root / "points" / "0000" / "extra.csv").is_file()
+
+
 def test_tidy_tables_put_the_parameters_after_the_identifiers(tmp_path):
     root = tmp_path / "out"
-    plan = plan_sweep(chain_scenario(), ["links.length_km=10,20", "network.generator.n_nodes=3,4"], [5])
+    plan = plan_sweep(chain_for_n_nodes_sweep(), ["links.length_km=10,20", "network.generator.n_nodes=3,4"], [5])
     record = open_folder(plan, root, overwrite=False)
     for point in plan.points[:3]:
         _write_point(root, plan, point)

@@ -89,7 +89,7 @@ def test_scenario_error_is_config_error_and_names_source():
 def test_malformed_yaml_reports_line_and_column():
     text = "name: t\nduration_s: [1, 2\nnetwork: {}\n"
     assert problems_of_yaml(text) == [
-        "malformed YAML: line 3, column 8: expected ',' or ']', but got ':' "
+        "malformed YAML: line 3, column 8: did not find expected ',' or ']' "
         "(while parsing a flow sequence started at line 2, column 13)"
     ]
 
@@ -104,27 +104,28 @@ def test_unclosed_quote_says_where_it_opened():
 
 def test_bad_indentation_reports_line_and_column():
     text = "name: t\n  duration_s: 1\n"
-    assert problems_of_yaml(text) == ["malformed YAML: line 2, column 13: mapping values are not allowed here"]
+    assert problems_of_yaml(text) == [
+        "malformed YAML: line 2, column 13: mapping values are not allowed in this context"
+    ]
 
 
 def test_tab_indentation_reports_line_and_column():
     text = "name: t\n\tduration_s: 1\n"
     assert problems_of_yaml(text) == [
-        "malformed YAML: line 2, column 1: found character '\\t' that cannot start any token"
+        "malformed YAML: line 2, column 1: found a tab character that violates indentation"
+        " (while scanning a plain scalar started at line 1, column 7)"
     ]
 
 
 def test_duplicate_top_level_key_is_an_error():
     text = VALID_YAML + "name: u\n"
-    assert problems_of_yaml(text) == [
-        "malformed YAML: line 7, column 1: duplicate key 'name' (first defined on line 1)"
-    ]
+    assert problems_of_yaml(text) == ["name: duplicate key (first given on line 1) (line 7, column 1)"]
 
 
 def test_duplicate_nested_key_is_an_error():
     text = VALID_YAML.replace("{kind: chain,", "{kind: chain, kind: ring,")
     assert problems_of_yaml(text) == [
-        "malformed YAML: line 4, column 28: duplicate key 'kind' (first defined on line 4)"
+        "network.generator.kind: duplicate key (first given on line 4) (line 4, column 28)"
     ]
 
 
@@ -398,7 +399,7 @@ def test_unknown_traffic_kind():
             {"nodes": {"x": {"memory": {"coherence_time_s": 0}}}},
             "templates.nodes.x.memory.coherence_time_s: must be > 0; got 0",
         ),
-        ({"nodes": {"x": {"n_memories": 0}}}, "templates.nodes.x.n_memories: must be >= 1; got 0"),
+        ({"nodes": {"x": {"n_memories": -1}}}, "templates.nodes.x.n_memories: must be >= 0; got -1"),
         ({"nodes": {"x": {"gate_fidelity": 1.01}}}, "templates.nodes.x.gate_fidelity: must be <= 1; got 1.01"),
         (
             {"links": {"y": {"bsm": {"detector": {"efficiency": -0.1}}}}},

@@ -147,3 +147,25 @@ def test_settings_are_validated():
         DistillationSettings(sample_fraction=1.0)
     with pytest.raises(ValueError, match="key_length_formula"):
         DistillationSettings(key_length_formula="magic")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("qber", "seed"), [(0.02, 3), (0.05, 4), (0.07, 5)])
+def test_infinite_key_accounting_charges_f_h_of_the_sample_qber(qber, seed):
+    """l = floor(n [1 - h(Q)] - ceil(f n h(Q)) - t), Q the sample QBER taken as exact: the fast
+    decoy-BB84 model's R = q {Q1 [1 - h(e1)] - f Q h(E)} for single photons (Lo, Ma, Chen, PRL 94,
+    230504 (2005)); Cascade still corrects the bits, so both keys are identical."""
+    settings = dataclasses.replace(SETTINGS, key_length_formula="infinite_key", error_correction_efficiency=1.2)
+    alice, bob = frames(4096, qber, seed)
+    outcome = run(alice, bob, settings)
+    assert outcome.accepted
+    assert np.array_equal(outcome.alice_key, outcome.bob_key)
+    n_key = outcome.n_sifted_bits - outcome.n_sample_bits
+    h = pp.binary_entropy(outcome.qber_estimate)
+    tag = pp.verification_tag_bits(settings.epsilon_correctness)
+    assert outcome.secret_bits == int(np.floor(n_key * (1 - h) - np.ceil(1.2 * n_key * h) - tag))
+    assert outcome.leak_ec_bits > 0  # what Cascade disclosed is still reported
+
+
+def test_infinite_key_needs_f_of_at_least_one():
+    with pytest.raises(ValueError, match="error_correction_efficiency"):
+        DistillationSettings(key_length_formula="infinite_key", error_correction_efficiency=0.9)
