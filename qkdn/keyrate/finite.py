@@ -1,4 +1,4 @@
-"""Finite-key secret key length of decoy-state BB84 (Lim, Curty, Walenta, Xu, Zbinden 2014).
+"""Finite-key secret key lengths: decoy-state BB84 (Lim et al. 2014) and qubit BB84 / BBM92 (Tomamichel et al. 2012).
 
 One post-processing block of a prepare-and-measure link with a signal and two
 decoy intensities ``mu1 > mu2 + mu3``, ``mu2 > mu3 >= 0`` (the last usually
@@ -39,9 +39,11 @@ The bounds, each holding except with a probability that is a fraction of
 
 ``lambda_EC`` is what error correction disclosed; the ``log2(2 / eps_cor)``
 term already pays for the verification hash, so it is not part of
-``lambda_EC``. Lower bounds below zero are replaced by zero (a count is never
-negative, so the bound stays valid); a phase error bound of 1/2 or more leaves
-the single-photon events no key.
+``lambda_EC``. Lower bounds below zero are replaced by zero, the Hoeffding
+lower bounds ``n^-``, ``m^-`` as well as ``s_0`` and ``s_1`` (an expected count
+is never negative, so each bound stays valid and only gets tighter; the paper
+writes them without this); a phase error bound of 1/2 or more leaves the
+single-photon events no key.
 
 References:
     C. C. W. Lim, M. Curty, N. Walenta, F. Xu, H. Zbinden, "Concise security
@@ -52,12 +54,13 @@ References:
 import math
 from dataclasses import dataclass
 
-from qkdn.keyrate.entropy import privacy_fraction
 from qkdn.keyrate.tallies import DecoyTallies
 from qtn.errors import ConfigError
 
 __all__ = [
     "DecoyFiniteKey",
+    "decoy_bounds",
+    "entanglement_finite_key_bound",
     "decoy_finite_key",
     "finite_key_length_decoy",
     "gamma_sampling",
@@ -74,6 +77,8 @@ class DecoyFiniteKey:
 
     Attributes:
         length_bits: secret key length ``l`` (floor, >= 0).
+        length_bound_bits: the right-hand side of Eq. (1) before the floor (negative
+            where no key is possible; what an optimiser of the rate follows).
         key_bits: sifted key-basis bits of the block, ``n_Z``.
         vacuum_key_lower: ``s_{Z,0}``, lower bound on key-basis detections of empty pulses.
         single_photon_key_lower: ``s_{Z,1}``, lower bound on key-basis single-photon detections.
@@ -89,6 +94,7 @@ class DecoyFiniteKey:
     """
 
     length_bits: int
+    length_bound_bits: float
     key_bits: float
     vacuum_key_lower: float
     single_photon_key_lower: float
@@ -127,7 +133,7 @@ def finite_key_length_decoy(
         ...                        (8_758, 548, 30), (314_289, 18_013, 29), (1_609, 101, 5), 10**9)
         >>> key = finite_key_length_decoy(tallies, eps_sec=1e-9, eps_cor=1e-15, leak_ec_bits=97_880)
         >>> key.length_bits, round(key.phase_error_upper, 4)
-        (486732, 0.0631)
+        (603537, 0.0327)
     """
     return decoy_finite_key(
         tallies.intensities,
@@ -163,18 +169,15 @@ def decoy_finite_key(
     _check_epsilon("eps_cor", eps_cor)
     if not (math.isfinite(leak_ec_bits) and leak_ec_bits >= 0):
         raise ConfigError(f"leak_ec_bits: must be a finite number >= 0; got {leak_ec_bits!r}")
-    log_term = math.log(N_SECRECY_TERMS / eps_sec)
-    key_lower = _vacuum_and_single_photon(mu, probabilities, key_detections, log_term)
-    test_lower = _vacuum_and_single_photon(mu, probabilities, test_detections, log_term)
-    errors_upper = _single_photon_errors(mu, probabilities, test_errors, log_term)
-    s_key_0, s_key_1 = (float(s) for s in key_lower)
-    s_test_1 = float(test_lower[1])
-    errors_upper = float(errors_upper)
-    phase = float(_phase_error(errors_upper, s_test_1, s_key_1, eps_sec))
+    s_key_0, s_key_1, s_test_1, errors_upper = decoy_bounds(
+        mu, probabilities, key_detections, test_detections, test_errors, math.log(N_SECRECY_TERMS / eps_sec)
+    )
+    phase = _phase_error(errors_upper, s_test_1, s_key_1, eps_sec)
     security = security_cost_bits(eps_sec, eps_cor)
-    length = s_key_0 + s_key_1 * float(privacy_fraction(phase)) - leak_ec_bits - security
+    length = s_key_0 + s_key_1 * privacy_fraction_scalar(phase) - leak_ec_bits - security
     return DecoyFiniteKey(
         length_bits=max(0, math.floor(length)),
+        length_bound_bits=length,
         key_bits=float(sum(key_detections)),
         vacuum_key_lower=s_key_0,
         single_photon_key_lower=s_key_1,
@@ -186,6 +189,61 @@ def decoy_finite_key(
         eps_sec=eps_sec,
         eps_cor=eps_cor,
     )
+
+
+def decoy_bounds(
+    intensities: tuple[float, ...],
+    probabilities: tuple[float, ...],
+    key_detections: tuple[float, ...],
+    test_detections: tuple[float, ...],
+    test_errors: tuple[float, ...],
+    log_term: float,
+) -> tuple[float, float, float, float]:
+    """``(s_{Z,0}, s_{Z,1}, s_{X,1}, v_{X,1})`` of Eqs. (2)-(4) with Hoeffding term ``ln(21 / eps_sec)``.
+
+    ``log_term = 0`` drops the statistical deviations: the bounds of the same three
+    intensities with exact expectations (the asymptotic limit of Lim et al. 2014, Fig. 1's
+    dashed curve).
+    """
+    mu = _check_intensities(intensities, probabilities)
+    key_lower = _vacuum_and_single_photon(mu, probabilities, key_detections, log_term)
+    test_lower = _vacuum_and_single_photon(mu, probabilities, test_detections, log_term)
+    errors_upper = _single_photon_errors(mu, probabilities, test_errors, log_term)
+    return float(key_lower[0]), float(key_lower[1]), float(test_lower[1]), float(errors_upper)
+
+
+def entanglement_finite_key_bound(
+    n_key_bits: float,
+    n_test_bits: float,
+    qber_tolerance: float,
+    *,
+    eps_sec: float,
+    eps_cor: float,
+    leak_ec_bits: float,
+) -> float:
+    """Finite-key length of BB84 with qubits or BBM92 (Tomamichel, Lim, Gisin, Renner 2012, Eq. (2)).
+
+    ``l <= n [1 - h(Q_tol + mu)] - leak_EC - log2(2 / (eps_sec^2 eps_cor))`` with
+    ``mu = sqrt((n + k) / (n k) (k + 1) / k ln(4 / eps_sec))``, for ``n`` key bits and
+    ``k`` test bits of a protocol that aborts when the test error rate exceeds
+    ``Q_tol``; preparation quality q = 1 (a qubit source, or an entangled pair
+    measured in two mutually unbiased bases, which is BBM92). Returned before the
+    floor, so negative where no key is possible.
+
+    References:
+        M. Tomamichel, C. C. W. Lim, N. Gisin, R. Renner, "Tight finite-key analysis
+        for quantum cryptography", Nat. Commun. 3, 634 (2012), Eq. (2).
+    """
+    _check_epsilon("eps_sec", eps_sec)
+    _check_epsilon("eps_cor", eps_cor)
+    if not 0.0 <= qber_tolerance <= 0.5:
+        raise ConfigError(f"qber_tolerance: must be in [0, 0.5]; got {qber_tolerance!r}")
+    if not (n_key_bits > 0 and n_test_bits > 0):
+        raise ConfigError(f"n_key_bits, n_test_bits: must be > 0; got {n_key_bits!r}, {n_test_bits!r}")
+    n, k = float(n_key_bits), float(n_test_bits)
+    mu = math.sqrt((n + k) / (n * k) * (k + 1.0) / k * math.log(4.0 / eps_sec))
+    fraction = privacy_fraction_scalar(qber_tolerance + mu)
+    return n * fraction - leak_ec_bits - math.log2(2.0 / (eps_sec**2 * eps_cor))
 
 
 def security_cost_bits(eps_sec: float, eps_cor: float) -> float:
@@ -208,10 +266,23 @@ def gamma_sampling(a: float, b: float, c: float, d: float) -> float:
     return math.sqrt(max(0.0, (c + d) * variance / (c * d * math.log(2.0)) * math.log2(argument)))
 
 
+def binary_entropy_scalar(p: float) -> float:
+    """h(p) in bits for one number (the array version, :func:`qkdn.keyrate.entropy.binary_entropy`,
+    costs more than the whole bound when an optimiser calls it thousands of times)."""
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -p * math.log2(p) - (1.0 - p) * math.log2(1.0 - p)
+
+
+def privacy_fraction_scalar(phase_error_rate: float) -> float:
+    """1 - h(min(e, 1/2)) for one number (:func:`qkdn.keyrate.entropy.privacy_fraction`)."""
+    return 1.0 - binary_entropy_scalar(min(phase_error_rate, 0.5))
+
+
 def _hoeffding(counts: tuple[float, ...], probabilities: tuple[float, ...], mu: tuple[float, ...], log_term: float):
     """``(n^-_k, n^+_k)`` per intensity: ``e^k / p_k [n_k -/+ sqrt(n / 2 ln(21 / eps_sec))]``."""
     delta = math.sqrt(sum(counts) / 2.0 * log_term)
-    lower = tuple(math.exp(k) / p * (n - delta) for k, p, n in zip(mu, probabilities, counts, strict=True))
+    lower = tuple(math.exp(k) / p * max(0.0, n - delta) for k, p, n in zip(mu, probabilities, counts, strict=True))
     upper = tuple(math.exp(k) / p * (n + delta) for k, p, n in zip(mu, probabilities, counts, strict=True))
     return lower, upper
 
