@@ -285,9 +285,10 @@ class DecoyBB84FiniteModel(KeyRateModel):
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
         eta = channel_transmittance(distance_km, hardware)
         rate, qber, choice = self.optimum(eta, hardware)
-        key_per_pulse = sum(
-            decoy_expected_counts(1.0, choice, eta, hardware.dark_count_probability, 0.0)["key_detections"]
+        counts = decoy_expected_counts(
+            1.0, choice, eta, hardware.dark_count_probability, 0.0, self.afterpulse_probability
         )
+        key_per_pulse = sum(counts["key_detections"])
         parameters = {
             "decoy_mean_photon_number": choice.intensities[1],
             "weakest_mean_photon_number": choice.intensities[2],
@@ -381,7 +382,7 @@ class BBM92FiniteModel(KeyRateModel):
             return 0.0, None, None, {}
         qber = error_gain / gain
         per_coincidence, n_test, tolerance = self.per_coincidence(qber, hardware.error_correction_efficiency)
-        parameters = {"qber_tolerance": tolerance, "n_test_bits": n_test}
+        parameters = {"qber_tolerance": tolerance, "n_test_bits": n_test, "sifted_per_pulse": gain}
         if self.block_bits is not None:
             n = float(self.block_bits)
             parameters["block_bits"] = n
