@@ -15,6 +15,7 @@ controller's service paths and their recovery, and key-as-a-service pools.
 """
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -298,7 +299,8 @@ class QKDNetwork:
         """
         kind = self.link_kinds.get(row["link"], "")
         source = "model" if kind == "bb84-fast" else "simulated"
-        self.block_records.append({"source": source, **row, "link_kind": kind})
+        lengths = {"secret_bits_asymptotic": math.nan, "secret_bits_finite": math.nan, "key_length": ""}
+        self.block_records.append({"source": source, **lengths, **row, "link_kind": kind})
 
     def close(self) -> None:
         """Release what links hold outside the simulation (the key-material log filter)."""

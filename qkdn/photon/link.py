@@ -28,7 +28,18 @@ from qtn.randomness import generator
 logger = logging.getLogger(__name__)
 
 #: Columns of the ``link_blocks`` table, in order.
-LINK_BLOCK_COLUMNS = ("t_s", "link", "sifted_bits", "qber", "disclosed_bits", "secret_bits", "source")
+LINK_BLOCK_COLUMNS = (
+    "t_s",
+    "link",
+    "sifted_bits",
+    "qber",
+    "disclosed_bits",
+    "secret_bits",
+    "source",
+    "secret_bits_asymptotic",
+    "secret_bits_finite",
+    "key_length",
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -45,6 +56,9 @@ class KeyBlock:
         qber_upper_bound: Clopper-Pearson upper bound used for the key length.
         disclosed_bits: key-dependent bits made public (sample, parities, tag).
         secret_bits: length of the secret key (0 unless accepted).
+        secret_bits_asymptotic: the asymptotic length of the frame (kept for the report).
+        secret_bits_finite: the finite-key length of the frame (kept for the report).
+        key_length: which of the two sized the key (``finite`` or ``asymptotic``).
         status: ``"accepted"`` or why the block was dropped.
         n_corrected_bits: bits Cascade corrected at Bob.
         n_messages: post-processing messages exchanged.
@@ -66,6 +80,9 @@ class KeyBlock:
     n_messages: int
     alice_key: np.ndarray
     bob_key: np.ndarray
+    secret_bits_asymptotic: int = 0
+    secret_bits_finite: int = 0
+    key_length: str = "asymptotic"
 
     @property
     def accepted(self) -> bool:
@@ -183,4 +200,7 @@ def _key_block(t_s: float, link: str, index: int, outcome: DistillationOutcome) 
         n_messages=outcome.n_messages,
         alice_key=outcome.alice_key,
         bob_key=outcome.bob_key,
+        secret_bits_asymptotic=outcome.secret_bits_asymptotic,
+        secret_bits_finite=outcome.secret_bits_finite,
+        key_length=outcome.key_length,
     )
