@@ -108,6 +108,10 @@ class BBM92Session:
             "qber": outcome.qber_estimate,
             "disclosed_bits": outcome.disclosed_bits,
             "secret_bits": outcome.secret_bits,
+            "source": "simulated",
+            "asymptotic_secret_bits": outcome.asymptotic_secret_bits,
+            "finite_secret_bits": outcome.finite_secret_bits,
+            "key_length": outcome.key_length,
         }
         self.schedule(row["t_s"], self.on_block, row)
         if outcome.accepted and self.on_key is not None:

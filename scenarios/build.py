@@ -1,5 +1,6 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -12,12 +13,14 @@ from qkdn.bbm92 import BBM92Session
 from qkdn.demand import SaturatingDemand, request_id_source
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
-from qkdn.keyrate import get_model
+from qkdn.keyrate import KeyRateModel, get_model
+from qkdn.keyrate.finite_models import finite_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.photon.distillation import DistillationSettings
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
@@ -96,7 +99,7 @@ def segment_sessions(
         session = BBM92Session(
             name=segment.name,
             frame_bits=scenario.qkd.segments.frame_bits,
-            settings=postprocessing_config(scenario).distillation_settings(),
+            settings=bbm92_distillation_settings(scenario),
             rngs={role: generator(scenario.seed, f"segment.{segment.name}.{role}") for role in RNG_ROLES},
             classical_delay_s=fibre_delay_s(segment.length_km),
             schedule=functools.partial(adapter.schedule_call, timeline),
@@ -131,7 +134,7 @@ def bbm92_sessions(
         session = BBM92Session(
             name=name,
             frame_bits=item.frame_bits,
-            settings=postprocessing_config(scenario).distillation_settings(),
+            settings=bbm92_distillation_settings(scenario),
             rngs={role: generator(scenario.seed, f"bbm92.{i}.{role}") for role in RNG_ROLES},
             classical_delay_s=delay_s,
             schedule=schedule,
@@ -416,9 +419,22 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
 def postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
     """How ``scenario`` distils frames (photon BB84 links, BBM92): ``qkd.postprocessing`` and ``qkd``'s ``f``."""
     return PostProcessingConfig(
-        **scenario.qkd.postprocessing.model_dump(),
+        **scenario.qkd.postprocessing.model_dump(exclude={"key_length"}),
         error_correction_efficiency=scenario.qkd.error_correction_efficiency,
     )
+
+
+def bbm92_distillation_settings(scenario: Scenario) -> DistillationSettings:
+    """How BBM92 blocks are distilled: ``qkd.postprocessing``, sized by its ``key_length``.
+
+    ``finite`` uses Tomamichel et al.'s finite-key length (an entangled pair measured
+    in two mutually unbiased bases has preparation quality 1, as their bound needs);
+    ``asymptotic`` keeps ``key_length_formula``.
+    """
+    settings = postprocessing_config(scenario).distillation_settings()
+    if scenario.qkd.postprocessing.key_length == "finite":
+        return dataclasses.replace(settings, key_length_formula="finite_key")
+    return settings
 
 
 def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> KeyRateHardwareConfig:
@@ -432,8 +448,19 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
     )
 
 
+def fast_link_model(scenario: Scenario) -> KeyRateModel:
+    """The model of the fast links: ``qkd.link_model``, finite-key if ``qkd.fast_link_block_bits`` is set."""
+    qkd = scenario.qkd
+    if qkd.fast_link_block_bits is None:
+        return get_model(qkd.link_model)
+    post = qkd.postprocessing
+    return finite_model(
+        qkd.link_model, qkd.fast_link_block_bits, eps_sec=post.epsilon_secrecy, eps_cor=post.epsilon_correctness
+    )
+
+
 def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, links: list[LinkSpec]) -> None:
-    model = get_model(scenario.qkd.link_model)
+    model = fast_link_model(scenario)
     for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

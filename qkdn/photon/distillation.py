@@ -125,6 +125,14 @@ class DistillationOutcome:
     n_messages: int
     n_corrected_bits: int
     secret_bits: int
+    finite_secret_bits: int = 0  # Tomamichel et al. 2012 length of the frame (0 if not reached)
+    asymptotic_secret_bits: int = 0  # the asymptotic (or infinite_key) length of the frame
+    key_length_formula: str = "asymptotic"  # the settings' formula, which chose between them
+
+    @property
+    def key_length(self) -> str:
+        """Which length sized the key: ``finite`` (``finite_key``) or ``asymptotic``."""
+        return "finite" if self.key_length_formula == "finite_key" else "asymptotic"
 
     @property
     def accepted(self) -> bool:
@@ -185,6 +193,8 @@ class AliceDistiller(_Party):
         self.leak_ec_bits = 0
         self.n_verification_bits = 0
         self.n_secret_bits = 0
+        self.finite_secret_bits = 0
+        self.asymptotic_secret_bits = 0
         self._cascade: CascadeAlice | None = None
         self._amplification_seed = np.zeros(0, dtype=np.uint8)
 
@@ -243,16 +253,24 @@ class AliceDistiller(_Party):
         )
 
     def _secret_length(self, n_tag_bits: int) -> int:
+        """The length the settings choose; both the finite and the asymptotic one are kept for the report."""
         settings = self.settings
+        self.finite_secret_bits = pp.finite_key_secret_length(
+            self.key.size,
+            self.n_samples,
+            settings.qber_tolerance,
+            self.leak_ec_bits,
+            settings.epsilon_secrecy,
+            settings.epsilon_correctness,
+        )
+        self.asymptotic_secret_bits = self._asymptotic_length(n_tag_bits)
         if settings.key_length_formula == "finite_key":
-            return pp.finite_key_secret_length(
-                self.key.size,
-                self.n_samples,
-                settings.qber_tolerance,
-                self.leak_ec_bits,
-                settings.epsilon_secrecy,
-                settings.epsilon_correctness,
-            )
+            return self.finite_secret_bits
+        return self.asymptotic_secret_bits
+
+    def _asymptotic_length(self, n_tag_bits: int) -> int:
+        """``infinite_key`` accounting if chosen, else Shor-Preskill/GLLP with the QBER upper bound."""
+        settings = self.settings
         if settings.key_length_formula == "infinite_key":
             qber = self.n_errors / self.n_samples
             charged = math.ceil(settings.error_correction_efficiency * self.key.size * pp.binary_entropy(qber))
@@ -402,4 +420,7 @@ def _outcome(
         n_messages=n_messages,
         n_corrected_bits=bob.cascade.n_corrected_bits if bob.cascade is not None else 0,
         secret_bits=int(alice.secret.size) if accepted and alice.secret is not None else 0,
+        finite_secret_bits=alice.finite_secret_bits,
+        asymptotic_secret_bits=alice.asymptotic_secret_bits,
+        key_length_formula=alice.settings.key_length_formula,
     )

@@ -28,7 +28,18 @@ from qtn.randomness import generator
 logger = logging.getLogger(__name__)
 
 #: Columns of the ``link_blocks`` table, in order.
-LINK_BLOCK_COLUMNS = ("t_s", "link", "sifted_bits", "qber", "disclosed_bits", "secret_bits")
+LINK_BLOCK_COLUMNS = (
+    "t_s",
+    "link",
+    "sifted_bits",
+    "qber",
+    "disclosed_bits",
+    "secret_bits",
+    "source",
+    "asymptotic_secret_bits",
+    "finite_secret_bits",
+    "key_length",
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -45,6 +56,9 @@ class KeyBlock:
         qber_upper_bound: Clopper-Pearson upper bound used for the key length.
         disclosed_bits: key-dependent bits made public (sample, parities, tag).
         secret_bits: length of the secret key (0 unless accepted).
+        asymptotic_secret_bits: the asymptotic length of the frame (kept for the report).
+        finite_secret_bits: the finite-key length of the frame (kept for the report).
+        key_length: which of the two sized the key (``finite`` or ``asymptotic``).
         status: ``"accepted"`` or why the block was dropped.
         n_corrected_bits: bits Cascade corrected at Bob.
         n_messages: post-processing messages exchanged.
@@ -66,11 +80,19 @@ class KeyBlock:
     n_messages: int
     alice_key: np.ndarray
     bob_key: np.ndarray
+    asymptotic_secret_bits: int = 0
+    finite_secret_bits: int = 0
+    key_length: str = "asymptotic"
 
     @property
     def accepted(self) -> bool:
         """True when both ends hold the same non-empty secret key."""
         return self.status == "accepted"
+
+    @property
+    def source(self) -> str:
+        """Where the block's numbers come from: photons simulated event by event."""
+        return "simulated"
 
     def row(self) -> dict[str, Any]:
         """The block's row of the ``link_blocks`` table (no key material)."""
@@ -178,4 +200,7 @@ def _key_block(t_s: float, link: str, index: int, outcome: DistillationOutcome) 
         n_messages=outcome.n_messages,
         alice_key=outcome.alice_key,
         bob_key=outcome.bob_key,
+        asymptotic_secret_bits=outcome.asymptotic_secret_bits,
+        finite_secret_bits=outcome.finite_secret_bits,
+        key_length=outcome.key_length,
     )
