@@ -16,7 +16,7 @@ from qkdn.keyrate import get_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
-from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
@@ -408,6 +408,19 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
         polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
         frame_bits=scenario.qkd.block_bits,
         postprocessing=postprocessing_config(scenario),
+        source=photon_source_config(scenario),
+    )
+
+
+def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
+    """The photon-level links' source from ``qkd.photon_link``."""
+    section = scenario.qkd.photon_link
+    return PhotonSourceConfig(
+        kind=section.source,
+        intensities=section.intensities,
+        intensity_probabilities=section.intensity_probabilities,
+        z_basis_probability=section.z_basis_probability,
+        pulses=section.pulses,
     )
 
 

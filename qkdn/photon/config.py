@@ -91,15 +91,22 @@ class PhotonSourceConfig(HardwareModel):
 
     @model_validator(mode="after")
     def _decoy_intensities(self) -> "PhotonSourceConfig":
-        signal, decoy, vacuum = self.intensities
-        if not signal > decoy + vacuum or decoy <= 0:
-            raise ValueError(f"intensities: need mu1 > mu2 + mu3 and mu2 > 0; got {list(self.intensities)}")
-        if vacuum != 0.0:
-            raise ValueError(f"intensities: mu3 must be 0 (vacuum decoy); got {vacuum}")
-        probabilities = self.intensity_probabilities
-        if any(p <= 0 for p in probabilities) or abs(sum(probabilities) - 1.0) > 1e-9:
-            raise ValueError(f"intensity_probabilities: must be > 0 and sum to 1; got {list(probabilities)}")
+        problem = decoy_intensity_problem(self.intensities, self.intensity_probabilities)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+def decoy_intensity_problem(intensities: tuple[float, ...], probabilities: tuple[float, ...]) -> str | None:
+    """What is wrong with a decoy source's intensities and probabilities, or None."""
+    signal, decoy, vacuum = intensities
+    if not signal > decoy + vacuum or decoy <= 0:
+        return f"intensities: need mu1 > mu2 + mu3 and mu2 > 0; got {list(intensities)}"
+    if vacuum != 0.0:
+        return f"intensities: mu3 must be 0 (vacuum decoy); got {vacuum}"
+    if any(p <= 0 for p in probabilities) or abs(sum(probabilities) - 1.0) > 1e-9:
+        return f"intensity_probabilities: must be > 0 and sum to 1; got {list(probabilities)}"
+    return None
 
 
 class PhotonLinkConfig(HardwareModel):
