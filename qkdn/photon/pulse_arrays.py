@@ -7,67 +7,68 @@ beam splitter sends it to detector ``i`` with probability ``|<basis_i|state>|^2`
 detector clicks with probability ``efficiency``; dark counts are a Poisson process per
 detector and a detector stays dead ``1 / count_rate`` after a recorded click
 (``sequence/components``: ``light_source.py``, ``optical_channel.py``,
-``beam_splitter.py``, ``detector.py``). Photons of a pulse act independently, so per pulse
-the same model is a handful of draws:
+``beam_splitter.py``, ``detector.py``).
 
-* photons emitted: ``n ~ Poisson(mu_k)`` for the pulse's intensity ``mu_k``;
-* photons arriving: ``m ~ Binomial(n, T)``; of those ``r ~ Binomial(m, 1 - F)`` have a
-  random polarization, ``m - r`` keep Alice's state;
-* at Bob's beam splitter, a kept photon measured in its own basis goes to the detector of
-  Alice's bit, in the other basis to either detector with probability 1/2; a randomised
-  photon (uniform angle, so ``<cos^2> = 1/2``) goes to either with probability 1/2;
-* each photon at a detector clicks with probability ``eta``; each detector adds
-  ``Poisson(D / f)`` dark counts per pulse slot; after a recorded click a detector misses
-  the next ``k`` slots (:func:`qkdn.photon.analytic.dead_pulses_after_click`).
+Every step acts on each photon independently: kept or lost, polarization kept or
+randomised, sent to detector 0 or 1, detected or not. A Poisson number of photons
+thinned and split by independent choices gives *independent* Poisson counts in each
+class (the colouring theorem: J. F. C. Kingman, "Poisson Processes", Oxford (1993),
+Sec. 5.1). So for a pulse of mean photon number ``mu`` the photons detected at
+detector ``j`` are Poisson with mean ``eta mu T [F r_j + (1 - F) / 2]``, independently
+for the two detectors, where ``r_j`` is 1 for the detector of Alice's bit and 0 for the
+other when Bob measures in Alice's basis, and 1/2 in the other basis (a randomised
+photon has a uniformly random linear polarization, ``<cos^2> = 1/2``). Adding each
+detector's ``Poisson(D / f)`` dark counts per slot, detector ``j`` clicks with
+probability ``1 - exp(-m_j)``; after a recorded click it misses the next ``k`` slots
+(:func:`qkdn.photon.analytic.dead_pulses_after_click`).
 
-The arrays give the same distribution of clicks per pulse slot as the per-photon path;
-what they drop is timing inside a slot (a dark count a few nanoseconds before or after a
-pulse can shadow a photon only through dead time, a correction of order ``D / f``).
-:mod:`tests.reference.test_pulse_arrays_vs_photons` checks the two against each other.
+This is the same distribution of clicks per pulse slot as the per-photon path, drawn
+with two uniform numbers per pulse instead of an event per photon. The fibre carries
+the pulses' mean photon numbers (a weak coherent state stays coherent under loss);
+photon numbers are drawn where photons are counted, at Bob's detectors. What the arrays
+drop is timing inside a slot (a dark count a few nanoseconds before or after a pulse
+shadows a photon only through dead time, a correction of order ``D / f``).
+:mod:`tests.reference.test_pulse_arrays_vs_photons` checks the two paths against each
+other.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ArrivingTrain", "detect_train", "emit_photon_numbers", "transmit_train"]
+__all__ = ["ArrivingTrain", "detect_train", "transmit_train"]
 
 
 @dataclass(frozen=True, eq=False)
 class ArrivingTrain:
-    """The photons of one train at the end of the fibre (what Bob's beam splitter receives).
+    """One train at the end of the fibre (what Bob's beam splitter receives).
 
     Attributes:
         arrival_ps: arrival time of the train's first pulse.
         state_bases: polarization basis of each pulse's prepared state (0 = H/V, 1 = D/A).
         state_bits: state within that basis (0 or 1).
-        n_kept: photons per pulse whose polarization the channel left untouched.
-        n_randomised: photons per pulse with a random linear polarization.
+        kept_mean: mean photon number per pulse whose polarization the channel left untouched.
+        randomised_mean: mean photon number per pulse with a random linear polarization.
     """
 
     arrival_ps: int
     state_bases: np.ndarray
     state_bits: np.ndarray
-    n_kept: np.ndarray
-    n_randomised: np.ndarray
-
-
-def emit_photon_numbers(mean_photon_numbers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Photons in each pulse of a weak coherent train: ``Poisson(mu)`` per pulse (``mu`` may vary by pulse)."""
-    return rng.poisson(mean_photon_numbers)
+    kept_mean: np.ndarray
+    randomised_mean: np.ndarray
 
 
 def transmit_train(
-    n_photons: np.ndarray, transmittance: float, polarization_fidelity: float, rng: np.random.Generator
+    mean_photon_numbers: np.ndarray, transmittance: float, polarization_fidelity: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fibre loss and polarization noise: ``(n_kept, n_randomised)`` photons per pulse.
+    """Fibre loss and polarization noise on weak coherent pulses: ``(kept_mean, randomised_mean)``.
 
-    Each photon survives with probability ``transmittance`` and then keeps its polarization
-    with probability ``polarization_fidelity`` (SeQUeNCe's ``QuantumChannel.transmit``).
+    Each photon survives with probability ``transmittance`` and then keeps its
+    polarization with probability ``polarization_fidelity`` (SeQUeNCe's
+    ``QuantumChannel.transmit``), so the means are ``mu T F`` and ``mu T (1 - F)``.
     """
-    arriving = rng.binomial(n_photons, transmittance)
-    randomised = rng.binomial(arriving, 1.0 - polarization_fidelity) if polarization_fidelity < 1.0 else 0 * arriving
-    return arriving - randomised, randomised
+    arriving = np.asarray(mean_photon_numbers, dtype=float) * transmittance
+    return arriving * polarization_fidelity, arriving * (1.0 - polarization_fidelity)
 
 
 def detect_train(
@@ -83,13 +84,13 @@ def detect_train(
     """Clicks of Bob's two detectors, one row per detector, one column per pulse slot.
 
     Args:
-        train: the arriving photons.
+        train: the arriving pulses.
         measurement_bases: Bob's basis for each pulse slot.
         efficiency: detection efficiency eta of each detector.
         dark_counts_per_slot: mean dark counts per detector per slot, ``D / f``.
         dead_slots: slots a detector misses after a recorded click.
         last_click_slot: per detector, the absolute slot of its last recorded click
-            (updated in place; ``-inf``-like values for none).
+            (updated in place; a large negative value for none).
         first_slot: absolute slot number of the train's first pulse.
         rng: Bob's generator.
 
@@ -97,15 +98,13 @@ def detect_train(
         bool array of shape ``(2, n_pulses)``: detector ``i`` recorded a click in the slot.
     """
     same_basis = measurement_bases == train.state_bases
-    split_kept = rng.binomial(train.n_kept, 0.5)
-    to_one = np.where(same_basis, train.n_kept * train.state_bits, split_kept) + rng.binomial(train.n_randomised, 0.5)
-    to_zero = train.n_kept + train.n_randomised - to_one
+    share_one = np.where(same_basis, train.state_bits.astype(float), 0.5)  # kept photons routed to detector 1
+    to_one = efficiency * (train.kept_mean * share_one + 0.5 * train.randomised_mean)
+    to_zero = efficiency * (train.kept_mean + train.randomised_mean) - to_one
     n_slots = measurement_bases.size
     clicks = np.empty((2, n_slots), dtype=bool)
-    for detector, arriving in enumerate((to_zero, to_one)):
-        detected = rng.binomial(arriving, efficiency) > 0
-        if dark_counts_per_slot > 0:
-            detected |= rng.random(n_slots) < -np.expm1(-dark_counts_per_slot)
+    for detector, mean in enumerate((to_zero, to_one)):
+        detected = rng.random(n_slots) < -np.expm1(-(mean + dark_counts_per_slot))
         clicks[detector] = _apply_dead_time(detected, dead_slots, last_click_slot, detector, first_slot)
     return clicks
 

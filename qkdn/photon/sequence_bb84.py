@@ -61,7 +61,7 @@ from sequence.utils.encoding import polarization
 
 from qkdn.photon.analytic import dead_pulses_after_click
 from qkdn.photon.config import PhotonLinkConfig
-from qkdn.photon.pulse_arrays import ArrivingTrain, detect_train, emit_photon_numbers, transmit_train
+from qkdn.photon.pulse_arrays import ArrivingTrain, detect_train, transmit_train
 from qtn.errors import ConfigError
 from qtn.randomness import derive_seed
 from qtn.sequence_adapter import detector_args, light_source_args, light_speed_m_per_ps
@@ -153,9 +153,9 @@ def _configure_detectors(node: QKDNode, config: PhotonLinkConfig) -> None:
 class ArrayFibre:
     """Alice's light source and the fibre, a train at a time (:mod:`qkdn.photon.pulse_arrays`).
 
-    Draws with Alice's generator (as SeQUeNCe's source and Alice-owned channel do) and
-    hands each train's arriving photons to Bob's :class:`ArrayPolarizationDetector` one
-    fibre delay later, as an event on the timeline.
+    Hands each train's arriving weak coherent pulses (their mean photon numbers, kept or
+    randomised polarization) to Bob's :class:`ArrayPolarizationDetector` one fibre delay
+    later, as an event on the timeline; photon numbers are drawn at Bob's detectors.
     """
 
     def __init__(self, owner: QKDNode, receiver: "ArrayPolarizationDetector", config: PhotonLinkConfig,
@@ -169,9 +169,7 @@ class ArrayFibre:
 
     def emit_bb84(self, bases: np.ndarray, bits: np.ndarray, mean_photon_numbers: np.ndarray) -> None:
         """Emit one pulse per (basis, bit, mean photon number), starting now."""
-        generator = self.owner.get_generator()
-        n_photons = emit_photon_numbers(mean_photon_numbers, generator)
-        kept, randomised = transmit_train(n_photons, self.transmittance, self.polarization_fidelity, generator)
+        kept, randomised = transmit_train(mean_photon_numbers, self.transmittance, self.polarization_fidelity)
         arrival_ps = self.owner.timeline.now() + self.delay_ps
         train = ArrivingTrain(arrival_ps, bases, bits, kept, randomised)
         _schedule(self.owner.timeline, arrival_ps, self.receiver.receive, train)
@@ -356,6 +354,7 @@ class BB84Transmitter(Protocol):
             config.source.intensities if decoy else (config.light_source.mean_photon_number,), dtype=float
         )
         self.intensity_probabilities = np.asarray(config.source.intensity_probabilities if decoy else (1.0,))
+        self._cumulative = np.cumsum(self.intensity_probabilities)[:-1]
         self.buffer = _SiftedStream("alice", config.frame_bits, on_frame, KEY_BASIS if decoy else None)
         self._trains: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._n_trains = 0
@@ -376,7 +375,7 @@ class BB84Transmitter(Protocol):
         bases = (generator.random(self.n_pulses) >= self.z_probability).astype(np.uint8)
         bits = generator.integers(0, 2, self.n_pulses, dtype=np.uint8)
         if self.intensities.size > 1:
-            levels = generator.choice(self.intensities.size, self.n_pulses, p=self.intensity_probabilities)
+            levels = np.searchsorted(self._cumulative, generator.random(self.n_pulses), side="right")
         else:
             levels = np.zeros(self.n_pulses, dtype=np.intp)
         self._trains[train] = (bases, bits, levels.astype(np.uint8))
