@@ -108,6 +108,10 @@ class BBM92Session:
             "qber": outcome.qber_estimate,
             "disclosed_bits": outcome.disclosed_bits,
             "secret_bits": outcome.secret_bits,
+            "source": "simulated",
+            "secret_bits_asymptotic": outcome.secret_bits_asymptotic,
+            "secret_bits_finite": outcome.secret_bits_finite,
+            "key_length": outcome.key_length,
         }
         self.schedule(row["t_s"], self.on_block, row)
         if outcome.accepted and self.on_key is not None:

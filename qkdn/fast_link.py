@@ -118,6 +118,7 @@ class FastKeyLink:
         self.n_blocks += 1
         point = self.point
         sifted = int(round(self.block_bits * point.parameters["sifted_per_pulse"] / point.key_rate_per_pulse))
+        key_length = "finite" if "block_bits" in point.parameters else "asymptotic"  # a finite-key model's rate
         self.on_block(
             {
                 "t_s": now,
@@ -126,5 +127,9 @@ class FastKeyLink:
                 "qber": float(point.qber) if point.qber is not None else float("nan"),
                 "disclosed_bits": sifted - self.block_bits,
                 "secret_bits": self.block_bits,
+                "source": "model",
+                "secret_bits_asymptotic": self.block_bits if key_length == "asymptotic" else float("nan"),
+                "secret_bits_finite": self.block_bits if key_length == "finite" else float("nan"),
+                "key_length": key_length,
             }
         )

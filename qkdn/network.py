@@ -15,6 +15,7 @@ controller's service paths and their recovery, and key-as-a-service pools.
 """
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -290,8 +291,16 @@ class QKDNetwork:
         return lambda block, bits_at_a, bits_at_b: self.deliver_block(a, b, block, bits_at_a, bits_at_b)
 
     def record_block(self, row: dict[str, Any]) -> None:
-        """Record a key block's ``link_blocks`` row, with the kind of link that made it."""
-        self.block_records.append({**row, "link_kind": self.link_kinds.get(row["link"], "")})
+        """Record a key block's ``link_blocks`` row, with the kind of link that made it.
+
+        A row that does not say where its numbers come from gets ``source`` from
+        the link's kind: ``model`` for a fast link, ``simulated`` for photon and
+        entanglement-segment blocks.
+        """
+        kind = self.link_kinds.get(row["link"], "")
+        source = "model" if kind == "bb84-fast" else "simulated"
+        lengths = {"secret_bits_asymptotic": math.nan, "secret_bits_finite": math.nan, "key_length": ""}
+        self.block_records.append({"source": source, **lengths, **row, "link_kind": kind})
 
     def close(self) -> None:
         """Release what links hold outside the simulation (the key-material log filter)."""

@@ -1,5 +1,6 @@
 """From a checked scenario to what the simulator layers take: a network spec and requests."""
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -12,11 +13,13 @@ from qkdn.bbm92 import BBM92Session
 from qkdn.demand import SaturatingDemand, request_id_source
 from qkdn.failures import LinkOutage, random_outages
 from qkdn.kaas import KaaSSettings, KeyAsAService
-from qkdn.keyrate import get_model
+from qkdn.keyrate import KeyRateModel, get_model
+from qkdn.keyrate.finite_models import finite_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
+from qkdn.photon.distillation import DistillationSettings
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
 from qtn import sequence_adapter as adapter
@@ -95,7 +98,7 @@ def segment_sessions(
         session = BBM92Session(
             name=segment.name,
             frame_bits=scenario.qkd.segments.frame_bits,
-            settings=postprocessing_config(scenario).distillation_settings(),
+            settings=bbm92_distillation_settings(scenario),
             rngs={role: generator(scenario.seed, f"segment.{segment.name}.{role}") for role in RNG_ROLES},
             classical_delay_s=fibre_delay_s(segment.length_km),
             schedule=functools.partial(adapter.schedule_call, timeline),
@@ -130,7 +133,7 @@ def bbm92_sessions(
         session = BBM92Session(
             name=name,
             frame_bits=item.frame_bits,
-            settings=postprocessing_config(scenario).distillation_settings(),
+            settings=bbm92_distillation_settings(scenario),
             rngs={role: generator(scenario.seed, f"bbm92.{i}.{role}") for role in RNG_ROLES},
             classical_delay_s=delay_s,
             schedule=schedule,
@@ -406,10 +409,38 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
         light_source=spec.node(link.a).hardware.light_source,
         detector=spec.node(link.b).hardware.detector,
         polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
-        frame_bits=scenario.qkd.block_bits,
-        postprocessing=postprocessing_config(scenario),
+        frame_bits=photon_block_bits(scenario),
+        postprocessing=photon_postprocessing_config(scenario),
         source=photon_source_config(scenario),
     )
+
+
+#: Sifted key bits per photon-level decoy block when its key length is finite (Lim et al. 2014).
+FINITE_KEY_PHOTON_BLOCK_BITS = 2**20
+
+
+def photon_block_bits(scenario: Scenario) -> int:
+    """Sifted key bits per photon-level block: ``qkd.photon_link.block_bits`` or its default."""
+    section = scenario.qkd.photon_link
+    if section.block_bits is not None:
+        return section.block_bits
+    if section.source == "decoy" and scenario.qkd.postprocessing.key_length == "finite":
+        return FINITE_KEY_PHOTON_BLOCK_BITS
+    return scenario.qkd.block_bits
+
+
+def photon_postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+    """Post-processing of photon-level BB84 blocks: ``qkd.postprocessing``, sized by its ``key_length``.
+
+    With the decoy source, ``finite`` sizes each block by the finite-key length of Lim et
+    al. (2014) on its tallies; both lengths are reported. Without decoys the weak pulses
+    have no finite-key bound here (Tomamichel et al.'s assumes single photons), so
+    ``key_length_formula`` (GLLP, asymptotic) sizes them.
+    """
+    config = postprocessing_config(scenario)
+    if scenario.qkd.photon_link.source == "decoy" and scenario.qkd.postprocessing.key_length == "finite":
+        return config.model_copy(update={"key_length_formula": "finite_key"})
+    return config
 
 
 def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
@@ -427,9 +458,22 @@ def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
 def postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
     """How ``scenario`` distils frames (photon BB84 links, BBM92): ``qkd.postprocessing`` and ``qkd``'s ``f``."""
     return PostProcessingConfig(
-        **scenario.qkd.postprocessing.model_dump(),
+        **scenario.qkd.postprocessing.model_dump(exclude={"key_length"}),
         error_correction_efficiency=scenario.qkd.error_correction_efficiency,
     )
+
+
+def bbm92_distillation_settings(scenario: Scenario) -> DistillationSettings:
+    """How BBM92 blocks are distilled: ``qkd.postprocessing``, sized by its ``key_length``.
+
+    ``finite`` uses Tomamichel et al.'s finite-key length (an entangled pair measured
+    in two mutually unbiased bases has preparation quality 1, as their bound needs);
+    ``asymptotic`` keeps ``key_length_formula``.
+    """
+    settings = postprocessing_config(scenario).distillation_settings()
+    if scenario.qkd.postprocessing.key_length == "finite":
+        return dataclasses.replace(settings, key_length_formula="finite_key")
+    return settings
 
 
 def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> KeyRateHardwareConfig:
@@ -443,8 +487,19 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
     )
 
 
+def fast_link_model(scenario: Scenario) -> KeyRateModel:
+    """The model of the fast links: ``qkd.link_model``, finite-key if ``qkd.fast_link_block_bits`` is set."""
+    qkd = scenario.qkd
+    if qkd.fast_link_block_bits is None:
+        return get_model(qkd.link_model)
+    post = qkd.postprocessing
+    return finite_model(
+        qkd.link_model, qkd.fast_link_block_bits, eps_sec=post.epsilon_secrecy, eps_cor=post.epsilon_correctness
+    )
+
+
 def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, links: list[LinkSpec]) -> None:
-    model = get_model(scenario.qkd.link_model)
+    model = fast_link_model(scenario)
     for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)

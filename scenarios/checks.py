@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from qkdn.keyrate.finite_models import FINITE_KEY_PROTOCOLS
 from scenarios.role_checks import role_problems
 from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator, traffic_end_s
 from scenarios.tables import TABLES
@@ -295,6 +296,11 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
         problems.append(
             f"qkd.link_model: must be one of {', '.join(KEY_LINK_MODELS)}; got {qkd.link_model!r}"
             f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
+        )
+    if qkd.fast_link_block_bits is not None and qkd.link_model not in FINITE_KEY_PROTOCOLS:
+        problems.append(
+            f"qkd.fast_link_block_bits: link_model {qkd.link_model!r} has no finite-key model;"
+            f" finite-key models: {', '.join(FINITE_KEY_PROTOCOLS)} (or leave fast_link_block_bits unset)"
         )
     names = {node.name for node in topology.nodes}
     pairs = {frozenset((link.a, link.b)) for link in topology.links}

@@ -70,12 +70,29 @@ def keyrate(
         typer.Option("--plot", help="Also write a PNG of rate vs distance (its folder must exist)."),
     ] = None,
     plob: Annotated[bool, typer.Option("--plob/--no-plob", help="Add the PLOB bound to the plot.")] = True,
+    block_bits: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--block-bits",
+            parser=number,
+            metavar="BITS",
+            help="Also draw finite-key curves for blocks of this many sifted key bits (repeatable;"
+            " decoy-bb84: Lim et al. 2014, bbm92: Tomamichel et al. 2012).",
+        ),
+    ] = None,
+    eps_sec: Annotated[float, typer.Option(parser=number, help="Secrecy parameter of finite-key curves.")] = 1e-10,
+    eps_cor: Annotated[float, typer.Option(parser=number, help="Correctness parameter of finite-key curves.")] = 1e-15,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Key rate vs distance from the analytic link models (decoy BB84, GLLP, BBM92, MDI, CV-QKD, PLOB)."""
+    """Key rate vs distance from the analytic link models (decoy BB84, GLLP, BBM92, MDI, CV-QKD, PLOB).
+
+    With --block-bits, also the finite-key rate of decoy BB84 and BBM92 for blocks of that size.
+    """
     from scenarios.cli import reported_errors, stdout
 
     with reported_errors(debug):
+        import pandas as pd
+
         from qkdn.keyrate import distances_from_range, hardware_preset, keyrate_table, model_names
 
         if output_format not in FORMATS:
@@ -87,12 +104,18 @@ def keyrate(
         overrides.update({name: local[name] for name in _OPTION_FIELDS if local[name] is not None})
         link_hardware = hardware_preset(hardware, **overrides)
         distances = distances_from_range(distance_km)
-        table = keyrate_table(protocols, distances, link_hardware)
+        finite = {"block_bits": block_bits or [], "eps_sec": eps_sec, "eps_cor": eps_cor}
+        table = keyrate_table(protocols, distances, link_hardware, **finite)
         if plot_path is not None:
             from analysis.plots import plot_key_rate_vs_distance
 
-            shown = protocols + (["plob"] if plob and "plob" in model_names() and "plob" not in protocols else [])
-            plotted = keyrate_table(shown, distances, link_hardware)
+            extra = ["plob"] if plob and "plob" in model_names() and "plob" not in protocols else []
+            plotted = pd.concat([table, keyrate_table(extra, distances, link_hardware)]) if extra else table.copy()
+            sized = plotted["block_bits"].notna()
+            plotted.loc[sized, "protocol"] = [
+                f"{name} (n = {block:.0e})"
+                for name, block in zip(plotted.loc[sized, "protocol"], plotted.loc[sized, "block_bits"], strict=True)
+            ]
             from analysis.staging import write_file_atomically
 
             write_file_atomically(

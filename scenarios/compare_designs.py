@@ -199,7 +199,7 @@ def repeater_design(scenario: Scenario, settings: CompareSettings) -> Design:
     base = _with_roles(scenario, _interior_roles(scenario, "repeater"), f"{scenario.name}.quantum_repeater")
     n_memories = _memories_per_request(scenario)
     qkd = base.setdefault("qkd", {})
-    qkd.setdefault("postprocessing", {})["key_length_formula"] = "infinite_key"
+    qkd.setdefault("postprocessing", {}).update(key_length="asymptotic", key_length_formula="infinite_key")
     pairs = user_pairs(scenario)
     bbm92 = {
         **base,
@@ -293,7 +293,9 @@ def hybrid_design(scenario: Scenario, settings: CompareSettings, given: Scenario
         base = copy.deepcopy(variant.model_dump(mode="json", exclude_unset=True))
         base.pop("outputs", None)
         source = scenario
-    base.setdefault("qkd", {}).setdefault("postprocessing", {})["key_length_formula"] = "infinite_key"
+    base.setdefault("qkd", {}).setdefault("postprocessing", {}).update(
+        key_length="asymptotic", key_length_formula="infinite_key"
+    )
     base["fidelity_level"] = "network"  # segments' pairs at the network level: long runs stay cheap
     frame_bits = int(base["qkd"].get("segments", {}).get("frame_bits", settings.bbm92_frame_bits))
     bits = {pair: max(16, frame_bits // 16) for pair in user_pairs(scenario)}

@@ -312,7 +312,8 @@ class BBM92Traffic(StrictModel):
 
     Like ``entanglement`` traffic between ``src`` and ``dst`` (same reservation,
     swapping and purification), but each delivered pair is measured by the two
-    users; sifted bits are distilled in frames of ``frame_bits`` into secret keys.
+    users; sifted bits are collected into blocks of ``frame_bits`` and each block is
+    distilled into a secret key (finite-key length by default: ``qkd.postprocessing.key_length``).
     """
 
     kind: Literal["bbm92"]
@@ -322,7 +323,7 @@ class BBM92Traffic(StrictModel):
     end_s: float | None = Field(None, gt=0, le=MAX_TIME_S)
     n_memories: int = Field(1, ge=1)
     target_fidelity: float = Field(0.5, gt=0, le=1)
-    frame_bits: int = Field(8192, ge=64, le=10**7)
+    frame_bits: int = Field(65536, ge=64, le=10**7)
 
 
 class VKPTraffic(StrictModel):
@@ -457,26 +458,48 @@ class PostProcessingSection(StrictModel):
 
     Attributes:
         sample_fraction: fraction of each sifted frame disclosed to estimate the QBER.
-        key_length_formula: ``asymptotic`` (Shor-Preskill with the Clopper-Pearson QBER
-            bound and the bits Cascade actually disclosed), ``finite_key`` (Tomamichel
-            et al. 2012), or ``infinite_key`` (the fast key-rate models' accounting: the
-            sample QBER as exact, error correction charged ``f n h(Q)`` with ``f =
+        key_length: how BBM92 frames (``bbm92`` traffic and repeater segments) are
+            sized: ``finite`` (default; the composable finite-key length of Tomamichel,
+            Lim, Gisin, Renner, Nat. Commun. 3, 634 (2012), eps_sec-secret and
+            eps_cor-correct, with the frame as the block) or ``asymptotic`` (as
+            ``key_length_formula`` says). Both lengths are reported per frame
+            (``link_blocks``: ``secret_bits_finite``, ``secret_bits_asymptotic``,
+            ``key_length``). A frame must be large (tens of thousands of sifted bits
+            at a few per cent QBER) to leave finite-key bits; see docs/finite-key.md.
+        key_length_formula: the asymptotic length: ``asymptotic`` (Shor-Preskill with
+            the Clopper-Pearson QBER bound and the bits Cascade actually disclosed) or
+            ``infinite_key`` (the fast key-rate models' accounting: the sample QBER as
+            exact, error correction charged ``f n h(Q)`` with ``f =
             qkd.error_correction_efficiency``), which makes distilled frames comparable
-            with fast model links.
+            with fast model links. ``finite_key`` sizes photon-level BB84 frames with
+            the finite-key formula too (it assumes a single-photon source).
         epsilon_estimation: failure probability of the QBER bound.
-        epsilon_correctness: probability bound that accepted keys differ.
-        epsilon_secrecy: secrecy parameter (finite-key formula).
-        qber_tolerance: frames whose sample QBER exceeds it are dropped.
+        epsilon_correctness: eps_cor, probability bound that accepted keys differ.
+        epsilon_secrecy: eps_sec, secrecy parameter of the finite-key length.
+        qber_tolerance: frames whose sample QBER exceeds it are dropped (``Q_tol`` of
+            the finite-key length, which falls fast as it grows: set it a little above
+            the QBER you expect).
         n_cascade_passes: passes of Cascade error correction.
     """
 
     sample_fraction: float = Field(0.1, gt=0, lt=1)
+    key_length: Literal["finite", "asymptotic"] = "finite"
     key_length_formula: Literal["asymptotic", "finite_key", "infinite_key"] = "asymptotic"
     epsilon_estimation: float = Field(1e-9, gt=0, lt=1)
     epsilon_correctness: float = Field(1e-12, gt=0, lt=1)
     epsilon_secrecy: float = Field(1e-9, gt=0, lt=1)
     qber_tolerance: float = Field(0.11, ge=0, le=0.5)
     n_cascade_passes: int = Field(4, ge=1, le=16)
+
+    @field_validator("key_length_formula")
+    @classmethod
+    def _formula_agrees(cls, formula: str, info: Any) -> str:
+        if formula == "finite_key" and info.data.get("key_length") == "asymptotic":
+            raise PydanticCustomError(
+                "key_length",
+                "key_length_formula 'finite_key' contradicts key_length 'asymptotic'; drop one of them",
+            )
+        return formula
 
 
 class PhotonLinkSection(StrictModel):
@@ -495,6 +518,10 @@ class PhotonLinkSection(StrictModel):
             key comes from Z and the X basis is the test basis.
         pulses: ``arrays`` (each train's photons and clicks drawn with NumPy, same model)
             or ``photons`` (every photon a SeQUeNCe event: the slow reference).
+        block_bits: sifted key bits per post-processing block. Default: 1,048,576 with
+            the decoy source and ``postprocessing.key_length: finite`` (the finite-key
+            length of Lim et al. 2014 leaves nothing from blocks much smaller than
+            ~10^5-10^6 bits), otherwise ``qkd.block_bits``.
     """
 
     source: Literal["decoy", "no_decoy"] = "decoy"
@@ -502,6 +529,7 @@ class PhotonLinkSection(StrictModel):
     intensity_probabilities: Annotated[tuple[float, float, float], LaxTuple] = (0.7, 0.2, 0.1)
     z_basis_probability: float = Field(0.5, gt=0, lt=1)
     pulses: Literal["arrays", "photons"] = "arrays"
+    block_bits: int | None = Field(None, ge=64, le=10**8)
 
     @model_validator(mode="after")
     def _decoy_intensities(self) -> "PhotonLinkSection":
@@ -522,13 +550,14 @@ class SegmentSettings(StrictModel):
         n_memories: memories each segment reserves at every node of its path per
             direction (a repeater in the middle uses twice this).
         target_fidelity: segment links are purified until they reach it.
-        frame_bits: sifted bits per distilled BBM92 frame (short frames leave no
-            key: the finite-sample QBER bound grows as the frame shrinks).
+        frame_bits: sifted bits collected into one BBM92 block before it is distilled
+            (the finite-key block; short blocks leave no key: the finite-sample terms
+            grow as the block shrinks).
     """
 
     n_memories: int = Field(4, ge=1, le=10**4)
     target_fidelity: float = Field(0.5, gt=0, le=1)
-    frame_bits: int = Field(8192, ge=64, le=10**7)
+    frame_bits: int = Field(65536, ge=64, le=10**7)
 
 
 class QKDSection(StrictModel):
@@ -544,6 +573,10 @@ class QKDSection(StrictModel):
         postprocessing: how photon-level BB84 frames and BBM92 frames are distilled.
         photon_link: source of photon-level BB84 links (decoy states or not).
         block_bits: secret bits per key block of a fast link.
+        fast_link_block_bits: if set, fast links of ``decoy-bb84`` use its finite-key
+            model (Lim et al., Phys. Rev. A 89, 022307 (2014)) with post-processing
+            blocks of this many sifted key bits and ``postprocessing``'s
+            ``epsilon_secrecy`` and ``epsilon_correctness``; unset: the asymptotic model.
         pool_capacity_bits: key storage at each end of a link (both directions).
         direction_share: fraction of a link's key for use by its first node.
         routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
@@ -569,6 +602,7 @@ class QKDSection(StrictModel):
     postprocessing: PostProcessingSection = PostProcessingSection()
     photon_link: PhotonLinkSection = PhotonLinkSection()
     block_bits: int = Field(4096, ge=1, le=10**8)
+    fast_link_block_bits: float | None = Field(None, ge=100, le=1e15)
     pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"

@@ -9,9 +9,17 @@ sifting). The steps beyond :func:`qkdn.photon.distillation.distil`:
 2. Both bound the key's vacuum and single-photon events and the single photons' phase
    error from the tallies (:func:`qkdn.photon.decoy.estimate_single_photon_part`).
 3. The key bits go through sampling, Cascade and verification as on any link; privacy
-   amplification is sized by the decoy bound (:func:`asymptotic_decoy_secret_length`):
-   with the bits Cascade disclosed (``key_length_formula: asymptotic``) or with
-   ``f n h(Q)`` charged (``infinite_key``, the fast models' accounting).
+   amplification is sized by one of two lengths, both reported:
+
+   * finite-key (``key_length_formula: finite_key``, which a scenario's
+     ``postprocessing.key_length: finite`` selects): Lim, Curty, Walenta, Xu, Zbinden,
+     PRA 89, 022307 (2014), composable, eps_sec-secret and eps_cor-correct
+     (:func:`qkdn.keyrate.finite.finite_key_length_decoy`) on the block's tallies; the
+     estimation sample is disclosed key, so it is charged to the leak with Cascade's
+     parities (conditioning on ``k`` public bits lowers the min-entropy by at most ``k``);
+   * asymptotic (:func:`qkdn.photon.decoy.asymptotic_decoy_secret_length`): the Ma et
+     al. bounds as if exact, with the bits Cascade disclosed (``asymptotic``) or with
+     ``f n h(Q)`` charged (``infinite_key``, the fast models' accounting).
 
 The key errors per intensity (``m_{Z,k}``) in the tallies are what Bob learns from the
 sample and from Cascade's corrections once verification passes; the simulator counts
@@ -23,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qkdn.keyrate.finite import finite_key_length_decoy
 from qkdn.keyrate.tallies import DecoyTallies
 from qkdn.photon import postprocessing as pp
 from qkdn.photon.config import PhotonSourceConfig
@@ -48,45 +57,39 @@ class DecoyBlockOutcome:
         outcome: sampling, Cascade, verification and amplification (keys when accepted).
         tallies: detections and errors per intensity and basis.
         estimate: the single-photon bounds from the tallies.
-        asymptotic_secret_bits: length from the asymptotic decoy bound (0 when Cascade
-            or verification stopped before sizing).
         n_messages: messages exchanged, the test disclosure included.
     """
 
     outcome: DistillationOutcome
     tallies: DecoyTallies
     estimate: DecoyEstimate
-    asymptotic_secret_bits: int
     n_messages: int
 
 
 class _DecoyLength:
-    """Alice's key-length rule for a decoy block: the asymptotic decoy bound, noted for the report."""
+    """Alice's key lengths for a decoy block: ``(finite, asymptotic)`` (module docstring)."""
 
-    def __init__(self, estimate: DecoyEstimate, settings: DistillationSettings, n_key_detections: int) -> None:
+    def __init__(self, tallies: DecoyTallies, estimate: DecoyEstimate, settings: DistillationSettings) -> None:
+        self.tallies = tallies
         self.estimate = estimate
         self.settings = settings
-        self.n_key_detections = n_key_detections
-        self.asymptotic_bits = 0
 
-    def __call__(self, inputs: SecretLengthInputs) -> int:
+    def __call__(self, inputs: SecretLengthInputs) -> tuple[int, int]:
+        settings = self.settings
+        finite = finite_key_length_decoy(
+            self.tallies,
+            eps_sec=settings.epsilon_secrecy,
+            eps_cor=settings.epsilon_correctness,
+            leak_ec_bits=inputs.leak_ec_bits + inputs.n_sample_bits,
+        ).length_bits
         leak = float(inputs.leak_ec_bits)
-        if self.settings.key_length_formula == "infinite_key":
+        if settings.key_length_formula == "infinite_key":
             qber = inputs.n_sample_errors / inputs.n_sample_bits
-            leak = math.ceil(self.settings.error_correction_efficiency * inputs.n_key_bits * pp.binary_entropy(qber))
-        self.asymptotic_bits = asymptotic_decoy_secret_length(
-            self.estimate, inputs.n_key_bits / self.n_key_detections, leak, inputs.n_verification_bits
+            leak = math.ceil(settings.error_correction_efficiency * inputs.n_key_bits * pp.binary_entropy(qber))
+        asymptotic = asymptotic_decoy_secret_length(
+            self.estimate, inputs.n_key_bits / self.tallies.key_bits, leak, inputs.n_verification_bits
         )
-        return self.asymptotic_bits
-
-
-def check_settings(settings: DistillationSettings) -> None:
-    """Refuse key-length formulas that assume a single-photon source."""
-    if settings.key_length_formula == "finite_key":
-        raise ConfigError(
-            "postprocessing.key_length_formula: 'finite_key' (Tomamichel et al. 2012) assumes a single-photon "
-            "source; a decoy source is sized by its decoy bounds ('asymptotic' or 'infinite_key')"
-        )
+        return min(finite, inputs.n_key_bits), asymptotic
 
 
 def distil_decoy_block(
@@ -98,7 +101,6 @@ def distil_decoy_block(
     bob_rng: np.random.Generator,
 ) -> DecoyBlockOutcome:
     """Distil one decoy block (module docstring); both ends' frames cover the same pulses."""
-    check_settings(settings)
     if alice.test_bits.shape != bob.test_bits.shape or alice.bits.shape != bob.bits.shape:
         raise ConfigError(f"frames {alice.index}: the two ends' blocks differ in length")
     test_errors = alice.test_bits != bob.test_bits  # Bob's count after Alice's disclosure
@@ -112,6 +114,6 @@ def distil_decoy_block(
         alice.pulses_sent,
     )
     estimate = estimate_single_photon_part(tallies)
-    rule = _DecoyLength(estimate, settings, int(alice.bits.size))
+    rule = _DecoyLength(tallies, estimate, settings)
     outcome = distil(alice.bits, bob.bits, settings, alice_rng, bob_rng, secret_length_rule=rule)
-    return DecoyBlockOutcome(outcome, tallies, estimate, rule.asymptotic_bits, outcome.n_messages + N_TEST_MESSAGES)
+    return DecoyBlockOutcome(outcome, tallies, estimate, outcome.n_messages + N_TEST_MESSAGES)

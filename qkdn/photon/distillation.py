@@ -122,8 +122,9 @@ class SecretLengthInputs:
     n_verification_bits: int
 
 
-#: A link's own key-length rule (e.g. decoy-state bounds); replaces ``key_length_formula``.
-SecretLengthRule = Callable[[SecretLengthInputs], int]
+#: A link's own key lengths ``(finite, asymptotic)`` (e.g. decoy-state bounds), used instead of the
+#: single-photon formulas; ``key_length_formula == "finite_key"`` picks the first, otherwise the second.
+SecretLengthRule = Callable[[SecretLengthInputs], tuple[int, int]]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -148,6 +149,14 @@ class DistillationOutcome:
     n_messages: int
     n_corrected_bits: int
     secret_bits: int
+    secret_bits_finite: int = 0  # Tomamichel et al. 2012 length of the frame (0 if not reached)
+    secret_bits_asymptotic: int = 0  # the asymptotic (or infinite_key) length of the frame
+    key_length_formula: str = "asymptotic"  # the settings' formula, which chose between them
+
+    @property
+    def key_length(self) -> str:
+        """Which length sized the key: ``finite`` (``finite_key``) or ``asymptotic``."""
+        return "finite" if self.key_length_formula == "finite_key" else "asymptotic"
 
     @property
     def accepted(self) -> bool:
@@ -210,6 +219,8 @@ class AliceDistiller(_Party):
         self.leak_ec_bits = 0
         self.n_verification_bits = 0
         self.n_secret_bits = 0
+        self.finite_secret_bits = 0
+        self.asymptotic_secret_bits = 0
         self._cascade: CascadeAlice | None = None
         self._amplification_seed = np.zeros(0, dtype=np.uint8)
 
@@ -268,12 +279,13 @@ class AliceDistiller(_Party):
         )
 
     def _secret_length(self, n_tag_bits: int) -> int:
+        """The length the settings choose; both the finite and the asymptotic one are kept for the report."""
         settings = self.settings
         if self.secret_length_rule is not None:
             inputs = SecretLengthInputs(self.key.size, self.n_samples, self.n_errors, self.leak_ec_bits, n_tag_bits)
-            return self.secret_length_rule(inputs)
-        if settings.key_length_formula == "finite_key":
-            return pp.finite_key_secret_length(
+            self.finite_secret_bits, self.asymptotic_secret_bits = self.secret_length_rule(inputs)
+        else:
+            self.finite_secret_bits = pp.finite_key_secret_length(
                 self.key.size,
                 self.n_samples,
                 settings.qber_tolerance,
@@ -281,6 +293,14 @@ class AliceDistiller(_Party):
                 settings.epsilon_secrecy,
                 settings.epsilon_correctness,
             )
+            self.asymptotic_secret_bits = self._asymptotic_length(n_tag_bits)
+        if settings.key_length_formula == "finite_key":
+            return self.finite_secret_bits
+        return self.asymptotic_secret_bits
+
+    def _asymptotic_length(self, n_tag_bits: int) -> int:
+        """``infinite_key`` accounting if chosen, else Shor-Preskill/GLLP with the QBER upper bound."""
+        settings = self.settings
         if settings.key_length_formula == "infinite_key":
             qber = self.n_errors / self.n_samples
             charged = math.ceil(settings.error_correction_efficiency * self.key.size * pp.binary_entropy(qber))
@@ -382,8 +402,9 @@ def distil(
         single_photon_fraction: GLLP ``A`` for the asymptotic formula (1 = single photons).
         channel: the public channel; identity by default. A test may pass one that
             tampers with messages (an active eavesdropper without authentication).
-        secret_length_rule: the link's own key length (e.g. decoy-state bounds), used
-            instead of ``settings.key_length_formula`` when given.
+        secret_length_rule: the link's own ``(finite, asymptotic)`` key lengths (e.g.
+            decoy-state bounds), used instead of the single-photon formulas when given;
+            ``settings.key_length_formula`` still chooses between the two.
 
     Returns:
         The outcome, with both keys when accepted.
@@ -433,4 +454,7 @@ def _outcome(
         n_messages=n_messages,
         n_corrected_bits=bob.cascade.n_corrected_bits if bob.cascade is not None else 0,
         secret_bits=int(alice.secret.size) if accepted and alice.secret is not None else 0,
+        secret_bits_finite=alice.finite_secret_bits,
+        secret_bits_asymptotic=alice.asymptotic_secret_bits,
+        key_length_formula=alice.settings.key_length_formula,
     )

@@ -22,7 +22,7 @@ from qkdn.keyrate.tallies import DecoyTallies
 from qkdn.photon import sequence_bb84
 from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.decoy import DecoyEstimate
-from qkdn.photon.decoy_distillation import check_settings, distil_decoy_block
+from qkdn.photon.decoy_distillation import distil_decoy_block
 from qkdn.photon.distillation import DistillationOutcome, distil
 from qkdn.photon.postprocessing import single_photon_fraction
 from qkdn.photon.sequence_bb84 import SiftedFrame
@@ -31,7 +31,18 @@ from qtn.randomness import generator
 logger = logging.getLogger(__name__)
 
 #: Columns of the ``link_blocks`` table, in order.
-LINK_BLOCK_COLUMNS = ("t_s", "link", "sifted_bits", "qber", "disclosed_bits", "secret_bits")
+LINK_BLOCK_COLUMNS = (
+    "t_s",
+    "link",
+    "sifted_bits",
+    "qber",
+    "disclosed_bits",
+    "secret_bits",
+    "source",
+    "secret_bits_asymptotic",
+    "secret_bits_finite",
+    "key_length",
+)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -48,6 +59,9 @@ class KeyBlock:
         qber_upper_bound: Clopper-Pearson upper bound used for the key length.
         disclosed_bits: key-dependent bits made public (sample, parities, tag).
         secret_bits: length of the secret key (0 unless accepted).
+        secret_bits_asymptotic: the asymptotic length of the frame (kept for the report).
+        secret_bits_finite: the finite-key length of the frame (kept for the report).
+        key_length: which of the two sized the key (``finite`` or ``asymptotic``).
         status: ``"accepted"`` or why the block was dropped.
         n_corrected_bits: bits Cascade corrected at Bob.
         n_messages: post-processing messages exchanged.
@@ -55,7 +69,6 @@ class KeyBlock:
         bob_key: Bob's secret key (equal to Alice's when accepted).
         tallies: detections and errors per intensity and basis (decoy source only).
         decoy_estimate: single-photon bounds from the tallies (decoy source only).
-        asymptotic_secret_bits: the asymptotic decoy key length of the block (decoy source only).
     """
 
     t_s: float
@@ -72,14 +85,21 @@ class KeyBlock:
     n_messages: int
     alice_key: np.ndarray
     bob_key: np.ndarray
+    secret_bits_asymptotic: int = 0
+    secret_bits_finite: int = 0
+    key_length: str = "asymptotic"
     tallies: DecoyTallies | None = None
     decoy_estimate: DecoyEstimate | None = None
-    asymptotic_secret_bits: int | None = None
 
     @property
     def accepted(self) -> bool:
         """True when both ends hold the same non-empty secret key."""
         return self.status == "accepted"
+
+    @property
+    def source(self) -> str:
+        """Where the block's numbers come from: photons simulated event by event."""
+        return "simulated"
 
     def row(self) -> dict[str, Any]:
         """The block's row of the ``link_blocks`` table (no key material)."""
@@ -118,8 +138,6 @@ class PhotonBB84Link:
         self._timeline = timeline
         self._on_block = on_block
         self._settings = config.postprocessing.distillation_settings()
-        if config.source.kind == "decoy":
-            check_settings(self._settings)
         self._rngs = {end: generator(seed, f"qkd.{config.name}.{end}.postprocessing") for end in ("alice", "bob")}
         self._frames: dict[int, dict[str, SiftedFrame]] = {}
         self._log_filter: sequence_bb84.KeyMaterialLogFilter | None = None
@@ -176,12 +194,7 @@ class PhotonBB84Link:
         )
         t_s = alice.time_s + result.n_messages * self.built.classical_delay_s
         block = _key_block(t_s, self.config.name, alice.index, result.outcome, result.n_messages)
-        block = replace(
-            block,
-            tallies=result.tallies,
-            decoy_estimate=result.estimate,
-            asymptotic_secret_bits=result.asymptotic_secret_bits,
-        )
+        block = replace(block, tallies=result.tallies, decoy_estimate=result.estimate)
         logger.debug("link %s: %r", self.config.name, block)
         sequence_bb84.schedule_at(self._timeline, t_s, self._on_block, block)
 
@@ -209,4 +222,7 @@ def _key_block(
         n_messages=outcome.n_messages if n_messages is None else n_messages,
         alice_key=outcome.alice_key,
         bob_key=outcome.bob_key,
+        secret_bits_asymptotic=outcome.secret_bits_asymptotic,
+        secret_bits_finite=outcome.secret_bits_finite,
+        key_length=outcome.key_length,
     )

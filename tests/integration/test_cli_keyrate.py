@@ -19,7 +19,8 @@ def test_csv_has_the_documented_columns_and_gys_figures():
     result = invoke("--protocol", "decoy-bb84", "--distance-km", "0:160:20", "--format", "csv")
     assert result.exit_code == 0, result.output
     table = pd.read_csv(io.StringIO(result.stdout))
-    assert list(table.columns) == ["protocol", "distance_km", "key_rate_per_pulse", "key_rate_bps", "mu_opt", "qber"]
+    columns = ["protocol", "distance_km", "key_rate_per_pulse", "key_rate_bps", "mu_opt", "qber", "block_bits"]
+    assert list(table.columns) == columns and table["block_bits"].isna().all()
     assert list(table["distance_km"]) == [0, 20, 40, 60, 80, 100, 120, 140, 160]
     # GYS (Lo, Ma, Chen, PRL 94, 230504 (2005)): mu_opt near 0.48, no key at 160 km (max ~142 km).
     assert table.loc[table.distance_km == 40, "mu_opt"].item() == pytest.approx(0.48, abs=0.02)
@@ -77,3 +78,28 @@ def test_bad_input_exits_2_with_a_message(args, message):
     result = invoke(*args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_block_bits_adds_finite_key_curves_below_their_large_block_limit(tmp_path):
+    """BBM92 (Tomamichel et al. 2012): the rate grows with the block toward the same protocol's limit."""
+    path = tmp_path / "finite.png"
+    result = invoke(
+        "-p", "bbm92", "--distance-km", "0:100:50", "--block-bits", "1e4", "--block-bits", "1e6",
+        "--format", "csv", "--plot", str(path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.stdout))
+    assert table.loc[table.protocol == "bbm92", "block_bits"].isna().all()
+    assert list(table.loc[table.protocol == "bbm92-finite", "block_bits"].unique()) == [1e4, 1e6, float("inf")]
+    finite = table[table.protocol == "bbm92-finite"].pivot(index="distance_km", columns="block_bits")
+    rates = finite["key_rate_per_pulse"]
+    assert (rates[1e4] > 0).all() and (rates[1e4] < rates[1e6]).all() and (rates[1e6] < rates[float("inf")]).all()
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_block_bits_for_a_protocol_without_finite_key_model_is_refused():
+    result = invoke("-p", "mdi-qkd", "--block-bits", "1e6")
+    assert result.exit_code == 2
+    assert "block_bits: no finite-key model for 'mdi-qkd'" in result.stderr
+    result = invoke("-p", "bbm92", "--block-bits", "10")
+    assert result.exit_code == 2 and "block_bits: must be a number of sifted key bits" in result.stderr

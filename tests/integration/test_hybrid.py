@@ -85,6 +85,8 @@ def test_tables_say_which_kind_each_link_is(west_run):
     }
     frames = blocks[blocks["link_kind"] == "bbm92-segment"]
     assert len(frames) >= 1 and (frames["sifted_bits"] == 1024).all() and (frames["secret_bits"] > 64).all()
+    sources = blocks.groupby("link_kind")["source"].unique().map(list).to_dict()
+    assert sources == {"bbm92-segment": ["simulated"], "bb84-fast": ["model"]}
     pools = results.tables["pools"]
     assert set(pools.loc[pools["node"] == "alice", "link_kind"]) == {"bbm92-segment"}
     assert set(pools.loc[pools["node"] == "dave", "link_kind"]) == {"bb84-fast"}

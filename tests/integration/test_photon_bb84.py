@@ -130,6 +130,7 @@ def test_qber_matches_the_configured_channel_noise(runs):
 def test_block_rows_have_the_link_blocks_columns(runs):
     block = runs[(10.0, 1)][0][0]
     assert list(block.row()) == list(LINK_BLOCK_COLUMNS)
+    assert block.row()["source"] == "simulated"
     assert block.row()["link"] == "link-10km" and 0 < block.row()["t_s"] < 0.011
     assert "alice_key" not in repr(block) and str(block).startswith("KeyBlock(")
 

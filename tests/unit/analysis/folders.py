@@ -55,5 +55,6 @@ def blocks(secret_bits: list[int], t_s: list[float] | None = None, link: str = "
             "qber": [0.02] * n,
             "disclosed_bits": [bits for bits in secret_bits],
             "secret_bits": secret_bits,
+            "source": ["model"] * n,
         }
     )

@@ -18,11 +18,11 @@ from qtn.entanglement_app import PairDelivery
 from qtn.randomness import generator
 
 
-def session(frame_bits: int, blocks: list) -> BBM92Session:
+def session(frame_bits: int, blocks: list, settings: DistillationSettings | None = None) -> BBM92Session:
     return BBM92Session(
         name="a~b bbm92",
         frame_bits=frame_bits,
-        settings=DistillationSettings(),
+        settings=settings or DistillationSettings(),
         rngs={role: generator(7, f"test.{role}") for role in ("alice", "bob", "nature", "alice_pp", "bob_pp")},
         classical_delay_s=1e-4,
         schedule=lambda t, f, *args: f(*args),
@@ -64,7 +64,7 @@ def test_distilled_keys_are_identical_and_secret_length_positive():
     s = session(frame_bits=8192, blocks=blocks)
     for k in range(3 * 8192):
         s.on_pair(pair(werner(0.97), k))
-    assert blocks and all(row["sifted_bits"] == 8192 for row in blocks)
+    assert blocks and all(row["sifted_bits"] == 8192 and row["source"] == "simulated" for row in blocks)
     accepted = [row for row in blocks if row["secret_bits"] > 0]
     assert accepted and len(s.keys) == len(accepted)
     for alice, bob in s.keys:
@@ -78,4 +78,32 @@ def test_noisy_pairs_give_no_key():
     for k in range(2 * 8192 + 100):
         s.on_pair(pair(werner(0.78), k))  # QBER 14.7% > 11%
     assert blocks and all(row["secret_bits"] == 0 for row in blocks)
+    assert s.keys == []
+
+
+def test_finite_key_blocks_follow_tomamichel_and_report_both_lengths():
+    """A 32,768-bit block at QBER 2 % (Werner F = 0.97): the finite-key length of Tomamichel et al.,
+    Nat. Commun. 3, 634 (2012), Eq. (2), with Q_tol = 5 %, sizes the key; the asymptotic length is
+    reported beside it and is larger; both ends hold the same key."""
+    blocks: list = []
+    settings = DistillationSettings(key_length_formula="finite_key", qber_tolerance=0.05)
+    s = session(frame_bits=32_768, blocks=blocks, settings=settings)
+    for k in range(2 * 32_768 + 400):
+        s.on_pair(pair(werner(0.97), k))
+    (row,) = blocks
+    assert row["key_length"] == "finite" and row["secret_bits"] == row["secret_bits_finite"] > 0
+    assert row["secret_bits_asymptotic"] > row["secret_bits_finite"]
+    n = 32_768 - math.ceil(0.1 * 32_768)
+    assert row["secret_bits"] < n * (1 - 2 * 0.05)  # below even the asymptotic 1 - 2 h(.) at no error margin
+    ((alice, bob),) = s.keys
+    assert np.array_equal(alice, bob) and len(alice) == row["secret_bits"]
+
+
+def test_small_finite_key_blocks_give_no_key_but_say_what_asymptotic_would_give():
+    blocks: list = []
+    s = session(frame_bits=4096, blocks=blocks, settings=DistillationSettings(key_length_formula="finite_key"))
+    for k in range(2 * 4096 + 200):
+        s.on_pair(pair(werner(0.97), k))
+    (row,) = blocks
+    assert row["secret_bits"] == row["secret_bits_finite"] == 0 and row["secret_bits_asymptotic"] > 0
     assert s.keys == []

@@ -1,11 +1,14 @@
 """Fast key links: blocks on their clock, identical at both ends, paused (without events) while the pools are full."""
 
+from dataclasses import replace
+from types import MappingProxyType
+
 import numpy as np
 import pytest
 
 from qkdn.network import QKDNetwork, QKDSettings
 from qtn import sequence_adapter as adapter
-from tests.qkdn_support import network_spec, simulate
+from tests.qkdn_support import key_rate_point, network_spec, simulate
 
 ONE_LINK = [("a", "b", 10.0)]
 
@@ -17,8 +20,25 @@ def test_blocks_arrive_every_block_time_with_their_rows():
     assert [row["t_s"] for row in rows] == pytest.approx([0.01 * k for k in range(1, 11)], abs=1e-9)
     assert all(row["secret_bits"] == 1000 and row["sifted_bits"] == 5000 for row in rows)
     assert all(row["disclosed_bits"] == 4000 and row["qber"] == pytest.approx(0.02) for row in rows)
+    assert all(row["source"] == "model" for row in rows)
+    assert all(row["key_length"] == "asymptotic" and row["secret_bits_asymptotic"] == 1000 for row in rows)
+    assert all(np.isnan(row["secret_bits_finite"]) for row in rows)  # an asymptotic model has no finite length
     pools = network.pools_of("a", "b")
     assert pools.store("a", "a").level_bits == pools.store("b", "b").level_bits == 5000
+
+
+def test_a_finite_key_model_link_says_its_blocks_are_finite_key():
+    """A point of a finite-key model (its parameters name the block) makes rows with key_length finite."""
+    point = key_rate_point(100_000.0)
+    finite = replace(point, parameters=MappingProxyType({**point.parameters, "block_bits": 1e8}))
+    with adapter.sequence_globals():
+        timeline = adapter.new_timeline(0.025)
+        network = QKDNetwork(network_spec(ONE_LINK), QKDSettings(block_bits=1000), 1, timeline)
+        network.add_fast_link("a", "b", finite, 0.0, 0.025)
+        adapter.run_timeline(timeline)
+    rows = network.block_records
+    assert len(rows) == 2 and all(row["key_length"] == "finite" and row["secret_bits_finite"] == 1000 for row in rows)
+    assert all(np.isnan(row["secret_bits_asymptotic"]) for row in rows)
 
 
 def test_consecutive_blocks_differ_and_both_ends_get_the_same_bits():

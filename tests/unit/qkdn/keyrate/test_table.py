@@ -21,6 +21,7 @@ def test_columns_dtypes_and_rows():
         "key_rate_bps": "float64",
         "mu_opt": "float64",
         "qber": "float64",
+        "block_bits": "float64",
     }
     assert list(table["protocol"]) == ["decoy-bb84"] * 3 + ["bbm92"] * 3 + ["plob"] * 3
     assert list(table["distance_km"]) == [0.0, 50.0, 200.0] * 3
