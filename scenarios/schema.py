@@ -535,7 +535,7 @@ class PhotonLinkSection(StrictModel):
     def _decoy_intensities(self) -> "PhotonLinkSection":
         problem = decoy_intensity_problem(self.intensities, self.intensity_probabilities)
         if problem:
-            raise ValueError(problem)
+            raise PydanticCustomError("decoy_intensities", problem)
         return self
 
 

@@ -97,3 +97,14 @@ def test_bounds_refuse_a_non_vacuum_third_intensity():
 def test_source_options_are_checked(options, message):
     with pytest.raises(ValidationError, match=message):
         PhotonSourceConfig(**options)
+
+
+def test_a_scenario_names_the_bad_intensities_with_their_path():
+    from scenarios import from_dict, load
+    from scenarios.errors import ScenarioError
+
+    data = load("qkd-photon-link").model_dump(mode="json", exclude_unset=True)
+    data["qkd"]["photon_link"] = {"intensities": [0.3, 0.2, 0.15]}
+    with pytest.raises(ScenarioError) as raised:
+        from_dict(data)
+    assert "qkd.photon_link: intensities: need mu1 > mu2 + mu3 and mu2 > 0; got [0.3, 0.2, 0.15]" in str(raised.value)
