@@ -59,7 +59,7 @@ from sequence.qkd.BB84 import pair_bb84_protocols  # noqa: E402
 from sequence.qkd.cascade import pair_cascade_protocols  # noqa: E402
 from sequence.topology.node import QKDNode  # noqa: E402
 
-from qkdn.photon.config import PhotonLinkConfig  # noqa: E402
+from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig  # noqa: E402
 from qkdn.photon.link import KeyBlock, PhotonBB84Link  # noqa: E402
 from qtn.randomness import controlled_global_random_state  # noqa: E402
 from qtn.sequence_adapter import new_timeline  # noqa: E402
@@ -73,8 +73,15 @@ WARM_UP_DURATION_S = 0.004
 
 
 def link_config() -> PhotonLinkConfig:
-    """The benchmark link (defaults of ``qtn.hardware`` plus the fibre length and fidelity above)."""
-    return PhotonLinkConfig(length_km=LENGTH_KM, polarization_fidelity=POLARIZATION_FIDELITY, frame_bits=8192)
+    """The benchmark link (defaults of ``qtn.hardware`` plus the fibre length and fidelity above).
+
+    No decoys and every photon a SeQUeNCe event, as SeQUeNCe's own BB84 (``bench_decoy.py``
+    measures the decoy link with pulse trains as arrays).
+    """
+    return PhotonLinkConfig(
+        length_km=LENGTH_KM, polarization_fidelity=POLARIZATION_FIDELITY, frame_bits=8192,
+        source=PhotonSourceConfig(kind="no_decoy", pulses="photons"),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,8 +134,9 @@ class KeySink(StackProtocol):
         pass
 
 
-def run_sequence(duration_s: float) -> RunFigures:
-    config = link_config()
+def run_sequence(duration_s: float, config: PhotonLinkConfig | None = None) -> RunFigures:
+    """SeQUeNCe's BB84 + Cascade on ``config``'s link (default: :func:`link_config`)."""
+    config = config if config is not None else link_config()
     timeline = Timeline(int(round(duration_s * 1e12)))
     source = config.light_source
     templates = {"LightSource": {"frequency": source.frequency_hz, "mean_photon_num": source.mean_photon_number}}
@@ -145,12 +153,12 @@ def run_sequence(duration_s: float) -> RunFigures:
         )
     pair_bb84_protocols(alice.protocol_stack[0], bob.protocol_stack[0])
     pair_cascade_protocols(alice.protocol_stack[1], bob.protocol_stack[1])
-    distance_m = LENGTH_KM * 1000.0
+    distance_m = config.length_km * 1000.0
     attenuation_db_per_m = config.fibre.attenuation_db_per_km / 1000.0
     for sender, receiver in ((alice, bob), (bob, alice)):
         quantum = QuantumChannel(
             f"qc.{sender.name}", timeline, attenuation=attenuation_db_per_m, distance=distance_m,
-            polarization_fidelity=POLARIZATION_FIDELITY,
+            polarization_fidelity=config.polarization_fidelity,
         )  # fmt: skip
         quantum.set_ends(sender, receiver.name)
         quantum.owner = sender

@@ -19,7 +19,7 @@ from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
-from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.photon.distillation import DistillationSettings
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
@@ -411,8 +411,49 @@ def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) ->
         light_source=spec.node(link.a).hardware.light_source,
         detector=spec.node(link.b).hardware.detector,
         polarization_fidelity=polarization_fidelity(scenario.qkd.misalignment_error),
-        frame_bits=scenario.qkd.block_bits,
-        postprocessing=postprocessing_config(scenario),
+        frame_bits=photon_block_bits(scenario),
+        postprocessing=photon_postprocessing_config(scenario),
+        source=photon_source_config(scenario),
+    )
+
+
+#: Sifted key bits per photon-level decoy block when its key length is finite (Lim et al. 2014).
+FINITE_KEY_PHOTON_BLOCK_BITS = 2**20
+
+
+def photon_block_bits(scenario: Scenario) -> int:
+    """Sifted key bits per photon-level block: ``qkd.photon_link.block_bits`` or its default."""
+    section = scenario.qkd.photon_link
+    if section.block_bits is not None:
+        return section.block_bits
+    if section.source == "decoy" and scenario.qkd.postprocessing.key_length == "finite":
+        return FINITE_KEY_PHOTON_BLOCK_BITS
+    return scenario.qkd.block_bits
+
+
+def photon_postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+    """Post-processing of photon-level BB84 blocks: ``qkd.postprocessing``, sized by its ``key_length``.
+
+    With the decoy source, ``finite`` sizes each block by the finite-key length of Lim et
+    al. (2014) on its tallies; both lengths are reported. Without decoys the weak pulses
+    have no finite-key bound here (Tomamichel et al.'s assumes single photons), so
+    ``key_length_formula`` (GLLP, asymptotic) sizes them.
+    """
+    config = postprocessing_config(scenario)
+    if scenario.qkd.photon_link.source == "decoy" and scenario.qkd.postprocessing.key_length == "finite":
+        return config.model_copy(update={"key_length_formula": "finite_key"})
+    return config
+
+
+def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
+    """The photon-level links' source from ``qkd.photon_link``."""
+    section = scenario.qkd.photon_link
+    return PhotonSourceConfig(
+        kind=section.source,
+        intensities=section.intensities,
+        intensity_probabilities=section.intensity_probabilities,
+        z_basis_probability=section.z_basis_probability,
+        pulses=section.pulses,
     )
 
 

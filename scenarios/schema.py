@@ -13,9 +13,10 @@ import difflib
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from qkdn.photon.config import decoy_intensity_problem
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
 from qtn.roles import NodeRole
 from qtn.units import MAX_LENGTH_KM, MAX_TIME_S
@@ -610,6 +611,43 @@ class PostProcessingSection(StrictModel):
         return formula
 
 
+class PhotonLinkSection(StrictModel):
+    """Source of photon-level BB84 links (``link_model: photon``): decoy states or not.
+
+    Attributes:
+        source: ``decoy`` (each pulse at signal, weak decoy or vacuum intensity; privacy
+            amplification sized from the per-block bounds on single-photon events, Ma,
+            Qi, Zhao, Lo, PRA 72, 012326 (2005)) or ``no_decoy`` (every pulse at the
+            node's ``light_source.mean_photon_number``; multi-photon pulses counted as
+            insecure, GLLP 2004).
+        intensities: signal, weak decoy and vacuum mean photon numbers (``decoy``);
+            mu1 > mu2 + mu3 (Lim et al., PRA 89, 022307 (2014)) and mu3 = 0.
+        intensity_probabilities: probability of each intensity.
+        z_basis_probability: probability of the Z basis at each end; with ``decoy`` the
+            key comes from Z and the X basis is the test basis.
+        pulses: ``arrays`` (each train's photons and clicks drawn with NumPy, same model)
+            or ``photons`` (every photon a SeQUeNCe event: the slow reference).
+        block_bits: sifted key bits per post-processing block. Default: 1,048,576 with
+            the decoy source and ``postprocessing.key_length: finite`` (the finite-key
+            length of Lim et al. 2014 leaves nothing from blocks much smaller than
+            ~10^5-10^6 bits), otherwise ``qkd.block_bits``.
+    """
+
+    source: Literal["decoy", "no_decoy"] = "decoy"
+    intensities: Annotated[tuple[float, float, float], LaxTuple] = (0.5, 0.1, 0.0)
+    intensity_probabilities: Annotated[tuple[float, float, float], LaxTuple] = (0.7, 0.2, 0.1)
+    z_basis_probability: float = Field(0.5, gt=0, lt=1)
+    pulses: Literal["arrays", "photons"] = "arrays"
+    block_bits: int | None = Field(None, ge=64, le=10**8)
+
+    @model_validator(mode="after")
+    def _decoy_intensities(self) -> "PhotonLinkSection":
+        problem = decoy_intensity_problem(self.intensities, self.intensity_probabilities)
+        if problem:
+            raise PydanticCustomError("decoy_intensities", problem)
+        return self
+
+
 class SegmentSettings(StrictModel):
     """Repeater segments of a hybrid network (key traffic on a network with repeaters).
 
@@ -642,6 +680,7 @@ class QKDSection(StrictModel):
         error_correction_efficiency: f >= 1 (fast models, and distilled frames with
             ``postprocessing.key_length_formula: infinite_key``).
         postprocessing: how photon-level BB84 frames and BBM92 frames are distilled.
+        photon_link: source of photon-level BB84 links (decoy states or not).
         block_bits: secret bits per key block of a fast link.
         fast_link_block_bits: if set, fast links of ``decoy-bb84`` use its finite-key
             model (Lim et al., Phys. Rev. A 89, 022307 (2014)) with post-processing
@@ -670,6 +709,7 @@ class QKDSection(StrictModel):
     misalignment_error: float = Field(0.015, ge=0, lt=0.5)
     error_correction_efficiency: float = Field(1.16, ge=1)
     postprocessing: PostProcessingSection = PostProcessingSection()
+    photon_link: PhotonLinkSection = PhotonLinkSection()
     block_bits: int = Field(4096, ge=1, le=10**8)
     fast_link_block_bits: float | None = Field(None, ge=100, le=1e15)
     pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)

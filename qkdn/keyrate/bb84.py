@@ -207,13 +207,53 @@ def vacuum_weak_decoy_bounds(
     nu = weak_decoy_mean_photon_number
     gain_mu, _ = signal_gain_and_error(mu, transmittance, dark_count_probability, misalignment_error)
     gain_nu, error_gain_nu = signal_gain_and_error(nu, transmittance, dark_count_probability, misalignment_error)
-    bracket = (
-        gain_nu * np.exp(nu) - gain_mu * np.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * dark_count_probability
-    )
-    yield_lower = mu / (mu * nu - nu**2) * bracket
-    error_numerator = error_gain_nu * np.exp(nu) - BACKGROUND_ERROR_RATE * dark_count_probability
+    return vacuum_weak_decoy_bounds_from_gains(mu, nu, gain_mu, gain_nu, error_gain_nu, dark_count_probability)
+
+
+def vacuum_weak_decoy_bounds_from_gains(
+    mean_photon_number: ArrayLike,
+    weak_decoy_mean_photon_number: float,
+    gain_mu: ArrayLike,
+    gain_nu: ArrayLike,
+    error_gain_nu: ArrayLike,
+    vacuum_yield: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of :func:`vacuum_weak_decoy_bounds` from observed gains (e.g. a simulated block's tallies).
+
+    Y1^L = mu / (mu nu - nu^2) [Q_nu e^nu - Q_mu e^mu nu^2 / mu^2 - (mu^2 - nu^2) / mu^2 Y0],
+    e1^U = (E_nu Q_nu e^nu - e0 Y0) / (Y1^L nu).
+
+    Y1^L is linear and e1^U homogeneous of degree 0 in (Q_mu, Q_nu, E_nu Q_nu, Y0), so
+    detection counts divided by each intensity's probability may stand in for the gains
+    (the result is then Y1^L times the number of pulses; e1^U is unchanged).
+
+    Args:
+        mean_photon_number: signal intensity mu.
+        weak_decoy_mean_photon_number: nu < mu.
+        gain_mu: Q_mu, the signal's gain.
+        gain_nu: Q_nu, the weak decoy's gain.
+        error_gain_nu: E_nu Q_nu, the weak decoy's error gain.
+        vacuum_yield: Y0, the vacuum decoy's gain.
+
+    Returns:
+        (Y1^L, e1^U); e1^U is 1/2 where Y1^L <= 0.
+
+    References:
+        Ma, Qi, Zhao, Lo, Phys. Rev. A 72, 012326 (2005), the vacuum + weak decoy
+        state protocol (its bounds on Y1 and e1).
+    """
+    mu = np.asarray(mean_photon_number, dtype=float)
+    nu = weak_decoy_mean_photon_number
+    gain_mu, gain_nu = np.asarray(gain_mu, dtype=float), np.asarray(gain_nu, dtype=float)
+    vacuum_yield = np.asarray(vacuum_yield, dtype=float)
+    bracket = gain_nu * np.exp(nu) - gain_mu * np.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * vacuum_yield
+    yield_lower = np.asarray(mu / (mu * nu - nu**2) * bracket, dtype=float)
+    error_numerator = np.asarray(error_gain_nu, dtype=float) * np.exp(nu) - BACKGROUND_ERROR_RATE * vacuum_yield
     error_upper = np.divide(
-        error_numerator, yield_lower * nu, out=np.full_like(mu, BACKGROUND_ERROR_RATE), where=yield_lower > 0
+        error_numerator,
+        yield_lower * nu,
+        out=np.full_like(yield_lower, BACKGROUND_ERROR_RATE),
+        where=yield_lower > 0,
     )
     return yield_lower, error_upper
 

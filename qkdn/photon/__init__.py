@@ -5,6 +5,9 @@
 * :mod:`qkdn.photon.postprocessing`, :mod:`qkdn.photon.cascade`,
   :mod:`qkdn.photon.toeplitz` and :mod:`qkdn.photon.distillation` turn sifted frames
   into identical secret keys (pure NumPy/SciPy);
+* :mod:`qkdn.photon.pulse_arrays` draws pulse trains' clicks as arrays (same optics model);
+* :mod:`qkdn.photon.decoy` and :mod:`qkdn.photon.decoy_distillation` bound the
+  single-photon part of decoy-state blocks and size their keys;
 * :mod:`qkdn.photon.link` ties them together on the timeline;
 * :mod:`qkdn.photon.analytic` gives the expected sifted rate and QBER of the model.
 """

@@ -61,6 +61,54 @@ class PostProcessingConfig(HardwareModel):
         )
 
 
+class PhotonSourceConfig(HardwareModel):
+    """Alice's source and basis choice on a photon-level link (decoy states or not).
+
+    Attributes:
+        kind: ``decoy`` (each pulse's mean photon number drawn from ``intensities``;
+            single-photon yield and phase error bounded per block from the tallies,
+            Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)) or ``no_decoy`` (every pulse at the
+            light source's ``mean_photon_number``; multi-photon pulses counted as
+            insecure, GLLP, Quant. Inf. Comput. 4, 325 (2004)).
+        intensities: ``(mu1, mu2, mu3)``: signal, weak decoy, vacuum (decoy only);
+            ``mu1 > mu2 + mu3`` as in Lim et al., PRA 89, 022307 (2014), and ``mu3 = 0``
+            (the vacuum bound of Ma et al.).
+        intensity_probabilities: probability of each intensity (sum 1).
+        z_basis_probability: probability that Alice (and, independently, Bob) picks the
+            Z basis. With ``decoy`` the key is drawn from Z-basis detections and the X
+            basis is the test basis (phase error); with ``no_decoy`` both bases give key.
+        pulses: ``arrays`` (each train's photon numbers, losses, polarization noise and
+            clicks drawn with NumPy, same model as SeQUeNCe's components) or ``photons``
+            (every photon an event through SeQUeNCe's light source, channel, beam
+            splitter and detectors: the reference).
+    """
+
+    kind: Literal["decoy", "no_decoy"] = "decoy"
+    intensities: tuple[float, float, float] = (0.5, 0.1, 0.0)
+    intensity_probabilities: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    z_basis_probability: float = Field(0.5, gt=0, lt=1)
+    pulses: Literal["arrays", "photons"] = "arrays"
+
+    @model_validator(mode="after")
+    def _decoy_intensities(self) -> "PhotonSourceConfig":
+        problem = decoy_intensity_problem(self.intensities, self.intensity_probabilities)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def decoy_intensity_problem(intensities: tuple[float, ...], probabilities: tuple[float, ...]) -> str | None:
+    """What is wrong with a decoy source's intensities and probabilities, or None."""
+    signal, decoy, vacuum = intensities
+    if not signal > decoy + vacuum or decoy <= 0:
+        return f"intensities: need mu1 > mu2 + mu3 and mu2 > 0; got {list(intensities)}"
+    if vacuum != 0.0:
+        return f"intensities: mu3 must be 0 (vacuum decoy); got {vacuum}"
+    if any(p <= 0 for p in probabilities) or abs(sum(probabilities) - 1.0) > 1e-9:
+        return f"intensity_probabilities: must be > 0 and sum to 1; got {list(probabilities)}"
+    return None
+
+
 class PhotonLinkConfig(HardwareModel):
     """One photon-level BB84 link from ``alice`` (transmitter) to ``bob`` (receiver).
 
@@ -70,7 +118,9 @@ class PhotonLinkConfig(HardwareModel):
         bob: name of the receiving node.
         length_km: fibre length.
         fibre: fibre attenuation and signal speed.
-        light_source: Alice's weak coherent pulse source.
+        light_source: Alice's weak coherent pulse source (its ``mean_photon_number``
+            is the intensity of a ``no_decoy`` source).
+        source: decoy states or not, basis choice, and how pulses are simulated.
         detector: each of Bob's two detectors.
         polarization_fidelity: probability that the channel leaves a photon's
             polarization untouched (otherwise it is randomised: QBER contribution
@@ -86,6 +136,7 @@ class PhotonLinkConfig(HardwareModel):
     length_km: float = Field(10.0, gt=0)
     fibre: FibreConfig = FibreConfig()
     light_source: LightSourceConfig = LightSourceConfig()
+    source: PhotonSourceConfig = PhotonSourceConfig()
     detector: DetectorConfig = DetectorConfig()
     polarization_fidelity: float = Field(1.0, ge=0, le=1)
     frame_bits: int = Field(8192, ge=64)

@@ -103,6 +103,30 @@ class DistillationSettings:
             )
 
 
+@dataclass(frozen=True)
+class SecretLengthInputs:
+    """What Alice knows when she sizes privacy amplification (counts only).
+
+    Attributes:
+        n_key_bits: key bits left after the estimation sample.
+        n_sample_bits: bits disclosed by the sample.
+        n_sample_errors: errors in the sample.
+        leak_ec_bits: bits error correction disclosed.
+        n_verification_bits: verification tag bits.
+    """
+
+    n_key_bits: int
+    n_sample_bits: int
+    n_sample_errors: int
+    leak_ec_bits: int
+    n_verification_bits: int
+
+
+#: A link's own key lengths ``(finite, asymptotic)`` (e.g. decoy-state bounds), used instead of the
+#: single-photon formulas; ``key_length_formula == "finite_key"`` picks the first, otherwise the second.
+SecretLengthRule = Callable[[SecretLengthInputs], tuple[int, int]]
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class DistillationOutcome:
     """What distilling one frame gave; keys are empty unless ``status == "accepted"``.
@@ -187,9 +211,11 @@ class AliceDistiller(_Party):
         settings: DistillationSettings,
         rng: np.random.Generator,
         single_photon_fraction: float = 1.0,
+        secret_length_rule: SecretLengthRule | None = None,
     ) -> None:
         super().__init__(bits, settings, rng)
         self.single_photon_fraction = single_photon_fraction
+        self.secret_length_rule = secret_length_rule
         self.leak_ec_bits = 0
         self.n_verification_bits = 0
         self.n_secret_bits = 0
@@ -255,15 +281,19 @@ class AliceDistiller(_Party):
     def _secret_length(self, n_tag_bits: int) -> int:
         """The length the settings choose; both the finite and the asymptotic one are kept for the report."""
         settings = self.settings
-        self.finite_secret_bits = pp.finite_key_secret_length(
-            self.key.size,
-            self.n_samples,
-            settings.qber_tolerance,
-            self.leak_ec_bits,
-            settings.epsilon_secrecy,
-            settings.epsilon_correctness,
-        )
-        self.asymptotic_secret_bits = self._asymptotic_length(n_tag_bits)
+        if self.secret_length_rule is not None:
+            inputs = SecretLengthInputs(self.key.size, self.n_samples, self.n_errors, self.leak_ec_bits, n_tag_bits)
+            self.finite_secret_bits, self.asymptotic_secret_bits = self.secret_length_rule(inputs)
+        else:
+            self.finite_secret_bits = pp.finite_key_secret_length(
+                self.key.size,
+                self.n_samples,
+                settings.qber_tolerance,
+                self.leak_ec_bits,
+                settings.epsilon_secrecy,
+                settings.epsilon_correctness,
+            )
+            self.asymptotic_secret_bits = self._asymptotic_length(n_tag_bits)
         if settings.key_length_formula == "finite_key":
             return self.finite_secret_bits
         return self.asymptotic_secret_bits
@@ -359,6 +389,7 @@ def distil(
     bob_rng: np.random.Generator,
     single_photon_fraction: float = 1.0,
     channel: Channel | None = None,
+    secret_length_rule: SecretLengthRule | None = None,
 ) -> DistillationOutcome:
     """Run the post-processing of one frame between Alice's and Bob's sifted bits.
 
@@ -371,6 +402,9 @@ def distil(
         single_photon_fraction: GLLP ``A`` for the asymptotic formula (1 = single photons).
         channel: the public channel; identity by default. A test may pass one that
             tampers with messages (an active eavesdropper without authentication).
+        secret_length_rule: the link's own ``(finite, asymptotic)`` key lengths (e.g.
+            decoy-state bounds), used instead of the single-photon formulas when given;
+            ``settings.key_length_formula`` still chooses between the two.
 
     Returns:
         The outcome, with both keys when accepted.
@@ -379,7 +413,7 @@ def distil(
     bob_bits = np.asarray(bob_bits, dtype=np.uint8)
     if alice_bits.ndim != 1 or alice_bits.shape != bob_bits.shape:
         raise ConfigError(f"frames: must be 1-D and of equal length; got {alice_bits.shape} and {bob_bits.shape}")
-    alice = AliceDistiller(alice_bits, settings, alice_rng, single_photon_fraction)
+    alice = AliceDistiller(alice_bits, settings, alice_rng, single_photon_fraction, secret_length_rule)
     bob = BobDistiller(bob_bits, settings, bob_rng)
     transport = channel if channel is not None else (lambda message: message)
     ends: dict[str, AliceDistiller | BobDistiller] = {"alice": bob, "bob": alice}

@@ -13,13 +13,16 @@ ends' keys as NumPy arrays, held in memory only.
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from qkdn.keyrate.tallies import DecoyTallies
 from qkdn.photon import sequence_bb84
 from qkdn.photon.config import PhotonLinkConfig
+from qkdn.photon.decoy import DecoyEstimate
+from qkdn.photon.decoy_distillation import distil_decoy_block
 from qkdn.photon.distillation import DistillationOutcome, distil
 from qkdn.photon.postprocessing import single_photon_fraction
 from qkdn.photon.sequence_bb84 import SiftedFrame
@@ -64,6 +67,8 @@ class KeyBlock:
         n_messages: post-processing messages exchanged.
         alice_key: Alice's secret key (uint8 bits; empty unless accepted).
         bob_key: Bob's secret key (equal to Alice's when accepted).
+        tallies: detections and errors per intensity and basis (decoy source only).
+        decoy_estimate: single-photon bounds from the tallies (decoy source only).
     """
 
     t_s: float
@@ -83,6 +88,8 @@ class KeyBlock:
     asymptotic_secret_bits: int = 0
     finite_secret_bits: int = 0
     key_length: str = "asymptotic"
+    tallies: DecoyTallies | None = None
+    decoy_estimate: DecoyEstimate | None = None
 
     @property
     def accepted(self) -> bool:
@@ -165,6 +172,9 @@ class PhotonBB84Link:
         self._distil(pair["alice"], pair["bob"])
 
     def _distil(self, alice: SiftedFrame, bob: SiftedFrame) -> None:
+        if self.config.source.kind == "decoy":
+            self._distil_decoy(alice, bob)
+            return
         outcome = distil(
             alice.bits,
             bob.bits,
@@ -178,13 +188,25 @@ class PhotonBB84Link:
         logger.debug("link %s: %r", self.config.name, block)
         sequence_bb84.schedule_at(self._timeline, t_s, self._on_block, block)
 
+    def _distil_decoy(self, alice: SiftedFrame, bob: SiftedFrame) -> None:
+        result = distil_decoy_block(
+            alice, bob, self.config.source, self._settings, self._rngs["alice"], self._rngs["bob"]
+        )
+        t_s = alice.time_s + result.n_messages * self.built.classical_delay_s
+        block = _key_block(t_s, self.config.name, alice.index, result.outcome, result.n_messages)
+        block = replace(block, tallies=result.tallies, decoy_estimate=result.estimate)
+        logger.debug("link %s: %r", self.config.name, block)
+        sequence_bb84.schedule_at(self._timeline, t_s, self._on_block, block)
+
     def _single_photon_fraction(self, frame: SiftedFrame) -> float:
         if not self.config.postprocessing.multi_photon_correction or frame.n_detections == 0:
             return 1.0
         return single_photon_fraction(self.config.light_source.mean_photon_number, frame.n_detections / frame.n_pulses)
 
 
-def _key_block(t_s: float, link: str, index: int, outcome: DistillationOutcome) -> KeyBlock:
+def _key_block(
+    t_s: float, link: str, index: int, outcome: DistillationOutcome, n_messages: int | None = None
+) -> KeyBlock:
     return KeyBlock(
         t_s=t_s,
         link=link,
@@ -197,7 +219,7 @@ def _key_block(t_s: float, link: str, index: int, outcome: DistillationOutcome) 
         secret_bits=outcome.secret_bits,
         status=outcome.status,
         n_corrected_bits=outcome.n_corrected_bits,
-        n_messages=outcome.n_messages,
+        n_messages=outcome.n_messages if n_messages is None else n_messages,
         alice_key=outcome.alice_key,
         bob_key=outcome.bob_key,
         asymptotic_secret_bits=outcome.asymptotic_secret_bits,

@@ -18,7 +18,7 @@ import pytest
 
 from qkdn.keyrate.bb84 import signal_gain_and_error
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
-from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
+from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.photon.link import PhotonBB84Link
 from qtn.sequence_adapter import new_timeline
 from qtn.units import fibre_transmittance
@@ -35,6 +35,7 @@ def link_config(length_km: float) -> PhotonLinkConfig:
         frame_bits=1024,
         pulses_per_round=2**15,
         postprocessing=PostProcessingConfig(sample_fraction=0.2, epsilon_estimation=1e-6),
+        source=PhotonSourceConfig(kind="no_decoy", pulses="photons"),  # GLLP; photon by photon on SeQUeNCe
     )
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qkdn.photon import sequence_bb84 as sb
-from qkdn.photon.config import PhotonLinkConfig
+from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig
 from qtn.hardware import DetectorConfig, LightSourceConfig
 from qtn.sequence_adapter import new_timeline
 
@@ -19,6 +19,7 @@ CONFIG = PhotonLinkConfig(
     pulses_per_round=8192,
     detector=DetectorConfig(efficiency=0.8, dark_count_rate_hz=25.0, time_resolution_ps=50.0, count_rate_hz=4e7),
     light_source=LightSourceConfig(frequency_hz=5e7, mean_photon_number=0.2),
+    source=PhotonSourceConfig(kind="no_decoy", pulses="photons"),  # SeQUeNCe's components, photon by photon
 )
 
 
