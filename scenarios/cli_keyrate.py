@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from qtn.errors import ConfigError
+from scenarios.cli_app import reported_errors, stdout
 from scenarios.cli_types import number
 
 FORMATS = ("table", "csv")
@@ -73,8 +74,6 @@ def keyrate(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Key rate vs distance from the analytic link models (decoy BB84, GLLP, BBM92, MDI, CV-QKD, PLOB)."""
-    from scenarios.cli import reported_errors, stdout
-
     with reported_errors(debug):
         from qkdn.keyrate import distances_from_range, hardware_preset, keyrate_table, model_names
 

@@ -19,6 +19,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from qtn.errors import ConfigError
+from scenarios.cli_app import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    configure_logging,
+    exit_at_once,
+    reported_errors,
+    stderr,
+    stdout,
+    with_overrides,
+)
 from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
 from scenarios.executors import (
@@ -39,7 +49,6 @@ if TYPE_CHECKING:
 
 EXECUTORS = ("local", "dask")
 SAVE_INTERVAL_S = 1.0
-EXIT_INTERRUPTED = 130
 
 
 def sweep(
@@ -86,16 +95,14 @@ def sweep(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
-    from scenarios.cli import EXIT_FAILED, _configure_logging, _with_overrides, reported_errors, stderr
-
-    _configure_logging(debug)
+    configure_logging(debug)
     with reported_errors(debug):
         _check_options(executor, scheduler, workers, retries)
         from scenarios.budget import budget_from_options
 
         n_parallel = (workers or default_n_workers()) if executor == "local" else 1
         budget = budget_from_options(allow_large, memory_budget_gb, n_parallel)
-        base = _with_overrides(load(scenario), None, duration_s, scenario)
+        base = with_overrides(load(scenario), None, duration_s, scenario)
         plan = plan_sweep(base, param or [], parse_seeds(seeds) if seeds is not None else None)
         _check_budget(plan, budget, scenario)
         root = output if output is not None else Path("sweeps") / base.name
@@ -179,8 +186,6 @@ class _SweepState:
 
     def note(self, outcome: PointOutcome, attempts: int, final: bool) -> None:
         """Record one attempt of a point."""
-        from scenarios.cli import stderr
-
         entry = self.entries[outcome.point_id]
         entry["attempts"] += 1
         if outcome.ok:
@@ -210,8 +215,6 @@ def _run(
     quiet: bool,
 ) -> None:
     """Run every point not yet done; on Ctrl-C keep what finished and exit 130."""
-    from scenarios.cli import exit_at_once, stderr
-
     todo = [point for point in plan.points if state.entries[point.point_id]["status"] != "done"]
     n_done = len(plan.points) - len(todo)
     if n_done and not quiet:
@@ -279,8 +282,6 @@ def _points_progress(n_points: int, n_done: int, enabled: bool | None) -> Iterat
 def _print_summary(
     plan: SweepPlan, root: Path, record: dict[str, Any], tally: _SweepState, wall_time_s: float, quiet: bool
 ) -> None:
-    from scenarios.cli import stdout
-
     if quiet:
         stdout.print(str(root), markup=False, highlight=False)
         return
