@@ -234,7 +234,7 @@ class QKDNetwork:
         """Release what links hold outside the simulation (the key-material log filter)."""
         self.links.close()
 
-    def routing_view(self, initiator_side: bool = True) -> nx.Graph:
+    def routing_view(self) -> nx.Graph:
         """The graph with each link's state: residual key (smaller direction), rate, up."""
         return self.links.routing_view(self.graph)
 
