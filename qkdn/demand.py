@@ -24,7 +24,8 @@ from qtn.errors import ConfigError
 class RequestSink(Protocol):
     """What the demand needs from a QKD network: add requests, hear when they end, tell the time."""
 
-    request_listeners: list[Any]
+    @property
+    def request_listeners(self) -> list[Any]: ...
 
     def add_request(self, request: KeyRequest) -> None: ...
 

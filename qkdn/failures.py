@@ -26,7 +26,7 @@ def random_outages(
     a: str, b: str, mtbf_s: float, mttr_s: float, duration_s: float, rng: np.random.Generator
 ) -> list[LinkOutage]:
     """Outages of one link over ``duration_s``: alternating Exp(MTBF) up and Exp(MTTR) down periods."""
-    outages = []
+    outages: list[LinkOutage] = []
     t = 0.0
     while True:
         t += float(rng.exponential(mtbf_s))

@@ -123,7 +123,6 @@ class VirtualKeyPool:
     key: SharedKey = field(init=False)
     allocated_ids: list[KeyId] = field(default_factory=list)  # every KP key id ever given to this VKP
     n_allocations: int = 0
-    n_destroyed_bits: int = 0
 
     def __post_init__(self) -> None:
         if self.requested_bits <= 0:
@@ -149,7 +148,6 @@ class VirtualKeyPool:
         """Destroy the bits not yet used, at both ends; returns how many."""
         n = self.level_bits
         self.key.take(n)
-        self.n_destroyed_bits += n
         return n
 
     def fill(self, bits_at: dict[str, np.ndarray], ids: list[KeyId]) -> None:

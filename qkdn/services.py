@@ -66,9 +66,11 @@ class ServiceSource:
             self._record(period, "no path assigned by the controller")
             return
         for path, bits in period.shares:
-            self.relay(
-                path, bits, t_s + spec.period_s, lambda _s, outcome, p=period, b=bits: self._share_done(p, b, outcome)
-            )
+            self.relay(path, bits, t_s + spec.period_s, self._on_share_done(period, bits))
+
+    def _on_share_done(self, period: _Period, bits: int) -> Callable[[RelaySession, RelayOutcome], None]:
+        """What a share's relay calls when it ends: note its outcome in ``period``."""
+        return lambda _session, outcome: self._share_done(period, bits, outcome)
 
     def _share_done(self, period: _Period, bits: int, outcome: RelayOutcome) -> None:
         period.outcomes.append((bits, outcome))

@@ -4,7 +4,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import networkx as nx
 import numpy as np
@@ -113,8 +113,16 @@ def segment_sessions(
     return sessions
 
 
+class PairSource(Protocol):
+    """What an end-to-end BBM92 session needs from an entanglement network (either engine)."""
+
+    spec: NetworkSpec
+
+    def add_pair_listener(self, request_id: int, listener: Callable[[Any], None]) -> None: ...
+
+
 def bbm92_sessions(
-    scenario: Scenario, network: object, schedule: Callable[..., None], on_block: Any
+    scenario: Scenario, network: PairSource, schedule: Callable[..., None], on_block: Any
 ) -> list[BBM92Session]:
     """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs.
 
@@ -126,11 +134,9 @@ def bbm92_sessions(
         if item.kind != "bbm92":
             continue
         name = f"{item.src}~{item.dst} bbm92"
-        path = nx.shortest_path(network.spec.graph(), item.src, item.dst, weight="length_km")  # type: ignore[attr-defined]
-        delay_s = sum(
-            fibre_delay_s(network.spec.graph().edges[u, v]["length_km"])  # type: ignore[attr-defined]
-            for u, v in zip(path, path[1:], strict=False)
-        )
+        graph = network.spec.graph()
+        path = nx.shortest_path(graph, item.src, item.dst, weight="length_km")
+        delay_s = sum(fibre_delay_s(graph.edges[u, v]["length_km"]) for u, v in zip(path, path[1:], strict=False))
         session = BBM92Session(
             name=name,
             frame_bits=item.frame_bits,
@@ -140,7 +146,7 @@ def bbm92_sessions(
             schedule=schedule,
             on_block=on_block,
         )
-        network.add_pair_listener(i, session.on_pair)  # type: ignore[attr-defined]
+        network.add_pair_listener(i, session.on_pair)
         sessions.append(session)
     return sessions
 
@@ -284,7 +290,7 @@ def key_as_a_service(scenario: Scenario, network: QKDNetwork) -> KeyAsAService |
             n_bits_per_slot=kaas.n_bits_per_slot,
             kp_capacity_bits=kaas.kp_capacity_bits,
         ),
-        pairs=[tuple(pair) for pair in kaas.pairs] if kaas.pairs is not None else None,
+        pairs=[(pair[0], pair[1]) for pair in kaas.pairs] if kaas.pairs is not None else None,
     )
     service.start(0.0, scenario.duration_s)
     for item in scenario.traffic:

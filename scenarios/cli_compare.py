@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from scenarios.cli_app import configure_logging, reported_errors, stdout, with_overrides
+
 #: How each unit is shown: (format, scale).
 _FORMATS = {"bit/s": ("{:.4g}", 1.0), "1/s": ("{:.4g}", 1.0), "s": ("{:.3g}", 1e3), "count": ("{:.0f}", 1.0)}
 _UNIT_LABELS = {"s": "ms"}
@@ -54,14 +56,13 @@ def compare(
 ) -> None:
     """Simulate the scenario's network as trusted relays, as quantum repeaters and as a hybrid; print the table."""
     from scenarios.budget import budget_from_options, check_budget
-    from scenarios.cli import _configure_logging, _with_overrides, reported_errors, stdout
     from scenarios.loader import load
     from scenarios.results import check_output_folder
 
-    _configure_logging(debug)
+    configure_logging(debug)
     with reported_errors(debug):
         name = scenario or "compare-chain"
-        loaded = _with_overrides(load(name), seed, duration_s, name)
+        loaded = with_overrides(load(name), seed, duration_s, name)
         target = output if output is not None else Path("results") / f"{loaded.name}-compare"
         check_output_folder(target, kind="compare")  # refuse a bad folder before the runs, not after
         check_budget(loaded, budget_from_options(allow_large, memory_budget_gb), name)

@@ -20,7 +20,7 @@ def export(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Write the scenario's topology (roles, lengths, hardware) as GraphML or as SeQUeNCe RouterNetTopo JSON."""
-    from scenarios.cli import reported_errors
+    from scenarios.cli_app import reported_errors
 
     with reported_errors(debug):
         if output_format not in FORMATS:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from qtn.errors import ConfigError
+from scenarios.cli_app import reported_errors, stdout
 from scenarios.cli_types import number
 
 FORMATS = ("table", "csv")
@@ -88,7 +89,6 @@ def keyrate(
 
     With --block-bits, also the finite-key rate of decoy BB84 and BBM92 for blocks of that size.
     """
-    from scenarios.cli import reported_errors, stdout
 
     with reported_errors(debug):
         import pandas as pd

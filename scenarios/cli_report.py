@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from qtn.errors import ConfigError
+from scenarios.cli_app import reported_errors
 from scenarios.cli_types import number
 
 FORMATS = ("html", "markdown")
@@ -31,8 +32,6 @@ def report(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Write a report (summaries with confidence intervals over seeds, figures, provenance) of result files."""
-    from scenarios.cli import reported_errors
-
     with reported_errors(debug):
         if output_format not in FORMATS:
             raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}; got {output_format!r}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from qtn.errors import ConfigError
+from scenarios.cli_app import reported_errors
 
 FORMATS = ("markdown", "json")
 
@@ -20,8 +21,6 @@ def schema(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Print the scenario file reference (every key, type, default and range), generated from the schema."""
-    from scenarios.cli import reported_errors
-
     with reported_errors(debug):
         if output_format not in FORMATS:
             raise ConfigError(f"--format: must be one of {', '.join(FORMATS)}; got {output_format!r}")

@@ -27,10 +27,10 @@ def serve(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario's QKD network paced against the wall clock and serve its keys (ETSI GS QKD 014)."""
-    from scenarios.cli import _configure_logging, reported_errors  # the command line's error handling
+    from scenarios.cli_app import configure_logging, reported_errors  # the command line's error handling
     from scenarios.loader import load
 
-    _configure_logging(debug)
+    configure_logging(debug)
     with reported_errors(debug):
         if not 0 <= port <= 65535:
             from qtn.errors import ConfigError

@@ -65,16 +65,16 @@ def sweep(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
-    from scenarios.cli import EXIT_FAILED, _configure_logging, _with_overrides, exit_at_once, reported_errors, stderr
+    from scenarios.cli_app import EXIT_FAILED, configure_logging, exit_at_once, reported_errors, stderr, with_overrides
 
-    _configure_logging(debug)
+    configure_logging(debug)
     with reported_errors(debug):
         check_options(executor, scheduler, workers, retries)
         from scenarios.budget import budget_from_options
 
         n_parallel = (workers or default_n_workers()) if executor == "local" else 1
         budget = budget_from_options(allow_large, memory_budget_gb, n_parallel)
-        base = _with_overrides(load(scenario), None, duration_s, scenario)
+        base = with_overrides(load(scenario), None, duration_s, scenario)
         plan = plan_sweep(base, param or [], parse_seeds(seeds) if seeds is not None else None)
         root = output if output is not None else Path("sweeps") / base.name
 
@@ -114,7 +114,7 @@ def sweep(
 
 
 def _print_summary(outcome: SweepOutcome, quiet: bool) -> None:
-    from scenarios.cli import stdout
+    from scenarios.cli_app import stdout
 
     plan, root, record = outcome.plan, outcome.root, outcome.record
     if quiet:

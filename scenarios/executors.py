@@ -100,7 +100,6 @@ class Executor(Protocol):
     """What :func:`execute` needs from a place that runs points."""
 
     max_in_flight: int
-    writes_in_worker: bool
 
     def submit(self, task: PointTask) -> Any: ...
 
@@ -125,8 +124,6 @@ class LocalExecutor:
     At most one point per worker is handed out, so when a worker process dies only
     the points then running are charged an attempt; the pool is then started anew.
     """
-
-    writes_in_worker = True
 
     def __init__(self, n_workers: int) -> None:
         if n_workers < 1:
@@ -215,8 +212,6 @@ class DaskExecutor:
     moves them elsewhere if a worker dies. Workers need ``qnetsim`` installed.
     """
 
-    writes_in_worker = False
-
     def __init__(self, address: str) -> None:
         try:
             import distributed
@@ -224,7 +219,6 @@ class DaskExecutor:
             raise ConfigError(
                 "--executor dask: Dask is not installed; install it with: pip install 'dask[distributed]'"
             ) from None
-        self._distributed = distributed
         try:
             self._client = distributed.Client(address, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
         except Exception as error:

@@ -20,15 +20,25 @@ from scenarios.schema import Scenario
 def _reachable(
     protocol: str, raw: float, rounds: int | None, gate: tuple[float, float], meas: tuple[float, float]
 ) -> float:
-    errors = {
-        "gate_fidelity_a": gate[0],
-        "gate_fidelity_b": gate[1],
-        "measurement_fidelity_a": meas[0],
-        "measurement_fidelity_b": meas[1],
-    }
     if rounds is None:
-        return max_reachable_fidelity(protocol, raw, **errors)
-    return float(max(state[0] for state in recurrence(protocol, raw, rounds, **errors).states))
+        return max_reachable_fidelity(
+            protocol,
+            raw,
+            gate_fidelity_a=gate[0],
+            gate_fidelity_b=gate[1],
+            measurement_fidelity_a=meas[0],
+            measurement_fidelity_b=meas[1],
+        )
+    trajectory = recurrence(
+        protocol,
+        raw,
+        rounds,
+        gate_fidelity_a=gate[0],
+        gate_fidelity_b=gate[1],
+        measurement_fidelity_a=meas[0],
+        measurement_fidelity_b=meas[1],
+    )
+    return float(max(state[0] for state in trajectory.states))
 
 
 def _route(graph: nx.Graph, src: str, dst: str) -> list[str] | None:

@@ -201,7 +201,6 @@ Generator = Annotated[
     ChainGenerator | RingGenerator | StarGenerator | GridGenerator | WaxmanGenerator | EdgesGenerator,
     Field(discriminator="kind"),
 ]
-GENERATOR_KINDS = ("chain", "ring", "star", "grid", "waxman", "edges")
 
 
 class NetworkSection(StrictModel):
@@ -523,7 +522,6 @@ def _traffic_kind(value: Any) -> str:
     return str(getattr(value, "kind", "entanglement"))
 
 
-TRAFFIC_KINDS = ("entanglement", "teleportation", "key", "service", "vkp", "bbm92")
 TrafficItem = Annotated[
     Annotated[EntanglementTraffic, Tag("entanglement")]
     | Annotated[TeleportationTraffic, Tag("teleportation")]

@@ -1,6 +1,4 @@
-"""Shared fixtures: small scenarios that run in a fraction of a second."""
-
-import pytest
+"""Shared helpers: small scenarios that run in a fraction of a second."""
 
 from scenarios import from_dict
 from scenarios.schema import Scenario
@@ -45,9 +43,3 @@ def chain_scenario(
             ],
         }
     )
-
-
-@pytest.fixture
-def small_chain() -> Scenario:
-    """A 3-node chain running 0.05 s of simulated time."""
-    return chain_scenario()

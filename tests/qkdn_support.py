@@ -7,7 +7,7 @@ import numpy as np
 
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.network import QKDNetwork, QKDSettings
-from qkdn.pool import KeyId, KeyStore
+from qkdn.pool import KeyStore
 from qtn import sequence_adapter as adapter
 from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
 from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
@@ -83,12 +83,6 @@ def fill(store_pair: Sequence[KeyStore], n_bits: int, name: str, seed: int = 0) 
     for store in store_pair:
         store.put(name, bits)
     return bits
-
-
-def drain_in_step(initiator_copy: KeyStore, other_copy: KeyStore) -> tuple[np.ndarray, np.ndarray, list[KeyId]]:
-    """Take everything left in one direction at both ends (initiator by amount, the other by id)."""
-    sent, ids = initiator_copy.take(initiator_copy.level_bits)
-    return sent, other_copy.take_ids(ids), ids
 
 
 def run_scenario_network(scenario) -> QKDNetwork:  # noqa: ANN001 (a scenarios.schema.Scenario)

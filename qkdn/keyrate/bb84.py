@@ -301,7 +301,7 @@ def _qber(mean_photon_number: float, transmittance: float, hardware: KeyRateHard
 
 
 def _best_point(
-    rate_per_pulse: Callable[..., float],
+    rate_per_pulse: Callable[..., np.ndarray],
     eta: float,
     hardware: KeyRateHardwareConfig,
     sifting_factor: float,

@@ -18,10 +18,6 @@ def graph(*edges: tuple[str, str, float, float, float], down: tuple[tuple[str, s
     return result
 
 
-def path_edges(path: list[str]) -> set[frozenset[str]]:
-    return {frozenset(pair) for pair in itertools.pairwise(path)}
-
-
 # Two routes a -> d: short (a-b-d) and long (a-c-e-d); b-d has little key left.
 TWO_ROUTES = graph(
     ("a", "b", 10, 10_000, 1000),
