@@ -232,7 +232,7 @@ def comparisons():
 def _killed_write(comparison: Comparison, target: Path, step: str, swap: str = "exchange") -> None:
     pickled = target.parent / "comparison.pickle"
     fields = ("scenario", "seeds", "results", "run_keys", "measurements", "summary", "timings", "unavailable")
-    fields += ("distance",)
+    fields += ("distance", "notes")
     parts = {name: getattr(comparison, name) for name in fields}
     parts |= {"designs": comparison.designs, "settings": SimpleNamespace(**comparison.settings.__dict__)}
     pickled.write_bytes(pickle.dumps(parts))
