@@ -22,8 +22,8 @@ import typer
 from rich.console import Console
 
 from qtn.errors import ConfigError, QNetSimError
-from scenarios.errors import ScenarioError
 from scenarios import overrides
+from scenarios.errors import ScenarioError
 from scenarios.schema import Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -122,7 +122,7 @@ def test_refusals_take_nothing(built):
 
 def test_property_any_sequence_of_calls_keeps_the_books():
     """Whatever SAEs ask, in any order: each key once to each end, same bytes, no level negative."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
     scenario = kms_test_scenario()
@@ -145,8 +145,11 @@ def test_property_any_sequence_of_calls_keeps_the_books():
         st.integers(0, 50),
     )
 
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    # Derandomized so the drawn sequences are the same on every run; the example makes sure
+    # one key is made and fetched whatever else is drawn.
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.lists(call, min_size=1, max_size=20))
+    @example([("enc", "sae-alice", "sae-bob", 1, 256, 0), ("dec", "sae-bob", "sae-alice", 1, 256, 0)])
     def check(calls):
         for kind, caller, other, number, size, pick in calls:
             if kind == "tick":

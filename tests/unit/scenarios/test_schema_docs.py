@@ -79,7 +79,7 @@ def test_no_key_is_left_without_a_description():
                 blank.append(f"{section}: {cells[0]}")
     assert blank == []
     # Every key row has the five cells, so a blank description is an empty last cell, not a missing one.
-    assert "| `frame_bits` | int | `8192` | >= 64, <= 10000000 | sifted bits per distilled frame" in schema_markdown()
+    assert "| `frame_bits` | int | `65536` | >= 64, <= 10000000 | sifted bits per distilled block" in schema_markdown()
 
 
 def test_user_facing_text_cites_papers_not_internal_documents():
