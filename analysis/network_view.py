@@ -77,7 +77,7 @@ def topology_of(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> To
     record = manifest.get("topology")
     if isinstance(record, dict) and record.get("nodes"):
         roles = {str(node["name"]): str(node.get("role", "unknown")) for node in record["nodes"]}
-        links = {
+        recorded = {
             str(link["link"]): (
                 str(link["a"]),
                 str(link["b"]),
@@ -86,7 +86,7 @@ def topology_of(manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> To
             )
             for link in record.get("links", [])
         }
-        return Topology(roles, links, "manifest.json (topology)")
+        return Topology(roles, recorded, "manifest.json (topology)")
     links: dict[str, tuple[str, str, float, str]] = {}
     frame = tables.get("links")
     if frame is not None and len(frame):
@@ -364,8 +364,8 @@ def network_view_html(results: Results, prefix: str = "net") -> tuple[str, list[
             f"The network view shows one run per scenario, design or sweep point ({len(chosen)} of "
             f"{len(results.runs)} runs: the lowest seed of each)."
         )
-    parts = []
-    options = []
+    parts: list[str] = []
+    options: list[str] = []
     for number, (label, index) in enumerate(chosen):
         run_id = results.runs.iloc[index]["run_id"]
         manifest = results.manifests[index] if index < len(results.manifests) else {}

@@ -8,6 +8,7 @@ names the runs and seeds behind it. Time series are drawn for one run. In the HT
 report figures are interactive (:mod:`analysis.interactive`); in Markdown, PNGs.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,14 +149,12 @@ def entanglement_section(context: ReportContext) -> Section | None:
                 f"({honest.interval_note(summary, ['mean_fidelity'], context.level)}; over runs and paths)."
             )
             xlabel = "end-to-end distance (km)" if x == "distance_km" else "hops (links on the path)"
+            live = functools.partial(
+                interactive.curves, summary, x, "mean_fidelity", group=group, xlabel=xlabel, ylabel="fidelity"
+            )
             section.blocks.append(
-                figure(
-                    context, name, caption, draw, summary, group=group, behind=per_run,
-                    live=lambda s=summary, g=group, x=x, xl=xlabel: interactive.curves(
-                        s, x, "mean_fidelity", group=g, xlabel=xl, ylabel="fidelity"
-                    ),
-                )
-            )  # fmt: skip
+                figure(context, name, caption, draw, summary, group=group, behind=per_run, live=live)
+            )
     split = "n_hops" if _varies(pairs, "n_hops") else None
     caption = "Latency of delivered pairs (time the initiator's memory waited), all runs."
     section.blocks.append(

@@ -104,8 +104,9 @@ def keyrate(
         overrides.update({name: local[name] for name in _OPTION_FIELDS if local[name] is not None})
         link_hardware = hardware_preset(hardware, **overrides)
         distances = distances_from_range(distance_km)
-        finite = {"block_bits": block_bits or [], "eps_sec": eps_sec, "eps_cor": eps_cor}
-        table = keyrate_table(protocols, distances, link_hardware, **finite)
+        table = keyrate_table(
+            protocols, distances, link_hardware, block_bits=block_bits or [], eps_sec=eps_sec, eps_cor=eps_cor
+        )
         if plot_path is not None:
             from analysis.plots import plot_key_rate_vs_distance
 

@@ -84,11 +84,11 @@ def topology_graph(scenario: Scenario | str | Path) -> nx.Graph:
     qkd = _has_qkd(scenario)
     graph = nx.Graph(name=scenario.name, source=f"qnetsim export of scenario {scenario.name!r}")
     for node in spec.nodes:
-        attributes = {"role": str(node.role), "template": templates[node.name]}
-        graph.add_node(node.name, **_flat("hw", node.hardware.model_dump(mode="json"), attributes))
+        node_attributes = {"role": str(node.role), "template": templates[node.name]}
+        graph.add_node(node.name, **_flat("hw", node.hardware.model_dump(mode="json"), node_attributes))
     roles = {node.name: str(node.role) for node in spec.nodes}
     for link in spec.links:
-        attributes = {
+        attributes: dict[str, str | float] = {
             "length_km": float(link.length_km),
             "kind": link_kind(roles[link.a], roles[link.b], qkd=qkd),
             "template": link_templates[tuple(sorted((link.a, link.b)))],
