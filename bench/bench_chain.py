@@ -33,9 +33,9 @@ from typing import Any  # noqa: E402
 
 import _common as common  # noqa: E402
 
+from qnetsim.core.randomness import controlled_global_random_state  # noqa: E402
 from qtn import sequence_adapter  # noqa: E402
 from qtn.network import EntanglementNetwork  # noqa: E402
-from qtn.randomness import controlled_global_random_state  # noqa: E402
 from scenarios import Scenario, from_dict, load, run  # noqa: E402
 from scenarios.build import entanglement_requests, network_spec  # noqa: E402
 from scenarios.checks import check_scenario  # noqa: E402

@@ -9,7 +9,7 @@ hop by hop under one-time pad (:mod:`qkdn.relay`). It records a row per
 request, per key block and per pool sample; the end users' keys are kept in
 memory (for tests and applications), never in tables.
 
-Keys follow the node roles (:mod:`qtn.roles`): only trusted relays are inside a
+Keys follow the node roles (:mod:`qnetsim.core.roles`): only trusted relays are inside a
 key path (ends and repeaters never forward keys), in routing, relaying, the
 controller's service paths and their recovery, and key-as-a-service pools.
 """
@@ -33,14 +33,14 @@ from qkdn.pool import KeyStore, LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.routing import refusal_reason
 from qkdn.services import ServiceSource, ServiceSpec
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.randomness import generator
+from qnetsim.core.roles import non_relays, role_map
+from qnetsim.core.spec import NetworkSpec
+from qnetsim.core.units import fibre_delay_s
 from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError
 from qtn.messaging import Mailbox
-from qtn.randomness import generator
-from qtn.roles import non_relays, role_map
 from qtn.sequence_classical import ClassicalLink, build_classical_nodes
-from qtn.spec import NetworkSpec
-from qtn.units import fibre_delay_s
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class QKDSettings:
         pool_capacity_bits: key storage per link end (both directions).
         direction_share: share of a link's key for its first node's use.
         untrusted: nodes that may not relay, besides those whose role never relays
-            (ends and repeaters; see :mod:`qtn.roles`).
+            (ends and repeaters; see :mod:`qnetsim.core.roles`).
         controller_site: node hosting the controller (None: the graph's centre by fibre delay).
         report_interval_s: interval of the nodes' key-level reports to the controller.
         pool_low_bits: a store falling below this is reported at once ("pool low").

@@ -9,7 +9,6 @@ time the initiator's memory waited for it. It holds no global state.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sequence.app.app import App
 from sequence.kernel.event import Event
@@ -18,66 +17,9 @@ from sequence.network_management.reservation import Reservation
 from sequence.resource_management.memory_manager import MemoryInfo
 from sequence.topology.node import QuantumRouter
 
+from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
+
 _DELIVERABLE_STATES = (MemoryInfo.ENTANGLED, MemoryInfo.PURIFIED)
-
-
-@dataclass(frozen=True)
-class PairDelivery:
-    """One end-to-end pair handed to the initiator's application.
-
-    Attributes:
-        request_id: identity of the request that produced it.
-        time_ps: simulated delivery time.
-        path: node names from initiator to responder.
-        fidelity: fidelity of the shared Bell-diagonal state at ``time_ps``,
-            after decoherence of both stored halves up to that moment.
-        wait_ps: time the initiator's memory spent from being free (reservation
-            start or release of its previous pair) until the pair was there.
-        memory_index: index of the initiator memory holding the pair.
-        stored_ps: how long the pair was stored before the application used it.
-        state: Bell-diagonal coefficients [Phi+, Phi-, Psi+, Psi-] at ``time_ps``
-            (``fidelity`` is the first).
-    """
-
-    request_id: int
-    time_ps: int
-    path: tuple[str, ...]
-    fidelity: float
-    wait_ps: int
-    memory_index: int
-    stored_ps: int = 0
-    state: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
-
-
-@dataclass(frozen=True)
-class HeldHalf:
-    """One end's half of a pair that the application keeps for a protocol of its own.
-
-    Attributes:
-        request_id: identity of the reservation that produced the pair.
-        time_ps: when this end got the pair.
-        node: this end.
-        memory: name of the memory holding this half.
-        remote_node: the other end.
-        remote_memory: name of the memory holding the other half.
-    """
-
-    request_id: int
-    time_ps: int
-    node: str
-    memory: str
-    remote_node: str
-    remote_memory: str
-
-
-@dataclass(frozen=True)
-class ReservationOutcome:
-    """Answer of the network to a request, seen at the initiator."""
-
-    request_id: int
-    time_ps: int
-    approved: bool
-    path: tuple[str, ...]
 
 
 class EntanglementApp(App):

@@ -1,7 +1,7 @@
 """An entanglement-distribution network on SeQUeNCe, driven by requests, observed as records.
 
 :class:`EntanglementNetwork` builds quantum routers and midpoint BSM nodes for a
-:class:`~qtn.spec.NetworkSpec` through :mod:`qtn.sequence_adapter`, attaches an
+:class:`~qnetsim.core.spec.NetworkSpec` through :mod:`qtn.sequence_adapter`, attaches an
 :class:`~qtn.entanglement_app.EntanglementApp` to every router, issues
 :class:`EntanglementRequest` s at their start times and collects one record per
 delivered end-to-end pair and per request. SeQUeNCe's own network manager does
@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from qtn import sequence_adapter as adapter
-from qtn.bookkeeping import (
+from qnetsim.core.bookkeeping import (
     delay_graph,
     link_record,
     pair_record,
@@ -26,70 +25,16 @@ from qtn.bookkeeping import (
     request_record,
     setup_time_s,
 )
-from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
-from qtn.errors import ConfigError
+from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
+from qnetsim.core.spec import NetworkSpec, QTNOptions
+from qnetsim.core.units import ps_to_s, s_to_ps
+from qtn import sequence_adapter as adapter
+from qtn.entanglement_app import EntanglementApp
 from qtn.messaging import Mailbox
-from qtn.routing import next_hops, no_route_reason, route
-from qtn.spec import NetworkSpec, QTNOptions
+from qtn.routing import link_success_probability, next_hops, no_route_reason, route
 from qtn.teleportation import TeleportationRequest, TeleportationService
-from qtn.units import ps_to_s, s_to_ps
-
-
-@dataclass(frozen=True)
-class EntanglementRequest:
-    """A request for end-to-end pairs between ``src`` and ``dst``.
-
-    Attributes:
-        request_id: unique id within the run.
-        src: initiating node.
-        dst: responding node.
-        start_s: time the request is issued.
-        end_s: time the reservation ends and its memories are released.
-        n_memories: memories reserved at each node of the path per direction.
-        target_fidelity: links are purified until they reach it; delivered
-            end-to-end pairs must reach it.
-        hold_s: each pair is stored this long before the application uses it
-            (its fidelity is reported at use).
-    """
-
-    request_id: int
-    src: str
-    dst: str
-    start_s: float
-    end_s: float
-    n_memories: int
-    target_fidelity: float
-    hold_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class TeleportationTraffic:
-    """Teleport qubits from ``src`` to ``dst`` over pairs generated on every link of the route.
-
-    Attributes:
-        request_id: unique id within the run (shared id space with entanglement requests).
-        src: source node.
-        dst: destination node.
-        scheme: ``hop_by_hop`` or ``end_to_end`` (see :mod:`qtn.teleportation`).
-        start_s: when the links start generating pairs.
-        end_s: when the link reservations end.
-        start_times_s: when each qubit is ready at the source.
-        inputs: unit Bloch vector of each qubit.
-        n_memories: memories per link reserved at each end.
-        target_fidelity: links are purified until they reach it.
-    """
-
-    request_id: int
-    src: str
-    dst: str
-    scheme: str
-    start_s: float
-    end_s: float
-    start_times_s: tuple[float, ...]
-    inputs: tuple[tuple[float, float, float], ...]
-    n_memories: int
-    target_fidelity: float
-
 
 #: Link reservations of teleportation request r get ids LINK_ID_BASE * (r + 1) + hop.
 LINK_ID_BASE = 1_000_000
@@ -195,7 +140,7 @@ class EntanglementNetwork:
         state = self._requests[request_id]
         request = state.request
         start_s = request.start_s + state.setup_s
-        if self._route(request.src, request.dst) is None:  # the roles leave no path (see qtn.roles)
+        if self._route(request.src, request.dst) is None:  # the roles leave no path (see qnetsim.core.roles)
             state.approved = False
             state.outcome_time_s = request.start_s
             state.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
@@ -323,12 +268,12 @@ class EntanglementNetwork:
             counters = self.built.observer.links.get(name)
             records.append(
                 link_record(
-                    self.spec,
                     link,
                     self.options.link_mode,
                     counters.n_attempts if counters else 0,
                     counters.n_successes if counters else 0,
                     ps_to_s(self.built.observer.periods_ps[(name, False)]),
+                    link_success_probability(self.spec, link),
                 )
             )
         return records

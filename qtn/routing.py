@@ -6,7 +6,7 @@ generate one pair on each link (so the path with the highest generation rates
 wins). The expected time per link, E[T] = period / p, comes from the same
 hardware numbers SeQUeNCe simulates (:mod:`qtn.analytic.heralded_generation`).
 
-Paths follow the node roles (:mod:`qtn.roles`): only repeaters swap, so a path
+Paths follow the node roles (:mod:`qnetsim.core.roles`): only repeaters swap, so a path
 passes through repeaters only; ends and trusted relays may only be its two ends.
 A pair of nodes that no such path joins has no route.
 """
@@ -16,14 +16,14 @@ from collections.abc import Callable
 
 import networkx as nx
 
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.roles import non_swappers, role_map
+from qnetsim.core.spec import LinkSpec, NetworkSpec
+from qnetsim.core.units import fibre_delay_s
 from qtn.analytic.heralded_generation import (
     single_heralded_attempt_period_s,
     single_heralded_success_probability,
 )
-from qtn.errors import ConfigError
-from qtn.roles import non_swappers, role_map
-from qtn.spec import LinkSpec, NetworkSpec
-from qtn.units import fibre_delay_s
 
 METRICS = ("shortest", "fewest_hops", "highest_rate")
 

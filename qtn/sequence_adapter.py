@@ -1,7 +1,7 @@
 """The hardware adapter: the one module that turns our descriptions into SeQUeNCe objects.
 
 Everything SeQUeNCe-specific about building a network lives here: unit
-conversion into SeQUeNCe's metres, picoseconds and dB/m (through :mod:`qtn.units`),
+conversion into SeQUeNCe's metres, picoseconds and dB/m (through :mod:`qnetsim.core.units`),
 component templates, node and channel construction on one
 :class:`~sequence.kernel.timeline.Timeline`, static forwarding tables, and
 SeQUeNCe's class-level protocol selectors. The inverse readers
@@ -46,9 +46,8 @@ from sequence.kernel.quantum_manager import QuantumManager
 from sequence.kernel.timeline import Timeline
 from sequence.topology.node import BSMNode, QuantumRouter
 
-from qtn.errors import ConfigError
-from qtn.event_list import FastEventList
-from qtn.hardware import (
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.hardware import (
     BSMConfig,
     DetectorConfig,
     FibreConfig,
@@ -56,7 +55,18 @@ from qtn.hardware import (
     MemoryConfig,
     NodeHardwareConfig,
 )
-from qtn.randomness import derive_seed
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
+from qnetsim.core.units import (
+    db_per_km_to_db_per_m,
+    db_per_m_to_db_per_km,
+    fibre_delay_s,
+    km_to_m,
+    m_to_km,
+    ps_to_s,
+    s_to_ps,
+)
+from qtn.event_list import FastEventList
 from qtn.routing import link_attempt_period_s, next_hops, routing_graph
 from qtn.sequence_protocols import (
     FAST_GENERATION,
@@ -66,16 +76,6 @@ from qtn.sequence_protocols import (
     use_sequential_swapping,
 )
 from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
-from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import (
-    db_per_km_to_db_per_m,
-    db_per_m_to_db_per_km,
-    fibre_delay_s,
-    km_to_m,
-    m_to_km,
-    ps_to_s,
-    s_to_ps,
-)
 
 SEQUENCE_VERSION = version("sequence")
 SUPPORTED_FORMALISMS = (BELL_DIAGONAL_STATE_FORMALISM,)

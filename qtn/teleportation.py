@@ -40,12 +40,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from qnetsim.core.delivery import HeldHalf
+from qnetsim.core.hardware import NodeHardwareConfig
 from qtn.analytic.bell_diagonal import compose_pauli_errors, depolarise
 from qtn.analytic.decoherence import pauli_channel_probabilities
 from qtn.analytic.swapping import measurement_error_distribution
 from qtn.analytic.teleportation import teleportation_fidelity
-from qtn.entanglement_app import HeldHalf
-from qtn.hardware import NodeHardwareConfig
 
 Scheme = Literal["hop_by_hop", "end_to_end"]
 SCHEMES: tuple[str, ...] = ("hop_by_hop", "end_to_end")

@@ -19,12 +19,12 @@ from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
+from qnetsim.core.randomness import generator
+from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
+from qnetsim.core.roles import key_link_allowed
+from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
+from qnetsim.core.units import fibre_delay_s
 from qtn import sequence_adapter as adapter
-from qtn.network import EntanglementRequest, TeleportationTraffic
-from qtn.randomness import generator
-from qtn.roles import key_link_allowed
-from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import fibre_delay_s
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
 from scenarios.schema import Scenario, traffic_end_s
 
@@ -339,7 +339,7 @@ def outages(scenario: Scenario, spec: NetworkSpec, split: HybridSplit | None = N
 
 
 def key_links(spec: NetworkSpec) -> list[LinkSpec]:
-    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qtn.roles`)."""
+    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qnetsim.core.roles`)."""
     return [link for link in spec.links if key_link_allowed(spec.node(link.a).role, spec.node(link.b).role)]
 
 

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qtn.errors import ConfigError, QNetSimError
+from qnetsim.core.errors import ConfigError, QNetSimError
 from scenarios import library
 from scenarios.cli_compare import compare
 from scenarios.cli_keyrate import keyrate

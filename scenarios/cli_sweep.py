@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.cli_types import integer, number
 from scenarios.errors import ScenarioError
 from scenarios.executors import (

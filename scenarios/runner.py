@@ -3,7 +3,7 @@
 It builds the network the scenario describes on one SeQUeNCe timeline, issues
 the traffic, runs to the scenario's duration and collects the tables. All
 randomness is controlled: per-entity generators derive from the scenario seed
-(:mod:`qtn.randomness`), and NumPy's and Python's global generators, which parts
+(:mod:`qnetsim.core.randomness`), and NumPy's and Python's global generators, which parts
 of SeQUeNCe use, are seeded for the run and restored afterwards. The same
 scenario and seed therefore give identical tables.
 """
@@ -26,12 +26,12 @@ from qkdn.bbm92 import BBM92Session
 from qkdn.kaas import KeyAsAService
 from qkdn.network import QKDNetwork
 from qkdn.segments import HybridSplit
+from qnetsim.core.errors import QNetSimError, SimulationError
+from qnetsim.core.randomness import controlled_global_random_state
+from qnetsim.core.spec import NetworkSpec, QTNOptions
 from qtn import sequence_adapter
-from qtn.errors import QNetSimError, SimulationError
 from qtn.netscale import NetworkScaleNetwork
 from qtn.network import EntanglementNetwork
-from qtn.randomness import controlled_global_random_state
-from qtn.spec import NetworkSpec, QTNOptions
 from scenarios.build import (
     bbm92_sessions,
     entanglement_requests,

@@ -15,7 +15,7 @@ import pandas as pd
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import check_distance_km
 from qkdn.keyrate.registry import get_model
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: column -> dtype of the table :func:`keyrate_table` returns.
 KEYRATE_COLUMNS: dict[str, str] = {

@@ -35,7 +35,7 @@ References:
 import math
 from dataclasses import dataclass
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.distillation import DistillationOutcome, distil
 from qkdn.photon.postprocessing import single_photon_fraction
 from qkdn.photon.sequence_bb84 import SiftedFrame
-from qtn.randomness import generator
+from qnetsim.core.randomness import generator
 
 logger = logging.getLogger(__name__)
 

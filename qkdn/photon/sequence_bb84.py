@@ -46,9 +46,9 @@ from sequence.utils import log as sequence_log
 from sequence.utils.encoding import polarization
 
 from qkdn.photon.config import PhotonLinkConfig
-from qtn.randomness import derive_seed
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.units import db_per_km_to_db_per_m, fibre_delay_s, km_to_m, ps_to_s, s_to_ps
 from qtn.sequence_adapter import detector_args, light_source_args, light_speed_m_per_ps
-from qtn.units import db_per_km_to_db_per_m, fibre_delay_s, km_to_m, ps_to_s, s_to_ps
 
 # --- key material never reaches a log record ---------------------------------------------------
 

@@ -55,6 +55,8 @@ herald delay tau_q + tau_m + 10 ps, because each memory's clock starts at its em
 import numpy as np
 import numpy.typing as npt
 
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import FIBRE_SPEED_KM_PER_S, PS_PER_S
 from qtn.analytic.bell_diagonal import (
     FloatOrArray,
     as_non_negative,
@@ -63,8 +65,6 @@ from qtn.analytic.bell_diagonal import (
     as_probability,
 )
 from qtn.analytic.decoherence import DEPOLARISING_WEIGHTS, decohere_both_halves
-from qtn.errors import ConfigError
-from qtn.units import FIBRE_SPEED_KM_PER_S, PS_PER_S
 
 #: SeQUeNCe's default ``QuantumChannel.frequency``: emission times are multiples of 1/f (12.5 ns).
 SEQUENCE_CHANNEL_FREQUENCY_HZ = 8.0e7

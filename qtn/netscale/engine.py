@@ -56,9 +56,7 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from qtn.analytic.heralded_generation import single_heralded_herald_delay_s
-from qtn.analytic.purification import bbpssw_bell_diagonal, dejmps
-from qtn.bookkeeping import (
+from qnetsim.core.bookkeeping import (
     delay_graph,
     link_record,
     pair_record,
@@ -66,17 +64,19 @@ from qtn.bookkeeping import (
     request_record,
     setup_time_s,
 )
-from qtn.entanglement_app import PairDelivery
-from qtn.errors import ConfigError
+from qnetsim.core.delivery import PairDelivery
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.requests import EntanglementRequest
+from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
+from qnetsim.core.units import ps_to_s, s_to_ps
+from qtn.analytic.heralded_generation import single_heralded_herald_delay_s
+from qtn.analytic.purification import bbpssw_bell_diagonal, dejmps
 from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import swap_partners
-from qtn.network import EntanglementRequest
-from qtn.randomness import derive_seed
 from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, no_route_reason, route
-from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import ps_to_s, s_to_ps
 
 # Memory states within a reservation.
 _FREE = 0  # requesting a partner (requester side) or waiting for a request (responder side)
@@ -290,7 +290,7 @@ class NetworkScaleNetwork:
                 raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
         if not nx.has_path(self._graph, request.src, request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        routed = self._route(request.src, request.dst)  # None: the roles leave no path (see qtn.roles)
+        routed = self._route(request.src, request.dst)  # None: the roles leave no path (see qnetsim.core.roles)
         path = routed or nx.dijkstra_path(self._graph, request.src, request.dst)
         session = _Session(request, purpose, setup_time_s(self._graph, path))
         self._sessions[request.request_id] = session
@@ -950,7 +950,12 @@ class NetworkScaleNetwork:
             period_s = link_attempt_period_s(self.spec, link, requester_is_primary=False, classical_delay_s=delay_s)
             records.append(
                 link_record(
-                    self.spec, link, "network", counters.n_attempts, counters.n_successes, ps_to_s(s_to_ps(period_s))
+                    link,
+                    "network",
+                    counters.n_attempts,
+                    counters.n_successes,
+                    ps_to_s(s_to_ps(period_s)),
+                    link_success_probability(self.spec, link),
                 )
             )
         return records

@@ -389,7 +389,7 @@ def test_failed_simulation_with_debug_shows_the_traceback(tmp_path):
     assert finished.returncode == 1
     assert "Traceback (most recent call last)" in finished.stderr
     assert "RuntimeError: injected failure while recording a pair" in finished.stderr
-    assert "qtn.errors.SimulationError" in finished.stderr
+    assert "qnetsim.core.errors.SimulationError" in finished.stderr
     assert finished.stderr.splitlines()[-1].startswith(f"error: simulation of '{library.DEFAULT}' failed at t = ")
     assert entries(tmp_path) == []
 

@@ -8,7 +8,7 @@ import pytest
 
 from qkdn.photon import sequence_bb84 as sb
 from qkdn.photon.config import PhotonLinkConfig
-from qtn.hardware import DetectorConfig, LightSourceConfig
+from qnetsim.core.hardware import DetectorConfig, LightSourceConfig
 from qtn.sequence_adapter import new_timeline
 
 CONFIG = PhotonLinkConfig(

@@ -13,7 +13,7 @@ in a scenario's ``templates`` section.
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from qtn.units import (
+from qnetsim.core.units import (
     FIBRE_SPEED_KM_PER_S,
     MAX_RATE_HZ,
     MAX_TIME_S,

@@ -11,13 +11,13 @@ from typing import Literal
 
 import networkx as nx
 
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.roles import NodeRole
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.roles import NodeRole
 
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """One node: its unique name, its role (see :mod:`qtn.roles`) and its hardware."""
+    """One node: its unique name, its role (see :mod:`qnetsim.core.roles`) and its hardware."""
 
     name: str
     role: NodeRole
