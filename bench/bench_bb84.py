@@ -62,7 +62,7 @@ from sequence.topology.node import QKDNode  # noqa: E402
 from qkdn.photon.config import PhotonLinkConfig  # noqa: E402
 from qkdn.photon.link import KeyBlock, PhotonBB84Link  # noqa: E402
 from qnetsim.core.randomness import controlled_global_random_state  # noqa: E402
-from qtn.sequence_adapter import new_timeline  # noqa: E402
+from qtn.sequence_backed.adapter import new_timeline  # noqa: E402
 
 LENGTH_KM = 10.0
 POLARIZATION_FIDELITY = 0.97

@@ -32,7 +32,7 @@ from qnetsim.core.hardware import (  # noqa: E402
     NodeHardwareConfig,
 )
 from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec  # noqa: E402
-from qtn import sequence_adapter as adapter  # noqa: E402
+from qtn.sequence_backed import adapter  # noqa: E402
 
 
 def ring(n_links: int, length_km: float) -> NetworkSpec:

@@ -25,7 +25,7 @@ import numpy as np
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.pool import LinkPools
 from qnetsim.core.errors import ConfigError
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 
 @dataclass

@@ -63,7 +63,7 @@ from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.routing import usable_graph
 from qkdn.slots import SlotAssignment, SlotGrid, dijkstra_paths, first_fit_slots, kp_pairs
 from qnetsim.core.errors import ConfigError, SimulationError
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ from qnetsim.core.randomness import generator
 from qnetsim.core.roles import non_relays, role_map
 from qnetsim.core.spec import NetworkSpec
 from qnetsim.core.units import fibre_delay_s
-from qtn import sequence_adapter as adapter
-from qtn.messaging import Mailbox
-from qtn.sequence_classical import ClassicalLink, build_classical_nodes
+from qtn.sequence_backed import adapter
+from qtn.sequence_backed.classical import ClassicalLink, build_classical_nodes
+from qtn.sequence_backed.messaging import Mailbox
 
 
 @dataclass(frozen=True)

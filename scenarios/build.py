@@ -24,7 +24,7 @@ from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.roles import key_link_allowed
 from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
 from qnetsim.core.units import fibre_delay_s
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
 from scenarios.schema import Scenario, traffic_end_s
 

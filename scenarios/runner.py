@@ -29,9 +29,9 @@ from qkdn.segments import HybridSplit
 from qnetsim.core.errors import QNetSimError, SimulationError
 from qnetsim.core.randomness import controlled_global_random_state
 from qnetsim.core.spec import NetworkSpec, QTNOptions
-from qtn import sequence_adapter
 from qtn.netscale import NetworkScaleNetwork
-from qtn.network import EntanglementNetwork
+from qtn.sequence_backed import adapter as sequence_adapter
+from qtn.sequence_backed.network import EntanglementNetwork
 from scenarios.build import (
     bbm92_sessions,
     entanglement_requests,

@@ -11,7 +11,7 @@ from qkdn.pool import KeyId, KeyStore
 from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
 from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
 from qnetsim.core.units import fibre_delay_s
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 Edge = tuple[str, str, float]
 #: Fibre speed of the default link hardware.

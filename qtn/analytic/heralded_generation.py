@@ -30,7 +30,7 @@ On failure both memories are free at that moment and the cycle repeats:
     requester primary:  period = ceil_bin(max(tau_q + tau_m + 10 ps + 3 tau_c, 1/f_mem) + tau_c)
 
 i.e. about 4 L/v or 5 L/v. Each delay is rounded to integer picoseconds as
-``qtn.sequence_adapter`` builds the channels (classical router-to-router delay:
+``qtn.sequence_backed.adapter`` builds the channels (classical router-to-router delay:
 the fastest fibre route, L/v for a link that is its own shortest route). With
 successive attempts failing, the n-th decision comes n periods after the first
 attempt began (the first attempt starts with the REQUEST at the same point of
@@ -122,7 +122,7 @@ def sequence_requester_is_primary(requester: str, responder: str) -> bool:
 
 
 def _delay_ps(length_km: npt.NDArray[np.float64], speed_km_per_s: float) -> npt.NDArray[np.float64]:
-    """Channel delay as ``qtn.sequence_adapter`` sets it: integer ps, at least 1."""
+    """Channel delay as ``qtn.sequence_backed.adapter`` sets it: integer ps, at least 1."""
     return np.maximum(1.0, np.rint(length_km / speed_km_per_s * PS_PER_S))
 
 

@@ -1,7 +1,7 @@
 """The network-scale entanglement network: SeQUeNCe's repeater protocol, one event per protocol step.
 
 :class:`NetworkScaleNetwork` takes the same requests and writes the same records
-as :class:`qtn.network.EntanglementNetwork`, but builds no SeQUeNCe objects. Each
+as :class:`qtn.sequence_backed.network.EntanglementNetwork`, but builds no SeQUeNCe objects. Each
 request reserves memories along its route (:mod:`qtn.netscale.memories`) and then
 runs, per memory, the steps SeQUeNCe's rules would run, with the same classical
 delays (fastest fibre route between any two routers) and the same choices:
@@ -42,7 +42,7 @@ delays (fastest fibre route between any two routers) and the same choices:
   purification resets both its memories.
 * **Delivery.** The initiator uses each end-to-end pair once it knows it (after
   ``hold_s`` if set) and frees the memory; the responder frees its half a
-  reservation round trip later, as :class:`qtn.entanglement_app.EntanglementApp` does.
+  reservation round trip later, as :class:`qtn.sequence_backed.app.EntanglementApp` does.
 
 What is left out: dark counts and detector dead time (as in the fast mode),
 and the detailed message choreography (NEGOTIATE/ACK, stray messages) beyond
@@ -240,7 +240,7 @@ class _Session:
 class NetworkScaleNetwork:
     """Entanglement distribution for network-scale runs (the ``network`` fidelity level).
 
-    Same interface as :class:`qtn.network.EntanglementNetwork` for what the runner
+    Same interface as :class:`qtn.sequence_backed.network.EntanglementNetwork` for what the runner
     uses: :meth:`add_request`, :meth:`run`, ``pair_records``, :meth:`request_records`,
     :meth:`link_records`, :meth:`purification_records`, ``memory_records``.
     """

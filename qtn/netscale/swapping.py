@@ -8,7 +8,7 @@ engine swaps the same pairs in the same order as the hardware and fast modes:
   index; its neighbours in that reduced path are the two nodes whose pairs it
   joins. Repeaters at odd indices of the full path swap first, then those of the
   reduced path, and so on (2^n segments: n levels).
-* sequential (:func:`qtn.sequence_protocols.sequential_neighbours`): repeater i
+* sequential (:func:`qtn.sequence_backed.protocols.sequential_neighbours`): repeater i
   joins its pair with the initiator ``path[0]`` to its pair with ``path[i + 1]``.
 """
 

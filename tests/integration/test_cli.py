@@ -91,7 +91,7 @@ BAD_INPUTS = {
 #: Run from ``-c``: make every delivered pair raise inside the simulation, then call the CLI.
 _FAILING_CLI = """
 import sys
-from qtn.network import EntanglementNetwork
+from qtn.sequence_backed.network import EntanglementNetwork
 assert hasattr(EntanglementNetwork, "_record_pair"), "the injection point moved; update this test"
 def _fail(self, pair):
     raise RuntimeError("injected failure while recording a pair")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qkdn.network import QKDNetwork, QKDSettings
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 from tests.qkdn_support import network_spec, simulate
 
 ONE_LINK = [("a", "b", 10.0)]

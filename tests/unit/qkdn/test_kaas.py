@@ -11,7 +11,7 @@ from qkdn.network import QKDNetwork, QKDSettings
 from qnetsim.core.errors import ConfigError, SimulationError
 from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
 from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 N_BITS = 256
 

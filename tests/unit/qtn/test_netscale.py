@@ -13,7 +13,7 @@ from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
 from qtn.netscale.swapping import nested_partners, sequential_partners, swap_partners
-from qtn.sequence_protocols import sequential_neighbours
+from qtn.sequence_backed.protocols import sequential_neighbours
 from scenarios import ScenarioError, from_dict, run
 from scenarios.runner import run_keeping_networks
 

@@ -9,7 +9,7 @@ import pytest
 from qkdn.photon import sequence_bb84 as sb
 from qkdn.photon.config import PhotonLinkConfig
 from qnetsim.core.hardware import DetectorConfig, LightSourceConfig
-from qtn.sequence_adapter import new_timeline
+from qtn.sequence_backed.adapter import new_timeline
 
 CONFIG = PhotonLinkConfig(
     name="l1",

@@ -59,7 +59,7 @@ from sequence.resource_management.reservation_rule_registry import (
 from sequence.resource_management.rule_manager import Rule
 from sequence.topology.node import BSMNode, QuantumRouter
 
-from qtn.sequence_purification import reset_rounds
+from qtn.sequence_backed.purification import reset_rounds
 
 HARDWARE_GENERATION = "qnetsim_single_heralded"
 FAST_GENERATION = "qnetsim_fast_heralded"

@@ -1,14 +1,14 @@
 """An entanglement-distribution network on SeQUeNCe, driven by requests, observed as records.
 
 :class:`EntanglementNetwork` builds quantum routers and midpoint BSM nodes for a
-:class:`~qnetsim.core.spec.NetworkSpec` through :mod:`qtn.sequence_adapter`, attaches an
-:class:`~qtn.entanglement_app.EntanglementApp` to every router, issues
+:class:`~qnetsim.core.spec.NetworkSpec` through :mod:`qtn.sequence_backed.adapter`, attaches an
+:class:`~qtn.sequence_backed.app.EntanglementApp` to every router, issues
 :class:`EntanglementRequest` s at their start times and collects one record per
 delivered end-to-end pair and per request. SeQUeNCe's own network manager does
 the work: RSVP reservations along static shortest paths, heralded generation on
 every link, purification to the target fidelity and swapping at the repeaters.
 
-It must be built and run inside :func:`qtn.sequence_adapter.sequence_globals`
+It must be built and run inside :func:`qtn.sequence_backed.adapter.sequence_globals`
 (the runner does this).
 """
 
@@ -30,10 +30,10 @@ from qnetsim.core.errors import ConfigError
 from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.spec import NetworkSpec, QTNOptions
 from qnetsim.core.units import ps_to_s, s_to_ps
-from qtn import sequence_adapter as adapter
-from qtn.entanglement_app import EntanglementApp
-from qtn.messaging import Mailbox
 from qtn.routing import link_success_probability, next_hops, no_route_reason, route
+from qtn.sequence_backed import adapter
+from qtn.sequence_backed.app import EntanglementApp
+from qtn.sequence_backed.messaging import Mailbox
 from qtn.teleportation import TeleportationRequest, TeleportationService
 
 #: Link reservations of teleportation request r get ids LINK_ID_BASE * (r + 1) + hop.

@@ -16,7 +16,7 @@ Where SeQUeNCe bites, this module compensates:
 * protocol and formalism choices are class-level globals in SeQUeNCe;
   :func:`sequence_globals` sets them for one run and restores them afterwards;
 * the stock event list reschedules in O(n); :func:`new_timeline` installs
-  :class:`qtn.event_list.FastEventList`.
+  :class:`qtn.sequence_backed.event_list.FastEventList`.
 """
 
 from collections.abc import Callable, Iterator
@@ -66,16 +66,16 @@ from qnetsim.core.units import (
     ps_to_s,
     s_to_ps,
 )
-from qtn.event_list import FastEventList
 from qtn.routing import link_attempt_period_s, next_hops, routing_graph
-from qtn.sequence_protocols import (
+from qtn.sequence_backed.event_list import FastEventList
+from qtn.sequence_backed.protocols import (
     FAST_GENERATION,
     HARDWARE_GENERATION,
     FastBSMNode,
     LinkObserver,
     use_sequential_swapping,
 )
-from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
+from qtn.sequence_backed.purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
 
 SEQUENCE_VERSION = version("sequence")
 SUPPORTED_FORMALISMS = (BELL_DIAGONAL_STATE_FORMALISM,)
@@ -176,7 +176,7 @@ def fibre_config_of(channel: QuantumChannel) -> tuple[float, FibreConfig]:
 # --- SeQUeNCe's class-level globals ---------------------------------------------------
 
 
-#: Our generation protocol per link mode (registered in :mod:`qtn.sequence_protocols`).
+#: Our generation protocol per link mode (registered in :mod:`qtn.sequence_backed.protocols`).
 GENERATION_PROTOCOLS = {"hardware": HARDWARE_GENERATION, "fast": FAST_GENERATION}
 #: Our registered purification protocol per protocol name (both on Bell-diagonal states).
 PURIFICATION_PROTOCOLS = {"bbpssw": BBPSSW_NAME, "dejmps": DEJMPS_NAME}

@@ -36,8 +36,7 @@ from qnetsim.core.hardware import (
     NodeHardwareConfig,
 )
 from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
-from qtn.event_list import FastEventList
-from qtn.sequence_adapter import (
+from qtn.sequence_backed.adapter import (
     bsm_node_name,
     build_entanglement_network,
     detector_args,
@@ -54,8 +53,9 @@ from qtn.sequence_adapter import (
     sequence_globals,
     unowned_random_entities,
 )
-from qtn.sequence_protocols import FAST_GENERATION, HARDWARE_GENERATION
-from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME
+from qtn.sequence_backed.event_list import FastEventList
+from qtn.sequence_backed.protocols import FAST_GENERATION, HARDWARE_GENERATION
+from qtn.sequence_backed.purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME
 
 SLOW_FIBRE = FibreConfig(attenuation_db_per_km=0.3, speed_km_per_s=1.0e4)
 FAST_FIBRE = FibreConfig(attenuation_db_per_km=0.18, speed_km_per_s=2.0e5)
