@@ -3,7 +3,7 @@
 These frozen models are the one description of the physical layer shared by both
 halves of the stack: the QTN builds quantum routers and BSM nodes from them and
 the QKDN builds QKD transmitters and receivers from them. They know nothing of
-SeQUeNCe; :mod:`qtn.sequence_adapter` converts them into SeQUeNCe components.
+SeQUeNCe; :mod:`qtn.sequence_backed.adapter` converts them into SeQUeNCe components.
 
 Defaults describe optimistic near-term hardware (SNSPD detectors, telecom fibre,
 single-atom memories with one-second coherence); every value can be overridden

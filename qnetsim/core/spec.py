@@ -77,7 +77,7 @@ class QTNOptions:
     Attributes:
         link_mode: ``hardware`` simulates every generation attempt photon by
             photon; ``fast`` samples the number of failed attempts per success
-            from the same hardware (see :mod:`qtn.sequence_protocols`);
+            from the same hardware (see :mod:`qtn.sequence_backed.protocols`);
             ``network`` is the network-scale engine (:mod:`qtn.netscale`).
         swapping_order: ``nested`` (SeQUeNCe's doubling schedule: pairs of
             neighbouring segments are joined level by level) or ``sequential``
