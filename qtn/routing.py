@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import networkx as nx
 
+from qnetsim.core.bookkeeping import delay_graph
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.roles import non_swappers, role_map
 from qnetsim.core.spec import LinkSpec, NetworkSpec
-from qnetsim.core.units import fibre_delay_s
 from qtn.analytic.heralded_generation import (
     single_heralded_attempt_period_s,
     single_heralded_success_probability,
@@ -83,12 +83,10 @@ def _weights(spec: NetworkSpec, metric: str) -> dict[tuple[str, str], float]:
 
 def routing_graph(spec: NetworkSpec, metric: str = "shortest") -> nx.Graph:
     """The network graph with a ``weight`` per link for ``metric`` and a ``delay_s``."""
-    graph = spec.graph()
+    graph = delay_graph(spec)
     weights = _weights(spec, metric)
     for link in spec.links:
-        edge = graph.edges[link.a, link.b]
-        edge["weight"] = weights[(link.a, link.b)]
-        edge["delay_s"] = fibre_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s)
+        graph.edges[link.a, link.b]["weight"] = weights[(link.a, link.b)]
     return graph
 
 

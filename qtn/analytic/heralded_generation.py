@@ -229,8 +229,26 @@ def sample_time_to_success_s(
         size: output shape; None for one float.
     """
     period = float(as_positive(period_s, "period_s"))
-    n_attempts = rng.geometric(float(_success(success_probability)), size=size)
-    return as_output(n_attempts * period)
+    return as_output(sample_n_attempts(success_probability, rng, size) * period)
+
+
+def sample_n_attempts(
+    success_probability: float, rng: np.random.Generator, size: int | tuple[int, ...] | None = None
+) -> npt.NDArray[np.int64] | int:
+    """Draw N ~ Geometric(p): the number of attempts up to and including the first success (N >= 1).
+
+    The one sampler of the attempt count for a generator of numpy's: the fast link
+    mode's midpoint station (:class:`qtn.sequence_backed.protocols.FastHeraldedBSM`)
+    and :func:`sample_time_to_success_s` draw through it. The network-scale engine
+    draws the same law from its own stream by inversion
+    (:func:`qtn.netscale.generation.n_attempts_by_inversion`).
+
+    Args:
+        success_probability: p per attempt, in (0, 1].
+        rng: numpy generator (the caller's per-entity stream).
+        size: output shape; None for one integer.
+    """
+    return rng.geometric(float(_success(success_probability)), size=size)  # type: ignore[no-any-return]
 
 
 def _success(success_probability: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -20,7 +20,7 @@ delays (fastest fibre route between any two routers) and the same choices:
   same number of rounds (BBPSSW or DEJMPS, :mod:`qtn.analytic.purification`);
   REQUEST/RESPONSE round trip, the far end applies the round on arrival, each
   end learns the outcome when the other's result arrives.
-* **Swapping** (nested or sequential, :mod:`qtn.netscale.swapping`): a repeater
+* **Swapping** (nested or sequential, :mod:`qtn.swapping_order`): a repeater
   holding pairs towards both its partners sends a REQUEST to each far end;
   a far end accepts if its memory waits for a swap of that pair and is then
   tied to that swap until the result, a release or its expiry; the swap
@@ -57,26 +57,25 @@ from collections.abc import Callable
 import networkx as nx
 
 from qnetsim.core.bookkeeping import (
-    delay_graph,
     link_record,
     pair_record,
     purification_record,
     request_record,
-    setup_time_s,
 )
 from qnetsim.core.delivery import PairDelivery
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.randomness import derive_seed
-from qnetsim.core.requests import EntanglementRequest
+from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
 from qnetsim.core.units import ps_to_s, s_to_ps
+from qtn.admission import Admission
 from qtn.analytic.heralded_generation import single_heralded_herald_delay_s
 from qtn.analytic.purification import bbpssw_bell_diagonal, dejmps
 from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
-from qtn.netscale.swapping import swap_partners
-from qtn.routing import link_attempt_period_s, link_success_probability, next_hops, no_route_reason, route
+from qtn.routing import link_attempt_period_s, link_success_probability
+from qtn.swapping_order import swap_partners
 
 # Memory states within a reservation.
 _FREE = 0  # requesting a partner (requester side) or waiting for a request (responder side)
@@ -262,12 +261,11 @@ class NetworkScaleNetwork:
         self.pair_records: list[dict[str, object]] = []
         self.memory_records: list[dict[str, object]] = []
         self._rng = random.Random(derive_seed(seed, "netscale"))
-        self._graph = delay_graph(spec)
+        self._admission = Admission(spec, self.options.routing)
         self._hardware = {node.name: node.hardware for node in spec.nodes}
         self._links: dict[frozenset[str], LinkSpec] = {frozenset((link.a, link.b)): link for link in spec.links}
         self._cards = MemoryCards({node.name: node.hardware.n_memories for node in spec.nodes})
         self._delays_ps: dict[str, dict[str, int]] = {}
-        self._tables: dict[str, dict[str, str]] | None = None
         self._sessions: dict[int, _Session] = {}
         self._link_counters: dict[str, _Counters] = {}
         self._purification_counters: dict[tuple[str, str], _Counters] = {}
@@ -283,52 +281,45 @@ class NetworkScaleNetwork:
 
     def add_request(self, request: EntanglementRequest, purpose: str = "pairs") -> None:
         """Issue ``request`` at its start time (before :meth:`run`)."""
-        if request.request_id in self._sessions:
-            raise ConfigError(f"request id {request.request_id} used twice")
-        for end in (request.src, request.dst):
-            if end not in self._hardware:
-                raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
-        if not nx.has_path(self._graph, request.src, request.dst):
-            raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        routed = self._route(request.src, request.dst)  # None: the roles leave no path (see qnetsim.core.roles)
-        path = routed or nx.dijkstra_path(self._graph, request.src, request.dst)
-        session = _Session(request, purpose, setup_time_s(self._graph, path))
+        self._admission.check(request)
+        session = _Session(request, purpose, self._admission.setup_s(request.src, request.dst))
         self._sessions[request.request_id] = session
-        self.clock.at(s_to_ps(request.start_s), self._issue, session, tuple(routed or ()))
+        self.clock.at(s_to_ps(request.start_s), self._issue, session)
+
+    def add_teleportation(self, traffic: TeleportationTraffic) -> list[str]:
+        """Refused: teleportation is not part of the network-scale level (the scenario checks refuse it first)."""
+        raise ConfigError(
+            f"teleportation {traffic.request_id}: the network-scale level runs entanglement traffic only;"
+            " use fidelity_level 'hardware' or 'fast'"
+        )
+
+    @property
+    def shared_timeline(self) -> None:
+        """None: this engine runs on its own event loop (:class:`qtn.netscale.clock.Clock`), shared with nobody."""
+        return None
 
     def add_pair_listener(self, request_id: int, listener: Callable[[PairDelivery], None]) -> None:
         """Also hand every pair delivered for ``request_id`` to ``listener``."""
         self._listeners.setdefault(request_id, []).append(listener)
 
-    def _route(self, src: str, dst: str) -> list[str] | None:
-        if self._tables is None:
-            self._tables = next_hops(self.spec, self.options.routing)
-        return route(self.spec, src, dst, self.options.routing, self._tables)
-
     def _delay_ps(self, src: str, dst: str) -> int:
         """Classical delay between two routers: the fastest fibre route, integer ps (at least 1)."""
         table = self._delays_ps.get(src)
         if table is None:
-            lengths = nx.single_source_dijkstra_path_length(self._graph, src, weight="delay_s")
+            lengths = nx.single_source_dijkstra_path_length(self._admission.graph, src, weight="delay_s")
             table = self._delays_ps[src] = {dst: max(1, s_to_ps(delay)) for dst, delay in lengths.items()}
         return table[dst]
 
-    def _issue(self, session: _Session, path: tuple[str, ...]) -> None:
+    def _issue(self, session: _Session) -> None:
         request = session.request
         now_ps = self.clock.now_ps
-        if not path:
+        reason = self._admission.refusal(request, session.setup_s)
+        if reason:
             session.approved = False
             session.outcome_time_s = request.start_s
-            session.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
+            session.reason = reason
             return
-        if session.start_ps >= session.end_ps:
-            session.approved = False
-            session.outcome_time_s = request.start_s
-            session.reason = (
-                f"window of {request.end_s - request.start_s:.3g} s is shorter than the "
-                f"reservation set-up time of {session.setup_s:.3g} s"
-            )
-            return
+        path = tuple(self._admission.route(request.src, request.dst) or ())
         n = request.n_memories
         need = {node: (n if i in (0, len(path) - 1) else 2 * n) for i, node in enumerate(path)}
         chosen, short = self._cards.reserve(need, session.start_ps, session.end_ps)

@@ -14,23 +14,21 @@ It must be built and run inside :func:`qtn.sequence_backed.adapter.sequence_glob
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import Any
 
 from qnetsim.core.bookkeeping import (
-    delay_graph,
     link_record,
     pair_record,
     purification_record,
     request_record,
-    setup_time_s,
 )
 from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.spec import NetworkSpec, QTNOptions
 from qnetsim.core.units import ps_to_s, s_to_ps
-from qtn.routing import link_success_probability, next_hops, no_route_reason, route
+from qtn.admission import Admission
+from qtn.routing import link_success_probability
 from qtn.sequence_backed import adapter
 from qtn.sequence_backed.app import EntanglementApp
 from qtn.sequence_backed.messaging import Mailbox
@@ -87,18 +85,17 @@ class EntanglementNetwork:
     pair_records: list[dict[str, object]] = field(default_factory=list, init=False)
     _requests: dict[int, _RequestState] = field(default_factory=dict, init=False)
     _apps: dict[str, EntanglementApp] = field(default_factory=dict, init=False)
-    _graph: nx.Graph = field(init=False)
+    _admission: Admission = field(init=False)
     _ports: dict[str, _Port] = field(default_factory=dict, init=False)
     _services: dict[int, TeleportationService] = field(default_factory=dict, init=False)
     _link_service: dict[int, int] = field(default_factory=dict, init=False)
-    _tables: dict[str, dict[str, str]] | None = field(default=None, init=False)
     _pair_listeners: dict[int, list[Callable[[PairDelivery], None]]] = field(default_factory=dict, init=False)
     memory_sample_interval_s: float | None = None
     memory_records: list[dict[str, object]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s, self.options)
-        self._graph = delay_graph(self.spec)
+        self._admission = Admission(self.spec, self.options.routing)
         for name, router in self.built.routers.items():
             app = EntanglementApp(router, self._record_pair, self._record_outcome, self._route_held)
             self._apps[name] = app
@@ -111,14 +108,8 @@ class EntanglementNetwork:
 
     def add_request(self, request: EntanglementRequest, purpose: str = "pairs") -> None:
         """Issue ``request`` at its start time (before :meth:`run`)."""
-        if request.request_id in self._requests:
-            raise ConfigError(f"request id {request.request_id} used twice")
-        for end in (request.src, request.dst):
-            if end not in self._apps:
-                raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
-        if not nx.has_path(self._graph, request.src, request.dst):
-            raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst), purpose=purpose)
+        self._admission.check(request)
+        state = _RequestState(request, setup_s=self._admission.setup_s(request.src, request.dst), purpose=purpose)
         # The responder frees its half only once the initiator has surely used the pair: the
         # two ends learn of a swapped or purified pair at times up to a round trip apart, and
         # the initiator still reads the pair then (SeQUeNCe's purification does too).
@@ -128,30 +119,15 @@ class EntanglementNetwork:
         self._requests[request.request_id] = state
         adapter.schedule_call(self.built.timeline, request.start_s, self._issue, request.request_id)
 
-    def _route(self, src: str, dst: str) -> list[str] | None:
-        if self._tables is None:
-            self._tables = next_hops(self.spec, self.options.routing)
-        return route(self.spec, src, dst, self.options.routing, self._tables)
-
-    def _setup_time_s(self, src: str, dst: str) -> float:
-        return setup_time_s(self._graph, self._route(src, dst) or nx.dijkstra_path(self._graph, src, dst))
-
     def _issue(self, request_id: int) -> None:
         state = self._requests[request_id]
         request = state.request
         start_s = request.start_s + state.setup_s
-        if self._route(request.src, request.dst) is None:  # the roles leave no path (see qnetsim.core.roles)
+        reason = self._admission.refusal(request, state.setup_s)
+        if reason:
             state.approved = False
             state.outcome_time_s = request.start_s
-            state.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
-            return
-        if start_s >= request.end_s:
-            state.approved = False
-            state.outcome_time_s = request.start_s
-            state.reason = (
-                f"window of {request.end_s - request.start_s:.3g} s is shorter than the "
-                f"reservation set-up time of {state.setup_s:.3g} s"
-            )
+            state.reason = reason
             return
         self._apps[request.src].request(
             request_id=request_id,
@@ -168,7 +144,7 @@ class EntanglementNetwork:
         Each link gets a single-hop reservation whose pairs both ends hold for the
         teleportation service instead of delivering them.
         """
-        path = self._route(traffic.src, traffic.dst)
+        path = self._admission.route(traffic.src, traffic.dst)
         if path is None:
             raise ConfigError(f"teleportation {traffic.request_id}: no path from {traffic.src} to {traffic.dst}")
         link_ids = []
@@ -286,6 +262,15 @@ class EntanglementNetwork:
         ]
 
     # --- running --------------------------------------------------------------------------
+
+    @property
+    def shared_timeline(self) -> Any:
+        """SeQUeNCe's timeline this network runs on; a QKD network of the same run shares it."""
+        return self.built.timeline
+
+    def schedule_call_s(self, time_s: float, function: Callable[..., None], *args: object) -> None:
+        """Run ``function(*args)`` at ``time_s`` on this network's timeline (e.g. a BBM92 frame's end)."""
+        adapter.schedule_call(self.built.timeline, time_s, function, *args)
 
     def run(self) -> None:
         """Initialise every entity and run the timeline to the end of the duration."""

@@ -59,7 +59,9 @@ from sequence.resource_management.reservation_rule_registry import (
 from sequence.resource_management.rule_manager import Rule
 from sequence.topology.node import BSMNode, QuantumRouter
 
+from qtn.analytic.heralded_generation import sample_n_attempts
 from qtn.sequence_backed.purification import reset_rounds
+from qtn.swapping_order import sequential_partners
 
 HARDWARE_GENERATION = "qnetsim_single_heralded"
 FAST_GENERATION = "qnetsim_fast_heralded"
@@ -182,7 +184,7 @@ class FastHeraldedBSM(SingleHeraldedBSM):
         )
         if probability <= 0.0:
             return  # never heralds: the protocol fails and retries, as photon by photon
-        n_failures = int(self.get_generator().geometric(probability)) - 1
+        n_failures = int(sample_n_attempts(probability, self.get_generator())) - 1
         self.notify({"info_type": "fast_herald", "time": self.timeline.now(), "n_failures": n_failures})
 
 
@@ -305,18 +307,8 @@ class FastHeraldedA(SingleHeraldedA):
 # --- swapping order -------------------------------------------------------------------
 
 
-def sequential_neighbours(owner_name: str, path: list[str]) -> tuple[str, str]:
-    """Swapping partners of a repeater in the sequential (left-to-right) order.
-
-    Repeater ``path[i]`` joins its pair with the initiator ``path[0]`` (built by
-    the swaps to its left) to its pair with its right neighbour ``path[i + 1]``.
-    """
-    index = path.index(owner_name)
-    return path[0], path[index + 1]
-
-
 def _sequential_es_rule(context: ReservationRuleContext, action: Any, condition: Any, with_hardware: bool) -> Rule:
-    left, right = sequential_neighbours(context.owner.name, context.path)
+    left, right = sequential_partners(context.owner.name, context.path)
     condition_args = {
         "memory_indices": context.memory_indices,
         "left": left,
