@@ -17,6 +17,7 @@ class DeliverySteps(EngineBase):
 
     def _deliver_or_hold(self, slot: Slot) -> None:
         session = slot.session
+        assert slot.pair is not None  # only a memory holding a pair is delivered
         slot.busy = True
         now_ps = self.clock.now_ps
         if slot.node == session.path[0]:

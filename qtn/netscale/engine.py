@@ -199,6 +199,7 @@ class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, Purifica
                         other.state == HOLDING
                         and not other.busy
                         and other.stale_expire_ps is None
+                        and other.pair is not None  # holds one (state HOLDING)
                         and other.pair.alive
                         and other.pair.b is other
                         and other.pair.a.node == remote.node
@@ -222,6 +223,7 @@ class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, Purifica
                 other.state == HOLDING
                 and not other.busy
                 and other.stale_expire_ps is None
+                and other.pair is not None  # holds one (state HOLDING)
                 and other.pair.alive
                 and other.pair.other(other).node == wanted
                 and other.pair.recorded(other) >= target

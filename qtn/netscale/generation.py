@@ -51,7 +51,8 @@ class GenerationSteps(EngineBase):
         )
         p = link_success_probability(self.spec, link)
         hop.log_fail = math.log1p(-p) if p < 1.0 else -math.inf  # 0.0 when p = 0
-        hop.herald_ps = s_to_ps(single_heralded_herald_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s))
+        herald_s = single_heralded_herald_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s)
+        hop.herald_ps = s_to_ps(float(herald_s))
         raw = hop.raw_fidelity = min(
             self._hardware[requester].memory.raw_fidelity, self._hardware[responder].memory.raw_fidelity
         )
@@ -100,13 +101,15 @@ class GenerationSteps(EngineBase):
         if not hop.waiting:
             return
         now_ps, tau_ps = self.clock.now_ps, hop.tau_ps
-        best, best_arrival = None, 0
+        best: Slot | None = None
+        best_arrival = 0
         for slot in hop.waiting:
             # Refused requests are repeated every 2 tau: the next one to arrive after now.
             first = slot.t_send_ps + tau_ps
             arrival = first + 2 * tau_ps * max(0, -(-(now_ps - first) // (2 * tau_ps)))
             if best is None or arrival < best_arrival:
                 best, best_arrival = slot, arrival
+        assert best is not None  # hop.waiting is not empty
         hop.waiting.remove(best)
         self.clock.at(best_arrival, self._request_arrives, best, best_arrival - tau_ps, best.epoch)
 

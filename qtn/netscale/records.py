@@ -17,8 +17,8 @@ class RecordSteps(EngineBase):
             if not session.approved or not session.start_ps <= now_ps < session.end_ps:
                 continue
             for slot in session.slots:
-                entangled = slot.state == HOLDING and not slot.busy
-                counts[slot.node][1 if entangled else 0] += 1
+                holds_known_pair = slot.state == HOLDING and not slot.busy
+                counts[slot.node][1 if holds_known_pair else 0] += 1
         for name, (occupied, entangled) in counts.items():
             n_memories = self._hardware[name].n_memories
             self.memory_records.append(

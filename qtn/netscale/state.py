@@ -89,11 +89,12 @@ class Slot:
         "stale_expire_ps",
     )
 
+    hop: "Hop"  # the link this memory generates on (set when the session is built)
+
     def __init__(self, node: str, index: int, session: "Session") -> None:
         self.node = node
         self.index = index
         self.session = session
-        self.hop: Hop | None = None
         self.requester = False
         self.state = FREE
         self.pair: Pair | None = None
@@ -125,6 +126,15 @@ class Hop:
         "responders",
         "waiting",
     )
+
+    raw_fidelity: float  # fidelity a fresh pair is recorded with (the raw one)
+    tau_ps: int  # classical delay between the two ends
+    period_ps: int  # attempt period
+    log_fail: float  # ln(1 - p) of one attempt (-inf for p = 1, 0.0 for p = 0)
+    herald_ps: int  # herald delay
+    raw_state: list[float]  # Bell-diagonal state of a fresh pair, decohered during the herald
+    expire_after_ps: int | None  # cut-off from the emission, None: no cut-off
+    counters: Counters  # the link's attempts and successes
 
     def __init__(self) -> None:
         self.responders: list[Slot] = []

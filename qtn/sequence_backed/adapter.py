@@ -44,6 +44,7 @@ from sequence.kernel.event import Event
 from sequence.kernel.process import Process
 from sequence.kernel.quantum_manager import QuantumManager
 from sequence.kernel.timeline import Timeline
+from sequence.network_management.network_manager import DistributedNetworkManager
 from sequence.topology.node import BSMNode, QuantumRouter
 
 from qnetsim.core.errors import ConfigError
@@ -80,6 +81,10 @@ from qtn.sequence_backed.purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_
 SEQUENCE_VERSION = version("sequence")
 SUPPORTED_FORMALISMS = (BELL_DIAGONAL_STATE_FORMALISM,)
 _PS_PER_S = 1e12
+
+
+#: Attribute of each router holding its protocol observer (:class:`qtn.sequence_backed.protocols.LinkObserver`).
+OBSERVER_ATTR = "qnetsim_observer"
 
 
 # --- hardware description -> SeQUeNCe keyword arguments -------------------------------
@@ -241,7 +246,7 @@ def new_timeline(stop_time_s: float, *, fast_event_list: bool = True) -> Timelin
     """A SeQUeNCe timeline that stops at ``stop_time_s`` (uses the active formalism)."""
     timeline = Timeline(stop_time=s_to_ps(stop_time_s), formalism=QuantumManager.get_active_formalism())
     if fast_event_list:
-        timeline.events = FastEventList()
+        timeline.events = FastEventList()  # type: ignore[assignment]  # a drop-in with EventList's interface
     return timeline
 
 
@@ -284,7 +289,8 @@ def memory_state_counts(router: QuantumRouter) -> dict[str, int]:
     swapping protocol), ``entangled`` (holding a pair, purified or not).
     """
     counts = {"raw": 0, "occupied": 0, "entangled": 0}
-    for info in router.resource_manager.memory_manager:
+    memory_manager = router.resource_manager.memory_manager
+    for info in (memory_manager[index] for index in range(len(memory_manager))):
         if info.state == "RAW":
             counts["raw"] += 1
         elif info.state == "OCCUPIED":
@@ -367,7 +373,7 @@ def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, se
         meas_fid=hardware.measurement_fidelity,
     )
     _apply_cutoff(router, hardware.memory, options.cutoff_s)
-    router.qnetsim_observer = built.observer
+    setattr(router, OBSERVER_ATTR, built.observer)  # read by our protocols (qtn.sequence_backed.protocols)
     if options.swapping_order == "sequential":
         use_sequential_swapping(router)
     use_round_limited_purification(router, options.purification_rounds)
@@ -445,7 +451,9 @@ def _record_attempt_periods(built: BuiltNetwork, spec: NetworkSpec, delays: dict
 def install_static_routes(built: BuiltNetwork, spec: NetworkSpec, metric: str = "shortest") -> None:
     """Fill every router's forwarding table with shortest paths for ``metric`` (see :mod:`qtn.routing`)."""
     for src, table in next_hops(spec, metric).items():
-        routing = built.routers[src].network_manager.get_routing_protocol()
+        manager = built.routers[src].network_manager
+        assert isinstance(manager, DistributedNetworkManager)  # SeQUeNCe's default for a QuantumRouter
+        routing = manager.get_routing_protocol()
         for dst, hop in table.items():
             routing.update_forwarding_rule(dst, hop)
 

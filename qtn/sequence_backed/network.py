@@ -12,6 +12,7 @@ It must be built and run inside :func:`qtn.sequence_backed.adapter.sequence_glob
 (the runner does this).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,7 @@ class EntanglementNetwork:
         for name, router in self.built.routers.items():
             app = EntanglementApp(router, self._record_pair, self._record_outcome, self._route_held)
             self._apps[name] = app
-            mailbox = Mailbox(router, lambda src, payload, node=name: self._route_mail(node, src, payload))
+            mailbox = Mailbox(router, functools.partial(self._route_mail, name))
             self._ports[name] = _Port(app, mailbox)
         if self.memory_sample_interval_s is not None:
             adapter.schedule_call(self.built.timeline, 0.0, self._sample_memories)

@@ -156,8 +156,8 @@ class FastHeraldMessage(Message):
     """Herald from the BSM station: success after ``n_failures`` failed attempts."""
 
     def __init__(self, protocol_type: str, time: int, resolution: int, n_failures: int) -> None:
-        super().__init__(FastHeraldMsgType.HERALD, None)
-        self.protocol_type = protocol_type
+        super().__init__(FastHeraldMsgType.HERALD, None)  # type: ignore[arg-type]  # as SeQUeNCe's BSM heralds
+        self.protocol_type = protocol_type  # type: ignore[assignment]  # SeQUeNCe declares it None
         self.time = time
         self.resolution = resolution
         self.n_failures = n_failures
@@ -175,6 +175,7 @@ class FastHeraldedBSM(SingleHeraldedBSM):
             return
         first, second = self.photons
         detectors = self.detectors
+        assert detectors[0] is not None and detectors[1] is not None  # a BSM station has its two detectors
         probability = (
             self.success_rate
             * (1.0 - first.loss)
@@ -292,7 +293,7 @@ class FastHeraldedA(SingleHeraldedA):
         if self not in self.owner.protocols:
             return
         memory = self.memory
-        memory.update_state(self._plus_state)
+        memory.update_state(self._plus_state)  # type: ignore[arg-type]  # real amplitudes of |+>
         memory.generation_time = memory.last_update_time = self.owner.timeline.now()
 
     def _period_ps(self) -> int:
