@@ -30,7 +30,7 @@ from sequence.resource_management.memory_manager import MemoryInfo
 from sequence.topology.node import BSMNode, QuantumRouter
 from sequence.topology.router_net_topo import RouterNetTopo
 
-from qtn.event_list import FastEventList
+from qtn.sequence_backed.event_list import FastEventList
 
 # --- the default chain in SeQUeNCe's units --------------------------------------------
 
@@ -44,7 +44,7 @@ N_REQUEST_MEMORIES = 2
 TARGET_FIDELITY = 0.8
 REQUEST_START_PS = 0
 #: The project starts using memories once the RSVP round trip along the path is
-#: over, plus a 1 us guard (``qtn.network.SETUP_GUARD_S``); the raw request uses
+#: over, plus a 1 us guard (``qtn.sequence_backed.network.SETUP_GUARD_S``); the raw request uses
 #: the same window.
 RESERVATION_SETUP_PS = 2 * (N_ROUTERS - 1) * HOP_DELAY_PS + 1_000_000
 

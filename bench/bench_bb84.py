@@ -26,7 +26,7 @@ privacy amplification), and the headline ratio compares our secret bits with the
 corrected bits: the stricter comparison for us.
 
 Same link for all: 10 km of fibre with polarization fidelity 0.97 and otherwise the
-defaults of ``qtn.hardware`` (0.2 dB/km at 2e5 km/s; mu = 0.1 at 80 MHz; detectors of
+defaults of ``qnetsim.core.hardware`` (0.2 dB/km at 2e5 km/s; mu = 0.1 at 80 MHz; detectors of
 efficiency 0.9, 10 Hz dark counts, 100 ps resolution and the default count rate), read
 from the same :class:`PhotonLinkConfig` by both builders. In the SeQUeNCe variant the detectors are set through
 ``QSDetector.set_detector`` (``QKDNode.update_detector_params`` silently does nothing for
@@ -61,8 +61,8 @@ from sequence.topology.node import QKDNode  # noqa: E402
 
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig  # noqa: E402
 from qkdn.photon.link import KeyBlock, PhotonBB84Link  # noqa: E402
-from qtn.randomness import controlled_global_random_state  # noqa: E402
-from qtn.sequence_adapter import new_timeline  # noqa: E402
+from qnetsim.core.randomness import controlled_global_random_state  # noqa: E402
+from qtn.sequence_backed.adapter import new_timeline  # noqa: E402
 
 LENGTH_KM = 10.0
 POLARIZATION_FIDELITY = 0.97
@@ -73,7 +73,7 @@ WARM_UP_DURATION_S = 0.004
 
 
 def link_config() -> PhotonLinkConfig:
-    """The benchmark link (defaults of ``qtn.hardware`` plus the fibre length and fidelity above).
+    """The benchmark link (defaults of ``qnetsim.core.hardware`` plus the fibre length and fidelity above).
 
     No decoys and every photon a SeQUeNCe event, as SeQUeNCe's own BB84 (``bench_decoy.py``
     measures the decoy link with pulse trains as arrays).

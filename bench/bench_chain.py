@@ -6,7 +6,7 @@ Three variants run alternately in one process (the order rotates every repetitio
   (checks, build, simulation, tables and manifest), timed as a whole;
 * ``raw-stock``: the same network built with SeQUeNCe's ``RouterNetTopo`` and
   ``RequestApp``, with SeQUeNCe's stock event list, as a SeQUeNCe user would run it;
-* ``raw-fast``: the same raw network with ``qtn.event_list.FastEventList`` swapped in,
+* ``raw-fast``: the same raw network with ``qtn.sequence_backed.event_list.FastEventList`` swapped in,
   which isolates the overhead of the project's own layer.
 
 Before timing, the built networks are compared parameter by parameter and a short
@@ -33,9 +33,9 @@ from typing import Any  # noqa: E402
 
 import _common as common  # noqa: E402
 
-from qtn import sequence_adapter  # noqa: E402
-from qtn.network import EntanglementNetwork  # noqa: E402
-from qtn.randomness import controlled_global_random_state  # noqa: E402
+from qnetsim.core.randomness import controlled_global_random_state  # noqa: E402
+from qtn.sequence_backed import adapter as sequence_adapter  # noqa: E402
+from qtn.sequence_backed.network import EntanglementNetwork  # noqa: E402
 from scenarios import Scenario, from_dict, load, run  # noqa: E402
 from scenarios.build import entanglement_requests, network_spec  # noqa: E402
 from scenarios.checks import check_scenario  # noqa: E402

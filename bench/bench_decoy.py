@@ -44,7 +44,7 @@ from bench_bb84 import RunFigures, run_sequence  # noqa: E402
 
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig  # noqa: E402
 from qkdn.photon.link import KeyBlock, PhotonBB84Link  # noqa: E402
-from qtn.sequence_adapter import new_timeline  # noqa: E402
+from qtn.sequence_backed.adapter import new_timeline  # noqa: E402
 
 POLARIZATION_FIDELITY = 0.97
 SEED = 2024
@@ -53,7 +53,7 @@ WARM_UP_DURATION_S = 0.004
 
 
 def link_config(length_km: float, pulses: str = "arrays") -> PhotonLinkConfig:
-    """The benchmark link: ``qtn.hardware`` defaults, the distance, fidelity 0.97, 8,192-bit blocks."""
+    """The benchmark link: ``qnetsim.core.hardware`` defaults, the distance, fidelity 0.97, 8,192-bit blocks."""
     return PhotonLinkConfig(
         length_km=length_km, polarization_fidelity=POLARIZATION_FIDELITY, frame_bits=8192,
         source=PhotonSourceConfig(pulses=pulses),

@@ -25,14 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qkdn.keyrate import get_model  # noqa: E402
 from qkdn.link_hardware import keyrate_hardware  # noqa: E402
 from qkdn.network import QKDNetwork, QKDSettings  # noqa: E402
-from qtn import sequence_adapter as adapter  # noqa: E402
-from qtn.hardware import (  # noqa: E402
+from qnetsim.core.hardware import (  # noqa: E402
     DetectorConfig,
     LightSourceConfig,
     LinkHardwareConfig,  # noqa: E402
     NodeHardwareConfig,
 )
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec  # noqa: E402
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec  # noqa: E402
+from qtn.sequence_backed import adapter  # noqa: E402
 
 
 def ring(n_links: int, length_km: float) -> NetworkSpec:

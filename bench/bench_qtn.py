@@ -41,6 +41,8 @@ from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 import _common as common  # noqa: E402
 import _profile_split  # noqa: E402
 
+from qnetsim.core.bookkeeping import SETUP_GUARD_S  # noqa: E402
+from qnetsim.core.units import fibre_delay_s  # noqa: E402
 from qtn.analytic.heralded_generation import (  # noqa: E402
     sequence_requester_is_primary,
     single_heralded_attempt_period_s,
@@ -48,8 +50,6 @@ from qtn.analytic.heralded_generation import (  # noqa: E402
     single_heralded_success_probability,
 )
 from qtn.analytic.swapping import werner_chain_fidelity  # noqa: E402
-from qtn.bookkeeping import SETUP_GUARD_S  # noqa: E402
-from qtn.units import fibre_delay_s  # noqa: E402
 from scenarios import Scenario, from_dict, run  # noqa: E402
 
 try:

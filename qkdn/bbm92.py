@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from qkdn.photon.distillation import DistillationSettings, distil
-from qtn.entanglement_app import PairDelivery
+from qnetsim.core.delivery import PairDelivery
 
 #: Indices of the Bell-diagonal coefficients whose Pauli error flips a Z or an X measurement.
 _FLIPS = {"Z": (2, 3), "X": (1, 3)}

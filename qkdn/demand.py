@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from qkdn.network import KeyRequest
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 class RequestSink(Protocol):

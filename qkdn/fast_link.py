@@ -24,8 +24,8 @@ import numpy as np
 
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.pool import LinkPools
-from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
+from qtn.sequence_backed import adapter
 
 
 @dataclass

@@ -62,8 +62,8 @@ from qkdn.pair_pool import Allocation, PairKeyPool, VirtualKeyPool
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.routing import usable_graph
 from qkdn.slots import SlotAssignment, SlotGrid, dijkstra_paths, first_fit_slots, kp_pairs
-from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError, SimulationError
+from qnetsim.core.errors import ConfigError, SimulationError
+from qtn.sequence_backed import adapter
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class KeyAsAService:
         graph = self.network.graph.copy()
         for u, v in graph.edges:
             graph.edges[u, v]["up"] = self.network.link_is_up(u, v)
-        untrusted = self.network.no_relay  # declared untrusted, ends and repeaters (qtn.roles)
+        untrusted = self.network.no_relay  # declared untrusted, ends and repeaters (qnetsim.core.roles)
         requests = []
         for src, dst in self.pairs:
             usable = usable_graph(graph, src, dst, untrusted)

@@ -1,7 +1,7 @@
 """The fast key-rate models' view of a link, derived from the shared hardware description.
 
 A QKD link ``a -> b`` uses ``a``'s light source (weak coherent pulses), the
-fibre, and ``b``'s two detectors: the same :mod:`qtn.hardware` description the
+fibre, and ``b``'s two detectors: the same :mod:`qnetsim.core.hardware` description the
 photon-level simulation builds its SeQUeNCe components from. The analytic
 models (:mod:`qkdn.keyrate`) take:
 
@@ -16,7 +16,7 @@ models (:mod:`qkdn.keyrate`) take:
 """
 
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
-from qtn.hardware import DetectorConfig, FibreConfig, LightSourceConfig
+from qnetsim.core.hardware import DetectorConfig, FibreConfig, LightSourceConfig
 
 
 def keyrate_hardware(

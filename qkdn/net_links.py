@@ -28,9 +28,9 @@ from qkdn.keyrate.model import KeyRatePoint
 from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.pool import LinkPools
-from qtn import sequence_adapter as adapter
-from qtn.randomness import generator
-from qtn.spec import NetworkSpec
+from qnetsim.core.randomness import generator
+from qnetsim.core.spec import NetworkSpec
+from qtn.sequence_backed import adapter
 
 
 def link_name(a: str, b: str) -> str:

@@ -19,11 +19,11 @@ import networkx as nx
 
 from qkdn.net_links import KeyLinks
 from qkdn.pool import KeyStore
-from qtn import sequence_adapter as adapter
-from qtn.messaging import Mailbox
-from qtn.sequence_classical import ClassicalLink, build_classical_nodes
-from qtn.spec import NetworkSpec
-from qtn.units import fibre_delay_s
+from qnetsim.core.spec import NetworkSpec
+from qnetsim.core.units import fibre_delay_s
+from qtn.sequence_backed import adapter
+from qtn.sequence_backed.classical import ClassicalLink, build_classical_nodes
+from qtn.sequence_backed.messaging import Mailbox
 
 #: Name of the controller's key-management node (``kms.ctrl`` on the timeline).
 CONTROLLER = "ctrl"

@@ -16,7 +16,7 @@ import networkx as nx
 
 from qkdn.net_links import KeyLinks
 from qkdn.net_messaging import CONTROLLER, Port
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 
 class LevelReports:

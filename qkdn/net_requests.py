@@ -31,9 +31,9 @@ import numpy as np
 from qkdn.net_messaging import CONTROLLER, Port
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.routing import refusal_reason
-from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError
-from qtn.randomness import generator
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.randomness import generator
+from qtn.sequence_backed import adapter
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from qkdn.net_messaging import CONTROLLER, Port
 from qkdn.net_requests import KeyRequests
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.services import RelayFunction, ServiceSource, ServiceSpec
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 
 class ServicesAndRecovery:

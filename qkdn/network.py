@@ -21,7 +21,7 @@ them:
 * services and recovery (:mod:`qkdn.net_services`): outages, key services,
   recovery rows.
 
-Keys follow the node roles (:mod:`qtn.roles`): only trusted relays are inside a
+Keys follow the node roles (:mod:`qnetsim.core.roles`): only trusted relays are inside a
 key path (ends and repeaters never forward keys), in routing, relaying, the
 controller's service paths and their recovery, and key-as-a-service pools.
 """
@@ -47,10 +47,10 @@ from qkdn.photon.link import PhotonBB84Link
 from qkdn.pool import LinkPools
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.services import ServiceSpec
-from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError
-from qtn.roles import non_relays, role_map
-from qtn.spec import NetworkSpec
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.roles import non_relays, role_map
+from qnetsim.core.spec import NetworkSpec
+from qtn.sequence_backed import adapter
 
 __all__ = ["KeyRequest", "QKDNetwork", "QKDSettings"]
 
@@ -66,7 +66,7 @@ class QKDSettings:
         pool_capacity_bits: key storage per link end (both directions).
         direction_share: share of a link's key for its first node's use.
         untrusted: nodes that may not relay, besides those whose role never relays
-            (ends and repeaters; see :mod:`qtn.roles`).
+            (ends and repeaters; see :mod:`qnetsim.core.roles`).
         controller_site: node hosting the controller (None: the graph's centre by fibre delay).
         report_interval_s: interval of the nodes' key-level reports to the controller.
         pool_low_bits: a store falling below this is reported at once ("pool low").

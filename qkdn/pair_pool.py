@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qkdn.pool import KeyId, KeyStore
-from qtn.errors import ConfigError, SimulationError
+from qnetsim.core.errors import ConfigError, SimulationError
 
 
 @dataclass(repr=False)

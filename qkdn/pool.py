@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qtn.errors import SimulationError
+from qnetsim.core.errors import SimulationError
 
 
 class KeyIdError(SimulationError):

@@ -22,7 +22,7 @@ Communications 15(2), 33 (2018) for key-aware routing):
 Nodes marked untrusted are never used as relays (they may still be the
 source or destination), and failed links are never used. The network passes
 as untrusted every node whose role never relays keys (ends and repeaters,
-:mod:`qtn.roles`) besides those the scenario declares untrusted.
+:mod:`qnetsim.core.roles`) besides those the scenario declares untrusted.
 """
 
 import itertools

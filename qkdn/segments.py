@@ -17,7 +17,7 @@ pools: BBM92 on the pairs the segment delivers fills them (:mod:`qkdn.bbm92`),
 and routing, relaying, the controller and key delivery treat it like any other
 link. Repeaters are not nodes of the QKD network at all, so no key is ever
 routed through or held at one. :func:`split_network` returns the two views of
-one :class:`~qtn.spec.NetworkSpec`: the QKD network's (key-holding nodes,
+one :class:`~qnetsim.core.spec.NetworkSpec`: the QKD network's (key-holding nodes,
 direct links and one virtual link per segment) and the entanglement network's
 (repeaters, segment ends and quantum fibres).
 
@@ -27,8 +27,8 @@ is the sum of the path's fibre lengths and its fibre parameters are those of
 the path's first fibre.
 
 Example:
-    >>> from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-    >>> from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+    >>> from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+    >>> from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
     >>> roles = {"a": "end", "r": "repeater", "t": "trusted_relay", "b": "end"}
     >>> nodes = tuple(NodeSpec(n, role, NodeHardwareConfig()) for n, role in roles.items())
     >>> fibres = [("a", "r", 10.0), ("r", "t", 10.0), ("t", "b", 20.0)]
@@ -45,9 +45,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.spec import LinkSpec, NetworkSpec
 from qtn.routing import next_hops, route
-from qtn.spec import LinkSpec, NetworkSpec
 
 __all__ = [
     "KEY_HOLDING_ROLES",

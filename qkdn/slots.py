@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 Path = tuple[str, ...]
 

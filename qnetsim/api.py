@@ -28,7 +28,7 @@ from typing import Any
 
 from analysis.load import Results as LoadedResults
 from analysis.load import load_sweep
-from qtn.errors import ConfigError, SimulationError
+from qnetsim.core.errors import ConfigError, SimulationError
 from scenarios.budget import Budget, budget_from_options, check_budget
 from scenarios.compare import Comparison
 from scenarios.errors import ScenarioError

@@ -1,10 +1,8 @@
-"""Quantum teleportation networks: physical and entanglement layers on SeQUeNCe.
+"""Quantum teleportation networks: physical and entanglement layers.
 
-Lowest layer of the stack (``scenarios -> qkdn -> qtn -> sequence``). Only
-:mod:`qtn.sequence_adapter` and :mod:`qtn.entanglement_app` import SeQUeNCe;
-everything else here talks to typed descriptions of our own.
+Lowest simulator layer of the stack (``scenarios -> qkdn -> qtn -> sequence``),
+on top of the SeQUeNCe-free core :mod:`qnetsim.core`. Two engines implement
+:class:`qtn.engine.EntanglementEngine`: the SeQUeNCe-backed one in
+:mod:`qtn.sequence_backed` (the only modules here that import SeQUeNCe; hardware
+and fast fidelity levels) and the network-scale one in :mod:`qtn.netscale`.
 """
-
-from qtn.errors import ConfigError, QNetSimError, SimulationError
-
-__all__ = ["ConfigError", "QNetSimError", "SimulationError"]

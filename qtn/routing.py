@@ -6,7 +6,7 @@ generate one pair on each link (so the path with the highest generation rates
 wins). The expected time per link, E[T] = period / p, comes from the same
 hardware numbers SeQUeNCe simulates (:mod:`qtn.analytic.heralded_generation`).
 
-Paths follow the node roles (:mod:`qtn.roles`): only repeaters swap, so a path
+Paths follow the node roles (:mod:`qnetsim.core.roles`): only repeaters swap, so a path
 passes through repeaters only; ends and trusted relays may only be its two ends.
 A pair of nodes that no such path joins has no route.
 """
@@ -16,14 +16,14 @@ from collections.abc import Callable
 
 import networkx as nx
 
+from qnetsim.core.bookkeeping import delay_graph
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.roles import non_swappers, role_map
+from qnetsim.core.spec import LinkSpec, NetworkSpec
 from qtn.analytic.heralded_generation import (
     single_heralded_attempt_period_s,
     single_heralded_success_probability,
 )
-from qtn.errors import ConfigError
-from qtn.roles import non_swappers, role_map
-from qtn.spec import LinkSpec, NetworkSpec
-from qtn.units import fibre_delay_s
 
 METRICS = ("shortest", "fewest_hops", "highest_rate")
 
@@ -83,12 +83,10 @@ def _weights(spec: NetworkSpec, metric: str) -> dict[tuple[str, str], float]:
 
 def routing_graph(spec: NetworkSpec, metric: str = "shortest") -> nx.Graph:
     """The network graph with a ``weight`` per link for ``metric`` and a ``delay_s``."""
-    graph = spec.graph()
+    graph = delay_graph(spec)
     weights = _weights(spec, metric)
     for link in spec.links:
-        edge = graph.edges[link.a, link.b]
-        edge["weight"] = weights[(link.a, link.b)]
-        edge["delay_s"] = fibre_delay_s(link.length_km, link.hardware.fibre.speed_km_per_s)
+        graph.edges[link.a, link.b]["weight"] = weights[(link.a, link.b)]
     return graph
 
 

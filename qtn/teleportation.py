@@ -40,12 +40,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from qnetsim.core.delivery import HeldHalf
+from qnetsim.core.hardware import NodeHardwareConfig
 from qtn.analytic.bell_diagonal import compose_pauli_errors, depolarise
 from qtn.analytic.decoherence import pauli_channel_probabilities
 from qtn.analytic.swapping import measurement_error_distribution
 from qtn.analytic.teleportation import teleportation_fidelity
-from qtn.entanglement_app import HeldHalf
-from qtn.hardware import NodeHardwareConfig
 
 Scheme = Literal["hop_by_hop", "end_to_end"]
 SCHEMES: tuple[str, ...] = ("hop_by_hop", "end_to_end")
@@ -355,9 +355,10 @@ class TeleportationService:
     def records(self) -> list[dict[str, object]]:
         """One record per qubit (completed or not)."""
         request = self.request
-        rows = []
+        rows: list[dict[str, object]] = []
         for job in self._jobs:
-            done = job.end_s is not None
+            end_s = job.end_s
+            done = end_s is not None
             rows.append(
                 {
                     "request_id": request.request_id,
@@ -368,8 +369,8 @@ class TeleportationService:
                     "path": "-".join(request.path),
                     "n_hops": len(request.path) - 1,
                     "start_s": job.start_s,
-                    "t_s": job.end_s if done else float("nan"),
-                    "latency_s": (job.end_s - job.start_s) if done else float("nan"),
+                    "t_s": end_s if end_s is not None else float("nan"),
+                    "latency_s": (end_s - job.start_s) if end_s is not None else float("nan"),
                     "input_x": job.bloch[0],
                     "input_y": job.bloch[1],
                     "input_z": job.bloch[2],

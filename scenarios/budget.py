@@ -30,8 +30,8 @@ from pathlib import Path
 import networkx as nx
 
 from qkdn.keyrate import get_model
-from qtn.errors import ConfigError
-from qtn.spec import NetworkSpec
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.spec import NetworkSpec
 from scenarios.build import has_entanglement_traffic, has_key_traffic, link_keyrate_hardware, network_spec
 from scenarios.checks import ResolvedTopology, check_scenario
 from scenarios.errors import ScenarioError

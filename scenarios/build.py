@@ -4,7 +4,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -23,12 +23,13 @@ from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcess
 from qkdn.photon.distillation import DistillationSettings
 from qkdn.segments import HybridSplit, is_hybrid, split_network
 from qkdn.services import ServiceSpec
-from qtn import sequence_adapter as adapter
-from qtn.network import EntanglementRequest, TeleportationTraffic
-from qtn.randomness import generator
-from qtn.roles import key_link_allowed
-from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import fibre_delay_s
+from qnetsim.core.randomness import generator
+from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
+from qnetsim.core.roles import key_link_allowed
+from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
+from qnetsim.core.units import fibre_delay_s
+from qtn.engine import EntanglementEngine
+from qtn.sequence_backed import adapter
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
 from scenarios.schema import Scenario, traffic_end_s
 
@@ -113,16 +114,8 @@ def segment_sessions(
     return sessions
 
 
-class PairSource(Protocol):
-    """What an end-to-end BBM92 session needs from an entanglement network (either engine)."""
-
-    spec: NetworkSpec
-
-    def add_pair_listener(self, request_id: int, listener: Callable[[Any], None]) -> None: ...
-
-
 def bbm92_sessions(
-    scenario: Scenario, network: PairSource, schedule: Callable[..., None], on_block: Any
+    scenario: Scenario, network: EntanglementEngine, schedule: Callable[..., None], on_block: Any
 ) -> list[BBM92Session]:
     """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs.
 
@@ -350,7 +343,7 @@ def outages(scenario: Scenario, spec: NetworkSpec, split: HybridSplit | None = N
 
 
 def key_links(spec: NetworkSpec) -> list[LinkSpec]:
-    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qtn.roles`)."""
+    """The fibre links that run QKD: both ends hold keys, so neither is a repeater (see :mod:`qnetsim.core.roles`)."""
     return [link for link in spec.links if key_link_allowed(spec.node(link.a).role, spec.node(link.b).role)]
 
 

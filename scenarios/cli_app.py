@@ -21,7 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from qtn.errors import ConfigError, QNetSimError
+from qnetsim.core.errors import ConfigError, QNetSimError
 from scenarios import overrides
 from scenarios.errors import ScenarioError
 from scenarios.schema import Scenario

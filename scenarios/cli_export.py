@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 FORMATS = ("graphml", "sequence-json")
 

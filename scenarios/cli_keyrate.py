@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.cli_app import reported_errors, stdout
 from scenarios.cli_types import number
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios import library
 from scenarios.cli_app import (
     EXIT_BAD_INPUT,

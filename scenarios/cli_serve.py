@@ -33,14 +33,14 @@ def serve(
     configure_logging(debug)
     with reported_errors(debug):
         if not 0 <= port <= 65535:
-            from qtn.errors import ConfigError
+            from qnetsim.core.errors import ConfigError
 
             raise ConfigError(f"--port: must be 0 to 65535; got {port}")
         loaded = load(scenario)
         try:
             from scenarios.serve import run_serve  # imports the simulator and the web stack: only when serving
         except ModuleNotFoundError as error:
-            from qtn.errors import ConfigError
+            from qnetsim.core.errors import ConfigError
 
             raise ConfigError(
                 f"qnetsim serve needs the kms extra ({error.name} is missing): pip install 'qnetsim[kms]'"

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.metrics import confidence_interval
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.compare_designs import (
     CompareSettings,
     Design,

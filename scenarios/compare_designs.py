@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 
 from qkdn.keyrate import get_model
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.build import link_keyrate_hardware, network_spec
 from scenarios.checks import check_scenario
 from scenarios.loader import from_dict

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 class ScenarioError(ConfigError):

@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.results import Results
 
 logger = logging.getLogger(__name__)

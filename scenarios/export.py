@@ -28,10 +28,10 @@ from typing import Any
 
 import networkx as nx
 
-from qtn.randomness import derive_seed
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.spec import NetworkSpec
+from qnetsim.core.units import db_per_km_to_db_per_m, km_to_m, s_to_ps
 from qtn.routing import routing_graph
-from qtn.spec import NetworkSpec
-from qtn.units import db_per_km_to_db_per_m, km_to_m, s_to_ps
 from scenarios.build import network_spec
 from scenarios.errors import ScenarioError
 from scenarios.loader import load_checked
@@ -99,7 +99,7 @@ def topology_graph(scenario: Scenario | str | Path) -> nx.Graph:
 
 def sequence_config(scenario: Scenario | str | Path) -> dict[str, Any]:
     """The ``RouterNetTopo`` configuration of the scenario's network (see the module)."""
-    from qtn.sequence_adapter import bsm_node_name, bsm_node_templates, router_templates
+    from qtn.sequence_backed.adapter import bsm_node_name, bsm_node_templates, router_templates
 
     scenario, spec = resolved_spec(scenario)
     templates: dict[str, Any] = {}

@@ -4,7 +4,7 @@ Kept apart from :mod:`scenarios.build` so that checks can use it without
 importing the simulator (SeQUeNCe takes seconds to import).
 """
 
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
 from scenarios.checks import ResolvedTopology
 from scenarios.schema import Scenario
 

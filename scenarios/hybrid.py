@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from qkdn.segments import split_network
-from qtn.errors import ConfigError
-from qtn.spec import NetworkSpec, NodeSpec
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.spec import NetworkSpec, NodeSpec
 from scenarios.build import network_spec
 from scenarios.checks import ResolvedNode, check_scenario
 from scenarios.errors import ScenarioError

@@ -12,7 +12,7 @@ flows from the segments to the pools, never back).
 import networkx as nx
 
 from qkdn.segments import HybridSplit, is_hybrid, split_network
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.checks import ResolvedTopology
 from scenarios.hardware_spec import network_spec
 from scenarios.schema import Scenario

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.errors import OutputFolderError
 from analysis.outputs import check_target, files_in, result_marker
 from analysis.staging import staged_folder
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.schema import Scenario
 
 MANIFEST_FILE = "manifest.json"

@@ -1,4 +1,4 @@
-"""Checks that every node is asked only what its role can do (:mod:`qtn.roles`).
+"""Checks that every node is asked only what its role can do (:mod:`qnetsim.core.roles`).
 
 Two kinds of findings, each with its dotted path:
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from qtn.roles import CAPABILITIES, non_relays, non_swappers, roles_needed
+from qnetsim.core.roles import CAPABILITIES, non_relays, non_swappers, roles_needed
 from scenarios.schema import Scenario
 
 if TYPE_CHECKING:  # scenarios.checks calls this module

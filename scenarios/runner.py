@@ -3,7 +3,7 @@
 It builds the network the scenario describes on one SeQUeNCe timeline, issues
 the traffic, runs to the scenario's duration and collects the tables. All
 randomness is controlled: per-entity generators derive from the scenario seed
-(:mod:`qtn.randomness`), and NumPy's and Python's global generators, which parts
+(:mod:`qnetsim.core.randomness`), and NumPy's and Python's global generators, which parts
 of SeQUeNCe use, are seeded for the run and restored afterwards. The same
 scenario and seed therefore give identical tables.
 """
@@ -27,12 +27,11 @@ from qkdn.kaas import KeyAsAService
 from qkdn.kms import KeyManagementService
 from qkdn.network import QKDNetwork
 from qkdn.segments import HybridSplit
-from qtn import sequence_adapter
-from qtn.errors import QNetSimError, SimulationError
-from qtn.netscale import NetworkScaleNetwork
-from qtn.network import EntanglementNetwork
-from qtn.randomness import controlled_global_random_state
-from qtn.spec import NetworkSpec, QTNOptions
+from qnetsim.core.errors import QNetSimError, SimulationError
+from qnetsim.core.randomness import controlled_global_random_state
+from qnetsim.core.spec import NetworkSpec, QTNOptions
+from qtn.engine import EntanglementEngine, build_engine
+from qtn.sequence_backed import adapter as sequence_adapter
 from scenarios.build import (
     bbm92_sessions,
     entanglement_requests,
@@ -161,7 +160,7 @@ class BuiltRun:
     """What one run built on its timeline: the entanglement network and/or the QKD network."""
 
     timeline: Any
-    entanglement: EntanglementNetwork | NetworkScaleNetwork | None
+    entanglement: EntanglementEngine | None
     qkd: QKDNetwork | None
     kaas: KeyAsAService | None = None
     bbm92: list[BBM92Session] = field(default_factory=list)
@@ -171,9 +170,10 @@ class BuiltRun:
     kms: KeyManagementService | None = None
 
     @property
-    def _own_clock(self) -> NetworkScaleNetwork | None:
-        """The network-scale engine, which runs on its own event loop (None for SeQUeNCe-based levels)."""
-        return self.entanglement if isinstance(self.entanglement, NetworkScaleNetwork) else None
+    def _own_clock(self) -> EntanglementEngine | None:
+        """The entanglement engine if it runs on its own event loop (the network-scale one), else None."""
+        engine = self.entanglement
+        return engine if engine is not None and engine.shared_timeline is None else None
 
     def run(self) -> None:
         """Run everything to the end of the duration.
@@ -212,15 +212,14 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
     per segment turns the segment's pairs into key for the QKD network, all on
     SeQUeNCe's one timeline.
     """
-    entanglement: EntanglementNetwork | NetworkScaleNetwork | None = None
+    entanglement: EntanglementEngine | None = None
     bbm92: list[BBM92Session] = []
     bbm92_blocks: list[dict[str, Any]] = []
     timeline = None
     split = hybrid_split(scenario, spec)
     has_segments = split is not None and bool(split.segments)
     if has_entanglement_traffic(scenario) or has_segments or not has_key_traffic(scenario):
-        network_class = NetworkScaleNetwork if scenario.fidelity_level == "network" else EntanglementNetwork
-        entanglement = network_class(
+        entanglement = build_engine(
             split.quantum_spec if split is not None else spec,
             scenario.seed,
             scenario.duration_s,
@@ -229,15 +228,11 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
         )
         for request in entanglement_requests(scenario):
             entanglement.add_request(request)
-        if isinstance(entanglement, EntanglementNetwork):
-            # The network level refuses teleportation traffic (scenario checks) and runs on its own loop.
-            for traffic in teleportation_traffic(scenario):
-                entanglement.add_teleportation(traffic)
-            timeline = entanglement.built.timeline
-            schedule = functools.partial(sequence_adapter.schedule_call, timeline)
-            bbm92 = bbm92_sessions(scenario, entanglement, schedule, bbm92_blocks.append)
-        else:
-            bbm92 = bbm92_sessions(scenario, entanglement, entanglement.schedule_call_s, bbm92_blocks.append)
+        # The network level refuses teleportation traffic (scenario checks), so it gets none here.
+        for traffic in teleportation_traffic(scenario):
+            entanglement.add_teleportation(traffic)
+        timeline = entanglement.shared_timeline  # None: the engine runs on its own loop
+        bbm92 = bbm92_sessions(scenario, entanglement, entanglement.schedule_call_s, bbm92_blocks.append)
     qkd = kaas = None
     segments: list[BBM92Session] = []
     if has_key_traffic(scenario):
@@ -261,14 +256,14 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
 def build_run(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltRun:
     """Build the networks of a checked scenario on one timeline, without running it (``qnetsim serve`` steps it).
 
-    Call inside the run's :func:`qtn.sequence_adapter.sequence_globals` and
-    :func:`qtn.randomness.controlled_global_random_state`, as :func:`run` does.
+    Call inside the run's :func:`qtn.sequence_backed.adapter.sequence_globals` and
+    :func:`qnetsim.core.randomness.controlled_global_random_state`, as :func:`run` does.
     """
     return _build(scenario, spec, options)
 
 
 def _entanglement_tables(
-    network: EntanglementNetwork | NetworkScaleNetwork, ids: dict[str, Any], split: HybridSplit | None = None
+    network: EntanglementEngine, ids: dict[str, Any], split: HybridSplit | None = None
 ) -> dict[str, Any]:
     pairs = to_frame(PAIRS, network.pair_records, ids)
     fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}

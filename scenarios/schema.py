@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, f
 from pydantic_core import PydanticCustomError
 
 from qkdn.photon.config import decoy_intensity_problem
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.roles import NodeRole
-from qtn.units import MAX_LENGTH_KM, MAX_TIME_S
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.roles import NodeRole
+from qnetsim.core.units import MAX_LENGTH_KM, MAX_TIME_S
 
 NODE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 SCENARIO_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -35,7 +35,7 @@ NodeName = Annotated[str, Field(pattern=NODE_NAME_PATTERN, max_length=64)]
 #: Marks a fixed-length tuple field that a YAML list may fill (strict mode takes only Python tuples);
 #: the items keep their strict types.
 LaxTuple = Strict(False)
-#: A node's role (``end``, ``repeater`` or ``trusted_relay``); :mod:`qtn.roles` says what each may do.
+#: A node's role (``end``, ``repeater`` or ``trusted_relay``); :mod:`qnetsim.core.roles` says what each may do.
 Role = NodeRole
 PositiveKm = Annotated[float, Field(gt=0, le=MAX_LENGTH_KM)]
 

@@ -29,9 +29,9 @@ from qkdn.kms import KeyManagementService
 from qkdn.kms.certs import ensure_certificates, files_of
 from qkdn.kms.http import kme_app
 from qkdn.kms.server import Endpoint, listen, serve
-from qtn import sequence_adapter
-from qtn.errors import ConfigError
-from qtn.randomness import controlled_global_random_state
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.randomness import controlled_global_random_state
+from qtn.sequence_backed import adapter as sequence_adapter
 from scenarios.build import network_spec, qtn_options
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError

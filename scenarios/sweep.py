@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict
 from scenarios.schema import Scenario

@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.outputs import check_place, claim
 from analysis.staging import discard, remove_leftovers, write_file_atomically
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.results import MANIFEST_FILE, output_errors
 from scenarios.sweep import SweepPlan
 from scenarios.tables import ID_COLUMNS

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.errors import ScenarioError
 from scenarios.executors import (
     DaskExecutor,

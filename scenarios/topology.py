@@ -12,7 +12,7 @@ from functools import singledispatch
 
 import networkx as nx
 
-from qtn.randomness import derive_seed
+from qnetsim.core.randomness import derive_seed
 from scenarios.schema import (
     ChainGenerator,
     EdgesGenerator,

@@ -13,7 +13,7 @@ hybrid network).
 
 from typing import Any
 
-from qtn.spec import NetworkSpec
+from qnetsim.core.spec import NetworkSpec
 
 #: Roles whose nodes hold keys in the clear (and so may end a QKD link).
 KEY_HOLDING_ROLES = frozenset({"end", "trusted_relay"})

@@ -18,7 +18,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from qtn.units import (
+from qnetsim.core.units import (
     MAX_LENGTH_KM,
     MAX_RATE_HZ,
     MAX_TIME_S,
@@ -216,7 +216,7 @@ def _unknown_field(location: Sequence[Any], root: type[BaseModel]) -> str:
     return f"{format_location(location, root)}: unknown field{hint}"
 
 
-#: Why a bound exists, by the unit suffix of the field's name and the bound (see :mod:`qtn.units`).
+#: Why a bound exists, by the unit suffix of the field's name and the bound (see :mod:`qnetsim.core.units`).
 _BOUND_REASONS = {
     ("_s", MAX_TIME_S): "10^6 s, longer than any run",
     ("_hz", MAX_RATE_HZ): "one per picosecond, the simulator's clock tick",

@@ -8,10 +8,10 @@ import numpy as np
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.network import QKDNetwork, QKDSettings
 from qkdn.pool import KeyStore
-from qtn import sequence_adapter as adapter
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
-from qtn.units import fibre_delay_s
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
+from qnetsim.core.units import fibre_delay_s
+from qtn.sequence_backed import adapter
 
 Edge = tuple[str, str, float]
 #: Fibre speed of the default link hardware.
@@ -87,7 +87,7 @@ def fill(store_pair: Sequence[KeyStore], n_bits: int, name: str, seed: int = 0) 
 
 def run_scenario_network(scenario) -> QKDNetwork:  # noqa: ANN001 (a scenarios.schema.Scenario)
     """Build and run a QKD scenario the way the runner does, keeping the network (keys, sessions) for inspection."""
-    from qtn.randomness import controlled_global_random_state
+    from qnetsim.core.randomness import controlled_global_random_state
     from scenarios.build import network_spec as scenario_network_spec
     from scenarios.build import qkd_network
     from scenarios.checks import check_scenario

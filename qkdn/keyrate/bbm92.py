@@ -40,8 +40,8 @@ from qkdn.keyrate.bb84 import BACKGROUND_ERROR_RATE, BB84_SIFTING_FACTOR
 from qkdn.keyrate.entropy import binary_entropy
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel
-from qtn.errors import ConfigError
-from qtn.units import fibre_transmittance
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import fibre_transmittance
 
 
 def werner_pair_error_rate(source_visibility: float, misalignment_error: float) -> float:

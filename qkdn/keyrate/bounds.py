@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
 
 
 def plob_bound(transmittance: float) -> float:

@@ -58,8 +58,8 @@ from qkdn.keyrate.entropy import thermal_entropy
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel
 from qkdn.keyrate.optimise import maximise_on_log_scale
-from qtn.errors import ConfigError
-from qtn.units import fibre_transmittance
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import fibre_transmittance
 
 Detection = Literal["homodyne", "heterodyne"]
 #: Modulation variances searched, in SNU. The top is above what GG02 experiments use (a few to a

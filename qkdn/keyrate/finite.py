@@ -55,7 +55,7 @@ import math
 from dataclasses import dataclass
 
 from qkdn.keyrate.tallies import DecoyTallies
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 __all__ = [
     "DecoyFiniteKey",

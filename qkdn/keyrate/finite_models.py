@@ -53,8 +53,8 @@ from qkdn.keyrate.finite import (
 )
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel, channel_transmittance
-from qtn.errors import ConfigError
-from qtn.units import fibre_transmittance
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import fibre_transmittance
 
 __all__ = [
     "FINITE_KEY_PROTOCOLS",

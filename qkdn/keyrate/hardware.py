@@ -7,7 +7,7 @@ reads the fibre and the coherent-detection fields. Names carry units; the
 per-pulse probabilities are dimensionless.
 
 Construction from keyword arguments validates every field and raises
-:class:`qtn.errors.ConfigError` naming each bad field and value, so a CLI option
+:class:`qnetsim.core.errors.ConfigError` naming each bad field and value, so a CLI option
 or an API call gets the same kind of message a scenario file does. (Nested in a
 scenario schema the model validates as a normal pydantic model, and the
 scenario's own error formatting applies.)
@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from qtn.errors import ConfigError
-from qtn.hardware import HardwareModel
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.hardware import HardwareModel
 
 _RANGE_WORDS = {
     "greater_than": "must be >",

@@ -45,7 +45,7 @@ from qkdn.keyrate.entropy import binary_entropy, privacy_fraction
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel
 from qkdn.keyrate.optimise import maximise_on_log_scale
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
 
 #: Signal intensities searched (mean photon number per pulse of each sender).
 MEAN_PHOTON_NUMBER_RANGE = (1e-5, 2.0)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
-from qtn.errors import ConfigError
-from qtn.units import fibre_transmittance
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import fibre_transmittance
 
 
 @dataclass(frozen=True)

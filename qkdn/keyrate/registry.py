@@ -14,7 +14,7 @@ from qkdn.keyrate.bounds import PLOBBoundModel, TGWBoundModel
 from qkdn.keyrate.cvqkd import GG02Model
 from qkdn.keyrate.mdi import MDIQKDModel
 from qkdn.keyrate.model import KeyRateModel
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 _MODELS: tuple[KeyRateModel, ...] = (
     DecoyBB84Model(),

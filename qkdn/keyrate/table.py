@@ -18,7 +18,7 @@ from qkdn.keyrate.finite_models import FINITE_KEY_PROTOCOLS, finite_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel, check_distance_km
 from qkdn.keyrate.registry import get_model
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: column -> dtype of the table :func:`keyrate_table` returns.
 KEYRATE_COLUMNS: dict[str, str] = {

@@ -14,7 +14,7 @@ Only counts live here, never key bits.
 
 from dataclasses import dataclass
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: Validity of the test certificates.
 VALID_DAYS = 365

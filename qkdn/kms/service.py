@@ -39,8 +39,8 @@ import numpy as np
 from qkdn.kms.config import KMEConfig, KMSConfig
 from qkdn.kms.supply import PairSupply
 from qkdn.network import QKDNetwork
-from qtn.errors import ConfigError, QNetSimError
-from qtn.randomness import generator
+from qnetsim.core.errors import ConfigError, QNetSimError
+from qnetsim.core.randomness import generator
 
 
 class KMSRefusal(QNetSimError):

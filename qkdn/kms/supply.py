@@ -24,7 +24,7 @@ from qkdn.network import QKDNetwork
 from qkdn.pair_pool import SharedKey
 from qkdn.relay import RelayOutcome, RelaySession
 from qkdn.routing import NO_PATH_REASON, route_key
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 
 logger = logging.getLogger(__name__)
 

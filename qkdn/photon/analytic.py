@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from qkdn.keyrate.bb84 import vacuum_weak_decoy_bounds_from_gains
 from qkdn.keyrate.entropy import binary_entropy
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qkdn.photon.messages import ParityReply, ParityRequest
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: Brassard-Salvail's first block size is about 0.73 / QBER.
 FIRST_BLOCK_FACTOR = 0.73

@@ -1,6 +1,6 @@
 """Typed, frozen description of one photon-level BB84 link and of its post-processing.
 
-The hardware comes from :mod:`qtn.hardware` (light source at Alice, detectors at Bob,
+The hardware comes from :mod:`qnetsim.core.hardware` (light source at Alice, detectors at Bob,
 fibre); what is specific to a prepare-and-measure QKD link lives here: the channel's
 polarization fidelity (SeQUeNCe's ``QuantumChannel.polarization_fidelity``: the
 probability that a photon's polarization is left untouched), the sifted frame size and
@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from qkdn.photon.distillation import DistillationSettings
-from qtn.hardware import DetectorConfig, FibreConfig, HardwareModel, LightSourceConfig
+from qnetsim.core.hardware import DetectorConfig, FibreConfig, HardwareModel, LightSourceConfig
 
 
 class PostProcessingConfig(HardwareModel):

@@ -33,7 +33,7 @@ import numpy as np
 from qkdn.keyrate.bb84 import vacuum_weak_decoy_bounds_from_gains
 from qkdn.keyrate.entropy import binary_entropy
 from qkdn.keyrate.tallies import DecoyTallies
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 __all__ = ["DecoyEstimate", "asymptotic_decoy_secret_length", "decoy_tallies", "estimate_single_photon_part"]
 

@@ -43,7 +43,7 @@ from qkdn.photon.decoy import (
 )
 from qkdn.photon.distillation import DistillationOutcome, DistillationSettings, SecretLengthInputs, distil
 from qkdn.photon.sequence_bb84 import SiftedFrame
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: Messages beyond :func:`distil`: Alice's disclosure of the test bits.
 N_TEST_MESSAGES = 1

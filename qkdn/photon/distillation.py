@@ -41,7 +41,7 @@ from qkdn.photon.messages import (
     VerificationRequest,
 )
 from qkdn.photon.toeplitz import toeplitz_seed_length
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 KeyLengthFormula = Literal["asymptotic", "finite_key", "infinite_key"]
 Status = Literal["accepted", "qber_above_tolerance", "no_secret_key", "reconciliation_failed", "verification_failed"]

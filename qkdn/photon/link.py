@@ -26,7 +26,7 @@ from qkdn.photon.decoy_distillation import distil_decoy_block
 from qkdn.photon.distillation import DistillationOutcome, distil
 from qkdn.photon.postprocessing import single_photon_fraction
 from qkdn.photon.sequence_bb84 import SiftedFrame
-from qtn.randomness import generator
+from qnetsim.core.randomness import generator
 
 logger = logging.getLogger(__name__)
 

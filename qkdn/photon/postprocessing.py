@@ -23,7 +23,7 @@ import numpy as np
 from scipy.stats import beta
 
 from qkdn.photon.toeplitz import toeplitz_hash, toeplitz_seed_length
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def binary_entropy(probability: float) -> float:

@@ -62,10 +62,10 @@ from sequence.utils.encoding import polarization
 from qkdn.photon.analytic import dead_pulses_after_click
 from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.pulse_arrays import ArrivingTrain, detect_train, transmit_train
-from qtn.errors import ConfigError
-from qtn.randomness import derive_seed
-from qtn.sequence_adapter import detector_args, light_source_args, light_speed_m_per_ps
-from qtn.units import db_per_km_to_db_per_m, fibre_delay_s, fibre_transmittance, km_to_m, ps_to_s, s_to_ps
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.units import db_per_km_to_db_per_m, fibre_delay_s, fibre_transmittance, km_to_m, ps_to_s, s_to_ps
+from qtn.sequence_backed.adapter import detector_args, light_source_args, light_speed_m_per_ps
 
 # --- key material never reaches a log record ---------------------------------------------------
 
@@ -552,7 +552,7 @@ def build_bb84_link(
     """Build the two QKD nodes, their hardware and channels for ``config`` on ``timeline``.
 
     Args:
-        timeline: the SeQUeNCe timeline (e.g. ``qtn.sequence_adapter.new_timeline``).
+        timeline: the SeQUeNCe timeline (e.g. ``qtn.sequence_backed.adapter.new_timeline``).
         config: the link.
         seed: run seed; each node's generator is seeded with ``derive_seed(seed, name)``.
         on_frame: called with every sifted frame of either end.

@@ -22,7 +22,7 @@ References:
 import numpy as np
 from scipy.signal import fftconvolve
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: Inputs at least this long are hashed by FFT; shorter ones by direct convolution.
 _FFT_THRESHOLD = 256

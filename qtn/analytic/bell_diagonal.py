@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 #: Names of the Bell states in storage order.
 BELL_STATE_ORDER: tuple[str, ...] = ("Phi+", "Phi-", "Psi+", "Psi-")

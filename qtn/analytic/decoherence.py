@@ -32,6 +32,7 @@ Werner pair whose two halves are stored for t therefore has
 import numpy as np
 import numpy.typing as npt
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import (
     FloatOrArray,
     as_bell_diagonal,
@@ -41,7 +42,6 @@ from qtn.analytic.bell_diagonal import (
     as_probability,
     compose_pauli_errors,
 )
-from qtn.errors import ConfigError
 
 #: SeQUeNCe's default ``decoherence_errors`` (X, Y, Z) for Bell-diagonal memories: depolarising.
 DEPOLARISING_WEIGHTS: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3)

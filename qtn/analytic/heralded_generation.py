@@ -30,7 +30,7 @@ On failure both memories are free at that moment and the cycle repeats:
     requester primary:  period = ceil_bin(max(tau_q + tau_m + 10 ps + 3 tau_c, 1/f_mem) + tau_c)
 
 i.e. about 4 L/v or 5 L/v. Each delay is rounded to integer picoseconds as
-``qtn.sequence_adapter`` builds the channels (classical router-to-router delay:
+``qtn.sequence_backed.adapter`` builds the channels (classical router-to-router delay:
 the fastest fibre route, L/v for a link that is its own shortest route). With
 successive attempts failing, the n-th decision comes n periods after the first
 attempt began (the first attempt starts with the REQUEST at the same point of
@@ -55,6 +55,8 @@ herald delay tau_q + tau_m + 10 ps, because each memory's clock starts at its em
 import numpy as np
 import numpy.typing as npt
 
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import FIBRE_SPEED_KM_PER_S, PS_PER_S
 from qtn.analytic.bell_diagonal import (
     FloatOrArray,
     as_non_negative,
@@ -63,8 +65,6 @@ from qtn.analytic.bell_diagonal import (
     as_probability,
 )
 from qtn.analytic.decoherence import DEPOLARISING_WEIGHTS, decohere_both_halves
-from qtn.errors import ConfigError
-from qtn.units import FIBRE_SPEED_KM_PER_S, PS_PER_S
 
 #: SeQUeNCe's default ``QuantumChannel.frequency``: emission times are multiples of 1/f (12.5 ns).
 SEQUENCE_CHANNEL_FREQUENCY_HZ = 8.0e7
@@ -122,7 +122,7 @@ def sequence_requester_is_primary(requester: str, responder: str) -> bool:
 
 
 def _delay_ps(length_km: npt.NDArray[np.float64], speed_km_per_s: float) -> npt.NDArray[np.float64]:
-    """Channel delay as ``qtn.sequence_adapter`` sets it: integer ps, at least 1."""
+    """Channel delay as ``qtn.sequence_backed.adapter`` sets it: integer ps, at least 1."""
     return np.maximum(1.0, np.rint(length_km / speed_km_per_s * PS_PER_S))
 
 
@@ -229,8 +229,26 @@ def sample_time_to_success_s(
         size: output shape; None for one float.
     """
     period = float(as_positive(period_s, "period_s"))
-    n_attempts = rng.geometric(float(_success(success_probability)), size=size)
-    return as_output(n_attempts * period)
+    return as_output(sample_n_attempts(success_probability, rng, size) * period)
+
+
+def sample_n_attempts(
+    success_probability: float, rng: np.random.Generator, size: int | tuple[int, ...] | None = None
+) -> npt.NDArray[np.int64] | int:
+    """Draw N ~ Geometric(p): the number of attempts up to and including the first success (N >= 1).
+
+    The one sampler of the attempt count for a generator of numpy's: the fast link
+    mode's midpoint station (:class:`qtn.sequence_backed.protocols.FastHeraldedBSM`)
+    and :func:`sample_time_to_success_s` draw through it. The network-scale engine
+    draws the same law from its own stream by inversion
+    (:func:`qtn.netscale.generation.n_attempts_by_inversion`).
+
+    Args:
+        success_probability: p per attempt, in (0, 1].
+        rng: numpy generator (the caller's per-entity stream).
+        size: output shape; None for one integer.
+    """
+    return rng.geometric(float(_success(success_probability)), size=size)  # type: ignore[no-any-return]
 
 
 def _success(success_probability: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 from numpy.polynomial import Polynomial
 
+from qnetsim.core.errors import ConfigError, SimulationError
 from qtn.analytic.bell_diagonal import PHI_PLUS, as_bell_diagonal, as_probability, werner_state
 from qtn.analytic.purification import StateOutcome, bbpssw_bell_diagonal, dejmps
-from qtn.errors import ConfigError, SimulationError
 
 #: Registered one-round maps, by the name used in scenario files.
 PURIFICATION_PROTOCOLS: dict[str, Callable[..., StateOutcome]] = {

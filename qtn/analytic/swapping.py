@@ -22,6 +22,7 @@ SeQUeNCe twirls both inputs and the output into Werner form by default
 import numpy as np
 import numpy.typing as npt
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import (
     FloatOrArray,
     as_bell_diagonal,
@@ -32,7 +33,6 @@ from qtn.analytic.bell_diagonal import (
     werner_parameter,
 )
 from qtn.analytic.bell_diagonal import twirl as twirl_state
-from qtn.errors import ConfigError
 
 
 def werner_swap_fidelity(fidelity_left: npt.ArrayLike, fidelity_right: npt.ArrayLike) -> FloatOrArray:

@@ -20,6 +20,7 @@ local operations and classical communication are assumed.
 import numpy as np
 import numpy.typing as npt
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import (
     PHI_MINUS,
     PHI_PLUS,
@@ -31,7 +32,6 @@ from qtn.analytic.bell_diagonal import (
     as_probability,
     first_bad_value,
 )
-from qtn.errors import ConfigError
 
 _BLOCH_NORM_TOLERANCE = 1e-9
 

@@ -91,7 +91,7 @@ BAD_INPUTS = {
 #: Run from ``-c``: make every delivered pair raise inside the simulation, then call the CLI.
 _FAILING_CLI = """
 import sys
-from qtn.network import EntanglementNetwork
+from qtn.sequence_backed.network import EntanglementNetwork
 assert hasattr(EntanglementNetwork, "_record_pair"), "the injection point moved; update this test"
 def _fail(self, pair):
     raise RuntimeError("injected failure while recording a pair")
@@ -389,7 +389,7 @@ def test_failed_simulation_with_debug_shows_the_traceback(tmp_path):
     assert finished.returncode == 1
     assert "Traceback (most recent call last)" in finished.stderr
     assert "RuntimeError: injected failure while recording a pair" in finished.stderr
-    assert "qtn.errors.SimulationError" in finished.stderr
+    assert "qnetsim.core.errors.SimulationError" in finished.stderr
     assert finished.stderr.splitlines()[-1].startswith(f"error: simulation of '{library.DEFAULT}' failed at t = ")
     assert entries(tmp_path) == []
 

@@ -15,7 +15,7 @@ from qkdn.keyrate.finite import finite_key_length_decoy
 from qkdn.photon.config import PhotonLinkConfig, PostProcessingConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.photon.postprocessing import verification_tag_bits
-from qtn.sequence_adapter import new_timeline
+from qtn.sequence_backed.adapter import new_timeline
 from scenarios import from_dict, load
 from scenarios.runner import run
 

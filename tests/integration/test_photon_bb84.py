@@ -14,8 +14,8 @@ from qkdn.photon import sequence_bb84
 from qkdn.photon.analytic import expected_bb84_link
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.photon.link import LINK_BLOCK_COLUMNS, KeyBlock, PhotonBB84Link
-from qtn.sequence_adapter import new_timeline
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
+from qtn.sequence_backed.adapter import new_timeline
 
 POSTPROCESSING = PostProcessingConfig(sample_fraction=0.2, epsilon_estimation=1e-6, epsilon_correctness=1e-9)
 FIDELITY = 0.96

@@ -8,7 +8,7 @@ well, while n4 got n0's result and kept its half as purified, paired with a
 memory of n0 that was soon reused for a pair with n6. A later round between n4
 and n0 then paired n0's memories entangled with two different nodes. The
 purification protocols now free only the measured memory in that case
-(:mod:`qtn.sequence_purification`).
+(:mod:`qtn.sequence_backed.purification`).
 """
 
 import pytest

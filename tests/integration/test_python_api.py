@@ -7,7 +7,7 @@ import pytest
 
 import analysis
 import qnetsim
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.results import OutputError
 from scenarios.runner import run as run_scenario
 from tests.conftest import chain_scenario

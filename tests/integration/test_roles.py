@@ -12,8 +12,8 @@ import itertools
 import pytest
 
 from qkdn.routing import STRATEGIES
-from qtn import sequence_adapter as adapter
-from qtn.roles import path_role_problem
+from qnetsim.core.roles import path_role_problem
+from qtn.sequence_backed import adapter
 from scenarios import from_dict, run
 from scenarios.build import network_spec, qkd_network
 from scenarios.checks import check_scenario

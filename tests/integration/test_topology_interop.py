@@ -3,7 +3,7 @@
 The SeQUeNCe form is checked with SeQUeNCe 1.3.1's own ``RouterNetTopo``: the network
 it builds from the exported file has the routers, memories, BSM stations, quantum
 channels and classical channels (parameters and delays) that qnetsim itself builds
-for the scenario (``qtn.sequence_adapter.build_entanglement_network``).
+for the scenario (``qtn.sequence_backed.adapter.build_entanglement_network``).
 """
 
 import json
@@ -111,7 +111,7 @@ def test_the_nsfnet_graphml_lengths_are_the_great_circle_distances_scaled():
 def test_sequence_json_loads_in_sequence_with_the_parameters_qnetsim_builds(tmp_path):
     from sequence.topology.router_net_topo import RouterNetTopo
 
-    from qtn import sequence_adapter
+    from qtn.sequence_backed import adapter as sequence_adapter
 
     scenario = load("entanglement-mesh")
     path = write_export(scenario, "sequence-json", tmp_path / "mesh.json")

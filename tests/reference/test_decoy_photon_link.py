@@ -31,8 +31,8 @@ from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcess
 from qkdn.photon.decoy import estimate_single_photon_part
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
 from qkdn.photon.postprocessing import verification_tag_bits
-from qtn.sequence_adapter import new_timeline
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
+from qtn.sequence_backed.adapter import new_timeline
 
 FIDELITY = 0.97
 EFFICIENCY = 1.16

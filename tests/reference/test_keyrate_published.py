@@ -30,7 +30,7 @@ from qkdn.keyrate.cvqkd import GG02Model, gg02_key_rate
 from qkdn.keyrate.entropy import binary_entropy, thermal_entropy
 from qkdn.keyrate.hardware import GYS, IDEAL, hardware_preset
 from qkdn.keyrate.registry import KEY_RATE_MODELS, get_model
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
 
 
 def cutoff_km(name: str, hardware, lower_km: float, upper_km: float) -> float:

@@ -20,8 +20,8 @@ from qkdn.keyrate.bb84 import signal_gain_and_error
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.photon.link import PhotonBB84Link
-from qtn.sequence_adapter import new_timeline
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
+from qtn.sequence_backed.adapter import new_timeline
 
 MISALIGNMENT = 0.02
 EMISSION_S = {1.0: 0.0015, 10.0: 0.002, 50.0: 0.016}

@@ -19,8 +19,8 @@ import pytest
 from qkdn.photon import sequence_bb84
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig
 from qkdn.photon.decoy import decoy_tallies
-from qtn.hardware import DetectorConfig
-from qtn.sequence_adapter import new_timeline
+from qnetsim.core.hardware import DetectorConfig
+from qtn.sequence_backed.adapter import new_timeline
 
 N_PULSES_PER_TRAIN = 2**15
 N_TRAINS = 3

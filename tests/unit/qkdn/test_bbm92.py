@@ -14,8 +14,8 @@ import pytest
 
 from qkdn.bbm92 import BBM92Session, basis_qber
 from qkdn.photon.distillation import DistillationSettings
-from qtn.entanglement_app import PairDelivery
-from qtn.randomness import generator
+from qnetsim.core.delivery import PairDelivery
+from qnetsim.core.randomness import generator
 
 
 def session(frame_bits: int, blocks: list, settings: DistillationSettings | None = None) -> BBM92Session:

@@ -7,7 +7,7 @@ from qkdn.failures import LinkOutage
 from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.relay import RelayOutcome
 from qkdn.services import ServiceSource, ServiceSpec
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 from tests.qkdn_support import delay_s, network_spec, simulate
 
 CHAIN = [("a", "b", 10.0), ("b", "c", 20.0), ("c", "d", 10.0)]

@@ -3,7 +3,7 @@
 import pytest
 
 from qkdn.demand import SaturatingDemand, request_id_source
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 class _Network:

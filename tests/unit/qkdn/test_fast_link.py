@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qkdn.network import QKDNetwork, QKDSettings
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 from tests.qkdn_support import key_rate_point, network_spec, simulate
 
 ONE_LINK = [("a", "b", 10.0)]

@@ -8,10 +8,10 @@ import pytest
 from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import get_model, hardware_preset
 from qkdn.network import QKDNetwork, QKDSettings
-from qtn import sequence_adapter as adapter
-from qtn.errors import ConfigError, SimulationError
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qnetsim.core.errors import ConfigError, SimulationError
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
+from qtn.sequence_backed import adapter
 
 N_BITS = 256
 

@@ -8,8 +8,8 @@ import pytest
 
 from qkdn.kms import KMSRefusal
 from qkdn.kms.supply import PairSupply
-from qtn import sequence_adapter
-from qtn.randomness import controlled_global_random_state
+from qnetsim.core.randomness import controlled_global_random_state
+from qtn.sequence_backed import adapter as sequence_adapter
 from scenarios.build import network_spec, qtn_options
 from scenarios.checks import check_scenario
 from scenarios.runner import build_run

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from qkdn.pair_pool import PairKeyPool, SharedKey, VirtualKeyPool
 from qkdn.pool import KeyId
-from qtn.errors import ConfigError, SimulationError
+from qnetsim.core.errors import ConfigError, SimulationError
 
 
 def random_bits(n_bits: int, seed: int) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qkdn.pool import KeyId, KeyIdError, KeyStore, LinkPools
-from qtn.errors import SimulationError
+from qnetsim.core.errors import SimulationError
 
 
 def bits(*values: int) -> np.ndarray:

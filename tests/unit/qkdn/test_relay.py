@@ -8,7 +8,7 @@ import pytest
 from qkdn.failures import LinkOutage
 from qkdn.network import QKDNetwork, QKDSettings
 from qkdn.relay import RelayOutcome, RelaySession
-from qtn import sequence_adapter as adapter
+from qtn.sequence_backed import adapter
 from tests.qkdn_support import delay_s, network_spec, simulate
 
 CHAIN = [("a", "b", 10.0), ("b", "c", 20.0), ("c", "d", 10.0)]

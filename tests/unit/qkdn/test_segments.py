@@ -3,9 +3,9 @@
 import pytest
 
 from qkdn.segments import is_hybrid, split_network
-from qtn.errors import ConfigError
-from qtn.hardware import FibreConfig, LinkHardwareConfig, NodeHardwareConfig
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.hardware import FibreConfig, LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
 
 
 def spec_of(roles: dict[str, str], fibres: list[tuple[str, str, float]], hardware=None) -> NetworkSpec:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qkdn.slots import SlotGrid, dijkstra_paths, first_fit_slots, kp_pairs, link_key
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def chain(n_nodes: int) -> nx.Graph:

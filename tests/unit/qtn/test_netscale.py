@@ -12,8 +12,7 @@ from qtn.analytic.swapping import bell_diagonal_swap
 from qtn.netscale.bell import depolarise, storage_factor, swap_fidelity, werner
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
-from qtn.netscale.swapping import nested_partners, sequential_partners, swap_partners
-from qtn.sequence_protocols import sequential_neighbours
+from qtn.swapping_order import nested_partners, sequential_partners, swap_partners
 from scenarios import ScenarioError, from_dict, run
 from scenarios.runner import run_keeping_networks
 
@@ -41,11 +40,11 @@ def test_swap_fidelity_matches_the_bell_diagonal_swap(gate, meas):
 
 @pytest.mark.parametrize("n_nodes", range(3, 21))
 def test_swapping_partners_are_sequences_rules(n_nodes):
-    """Nested partners are SeQUeNCe's own (its rule registry); sequential ones are the fast/hardware modes'."""
+    """Nested partners are SeQUeNCe's own (its rule registry); sequential ones join the initiator's pair on."""
     path = [f"n{i}" for i in range(n_nodes)]
-    for node in path[1:-1]:
+    for index, node in enumerate(path[1:-1], start=1):
         assert nested_partners(node, path) == _get_swapping_neighbors(node, path)
-        assert sequential_partners(node, path) == sequential_neighbours(node, path)
+        assert sequential_partners(node, path) == (path[0], path[index + 1])
     assert set(swap_partners(path, "nested")) == set(path[1:-1])
     with pytest.raises(ValueError, match="swapping order"):
         swap_partners(path, "random")

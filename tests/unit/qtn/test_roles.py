@@ -1,10 +1,10 @@
-"""The node roles table and entanglement routing under it (qtn.roles, qtn.routing)."""
+"""The node roles table and entanglement routing under it (qnetsim.core.roles, qtn.routing)."""
 
 import networkx as nx
 import pytest
 
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.roles import (
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.roles import (
     CAPABILITIES,
     NODE_ROLES,
     capabilities,
@@ -14,8 +14,8 @@ from qtn.roles import (
     path_role_problem,
     roles_needed,
 )
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
 from qtn.routing import next_hops, no_route_reason, route
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 
 #: The project's roles table: holds keys, relays keys, swaps, ends a segment.
 DESIGN = {

@@ -9,9 +9,9 @@ cannot swap, the only allowed path is a-b.
 
 import pytest
 
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
 from qtn.routing import link_expected_time_s, next_hops, route
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
 from scenarios import from_dict, run
 
 

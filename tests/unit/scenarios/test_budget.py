@@ -2,7 +2,7 @@
 
 import pytest
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios import library, load
 from scenarios.budget import Budget, budget_from_options, budget_problems, estimate, machine_memory_bytes
 from scenarios.errors import ScenarioError

@@ -11,7 +11,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios import ScenarioError, from_dict
 from scenarios.results import MANIFEST_FILE, Results
 from scenarios.sweep import (

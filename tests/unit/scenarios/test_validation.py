@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 from scenarios.errors import ScenarioError
 from scenarios.loader import from_dict, loads
 from scenarios.schema import Scenario

@@ -18,7 +18,7 @@ from qkdn.keyrate.bb84 import (
     vacuum_weak_decoy_bounds,
 )
 from qkdn.keyrate.hardware import GYS, hardware_preset
-from qtn.units import fibre_transmittance
+from qnetsim.core.units import fibre_transmittance
 
 Y0, E_DET = GYS.dark_count_probability, GYS.misalignment_error
 

@@ -7,7 +7,7 @@ import pytest
 from qkdn.keyrate.bbm92 import BBM92Model, bbm92_gain_and_error, bbm92_rate, werner_pair_error_rate
 from qkdn.keyrate.entropy import binary_entropy
 from qkdn.keyrate.hardware import GYS, hardware_preset
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def test_werner_pair_error_rate():

@@ -17,8 +17,8 @@ import pytest
 from qkdn.keyrate.hardware import GYS, IDEAL, KeyRateHardwareConfig, hardware_preset
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.keyrate.registry import KEY_RATE_MODELS, get_model
-from qtn.errors import ConfigError
-from qtn.units import fibre_transmittance
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.units import fibre_transmittance
 
 HARDWARE = {
     "gys": GYS,

@@ -7,7 +7,7 @@ import pytest
 
 from qkdn.keyrate.cvqkd import GG02Model, detector_noise_snu, gg02_key_rate
 from qkdn.keyrate.hardware import GYS, hardware_preset
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def test_lossless_noiseless_link_leaks_nothing():

@@ -16,7 +16,7 @@ import pytest
 from qkdn.keyrate import finite
 from qkdn.keyrate.finite import decoy_finite_key, finite_key_length_decoy, gamma_sampling, security_cost_bits
 from qkdn.keyrate.tallies import DecoyTallies
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 INTENSITIES = (0.5, 0.1, 0.0002)
 PROBABILITIES = (0.7, 0.2, 0.1)

@@ -6,7 +6,7 @@ import pydantic
 import pytest
 
 from qkdn.keyrate.hardware import GYS, HARDWARE_PRESETS, IDEAL, KeyRateHardwareConfig, hardware_preset
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def test_gys_preset_is_lo_ma_chen_gys():

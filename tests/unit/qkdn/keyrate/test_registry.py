@@ -4,7 +4,7 @@ import pytest
 
 from qkdn.keyrate.model import KeyRateModel
 from qkdn.keyrate.registry import KEY_RATE_MODELS, get_model, model_names
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 REQUIRED = {"decoy-bb84", "decoy-bb84-vacuum-weak", "bb84-gllp", "bbm92", "mdi-qkd", "cv-qkd-gg02", "plob"}
 

@@ -7,7 +7,7 @@ import pytest
 from qkdn.keyrate.hardware import GYS
 from qkdn.keyrate.registry import get_model
 from qkdn.keyrate.table import KEYRATE_COLUMNS, distances_from_range, keyrate_table
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def test_columns_dtypes_and_rows():

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from qkdn.photon.analytic import dead_pulses_after_click, expected_bb84_link
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 NO_DEAD_TIME_HZ = 1e15  # count rate so high that no pulse is lost to dead time
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from qkdn.photon.cascade import CascadeAlice, CascadeBob, cascade_block_sizes, cascade_permutations
 from qkdn.photon.postprocessing import binary_entropy
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def run_cascade(alice_key, bob_key, qber, n_passes=4, shuffle_seed=11, max_rounds=1000):

@@ -10,7 +10,7 @@ from qkdn.keyrate.bb84 import signal_gain_and_error, vacuum_weak_decoy_bounds
 from qkdn.keyrate.tallies import DecoyTallies
 from qkdn.photon.config import PhotonSourceConfig
 from qkdn.photon.decoy import asymptotic_decoy_secret_length, decoy_tallies, estimate_single_photon_part
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 INTENSITIES = (0.5, 0.1, 0.0)
 PROBABILITIES = (0.7, 0.2, 0.1)

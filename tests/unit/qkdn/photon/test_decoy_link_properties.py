@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
-from qtn.sequence_adapter import new_timeline
+from qtn.sequence_backed.adapter import new_timeline
 
 FEW = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 

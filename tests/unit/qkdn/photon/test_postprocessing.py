@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binom
 
 from qkdn.photon import postprocessing as pp
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def test_binary_entropy_known_values():

@@ -8,8 +8,8 @@ import pytest
 
 from qkdn.photon import sequence_bb84 as sb
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig
-from qtn.hardware import DetectorConfig, LightSourceConfig
-from qtn.sequence_adapter import new_timeline
+from qnetsim.core.hardware import DetectorConfig, LightSourceConfig
+from qtn.sequence_backed.adapter import new_timeline
 
 CONFIG = PhotonLinkConfig(
     name="l1",

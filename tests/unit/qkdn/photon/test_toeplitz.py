@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.linalg import toeplitz
 
 from qkdn.photon.toeplitz import toeplitz_hash, toeplitz_matrix, toeplitz_seed_length
-from qtn.errors import ConfigError
+from qnetsim.core.errors import ConfigError
 
 
 def bit_arrays(n: int) -> st.SearchStrategy[np.ndarray]:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import (
     BELL_STATE_ORDER,
     PAULI_ERROR_ORDER,
@@ -19,7 +20,6 @@ from qtn.analytic.bell_diagonal import (
     werner_parameter,
     werner_state,
 )
-from qtn.errors import ConfigError
 from tests.unit.qtn.analytic.density_matrix import (
     BELL_KETS,
     IDENTITY,

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.linalg import expm
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import fidelity, werner_state
 from qtn.analytic.decoherence import (
     DEPOLARISING_WEIGHTS,
@@ -24,7 +25,6 @@ from qtn.analytic.decoherence import (
     werner_decay_factor,
     werner_fidelity_after_storage,
 )
-from qtn.errors import ConfigError
 from tests.unit.qtn.analytic.density_matrix import (
     BELL_KETS,
     PAULI_X,

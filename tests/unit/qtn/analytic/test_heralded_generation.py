@@ -9,6 +9,7 @@ N ~ Geometric(p), E[T] = period/p.
 import numpy as np
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import fidelity
 from qtn.analytic.decoherence import werner_fidelity_after_storage
 from qtn.analytic.heralded_generation import (
@@ -22,7 +23,6 @@ from qtn.analytic.heralded_generation import (
     single_heralded_success_probability,
     time_to_success_cdf,
 )
-from qtn.errors import ConfigError
 
 
 def test_success_probability_known_value():

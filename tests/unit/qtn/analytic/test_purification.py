@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import werner_state
 from qtn.analytic.purification import bbpssw, bbpssw_bell_diagonal, dejmps
-from qtn.errors import ConfigError
 from tests.unit.qtn.analytic.density_matrix import purification_circuit
 
 IMPERFECT = {

@@ -10,6 +10,7 @@ DEJMPS (Deutsch et al., PRL 77, 2818 (1996)) converges faster.
 import numpy as np
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import werner_state
 from qtn.analytic.purification import bbpssw, dejmps
 from qtn.analytic.recurrence import (
@@ -19,7 +20,6 @@ from qtn.analytic.recurrence import (
     recurrence,
     rounds_to_target,
 )
-from qtn.errors import ConfigError
 
 NOISY = {
     "gate_fidelity_a": 0.99,

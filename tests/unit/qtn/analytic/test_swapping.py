@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import fidelity, werner_state
 from qtn.analytic.swapping import (
     bell_diagonal_swap,
@@ -21,7 +22,6 @@ from qtn.analytic.swapping import (
     werner_chain_fidelity,
     werner_swap_fidelity,
 )
-from qtn.errors import ConfigError
 from tests.unit.qtn.analytic.density_matrix import swap_circuit
 
 

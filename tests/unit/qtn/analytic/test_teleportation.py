@@ -11,9 +11,9 @@ against (2F + 1)/3.
 import numpy as np
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from qtn.analytic.bell_diagonal import werner_state
 from qtn.analytic.teleportation import bloch_vector, teleportation_average_fidelity, teleportation_fidelity
-from qtn.errors import ConfigError
 from tests.unit.qtn.analytic.density_matrix import teleport_circuit
 
 

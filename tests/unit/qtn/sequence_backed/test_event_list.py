@@ -1,4 +1,4 @@
-"""qtn.event_list.FastEventList behaves like SeQUeNCe's EventList as the Timeline uses it.
+"""qtn.sequence_backed.event_list.FastEventList behaves like SeQUeNCe's EventList as the Timeline uses it.
 
 Every check drives both lists with the same operations on twin events (same
 label, time and priority; one object per list, since ``update_event_time``
@@ -21,8 +21,8 @@ from sequence.kernel.eventlist import EventList
 from sequence.kernel.process import Process
 from sequence.topology.router_net_topo import RouterNetTopo
 
-from qtn.event_list import FastEventList
-from qtn.sequence_adapter import sequence_globals
+from qtn.sequence_backed.adapter import sequence_globals
+from qtn.sequence_backed.event_list import FastEventList
 
 
 def _event(label: str, time: int, priority: float) -> Event:

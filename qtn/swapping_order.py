@@ -1,15 +1,17 @@
 """Which pairs each repeater joins: the nested (doubling) and sequential swapping orders.
 
-Both follow the rules SeQUeNCe's network manager installs, so the network-scale
-engine swaps the same pairs in the same order as the hardware and fast modes:
+Shared by both engines: the SeQUeNCe-backed one installs its sequential swapping
+rules with :func:`sequential_partners` (:mod:`qtn.sequence_backed.protocols`; the
+nested rules are SeQUeNCe's own), and the network-scale engine follows both
+orders from here, so it swaps the same pairs in the same order as the hardware
+and fast modes:
 
 * nested (SeQUeNCe's ``_get_swapping_neighbors``): reduce the path by keeping
   every even-indexed node and the last one until the repeater sits at an odd
   index; its neighbours in that reduced path are the two nodes whose pairs it
   joins. Repeaters at odd indices of the full path swap first, then those of the
   reduced path, and so on (2^n segments: n levels).
-* sequential (:func:`qtn.sequence_protocols.sequential_neighbours`): repeater i
-  joins its pair with the initiator ``path[0]`` to its pair with ``path[i + 1]``.
+* sequential: repeater i joins its pair with the initiator ``path[0]`` to its pair with ``path[i + 1]``.
 """
 
 from collections.abc import Sequence

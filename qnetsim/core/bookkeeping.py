@@ -1,19 +1,18 @@
 """What both entanglement engines share: a request's set-up time and the rows of their tables.
 
-:class:`qtn.network.EntanglementNetwork` (SeQUeNCe, hardware and fast levels) and
+:class:`qtn.sequence_backed.network.EntanglementNetwork` (SeQUeNCe, hardware and fast levels) and
 :class:`qtn.netscale.NetworkScaleNetwork` (network level) write the same
 ``pairs``, ``entanglement_requests``, ``links`` and ``purifications`` rows and wait
 the same reservation set-up time; one definition here keeps them equal.
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import networkx as nx
 
-from qtn.routing import link_success_probability
-from qtn.spec import LinkSpec, NetworkSpec
-from qtn.units import fibre_delay_s, ps_to_s
+from qnetsim.core.requests import EntanglementRequest
+from qnetsim.core.spec import LinkSpec, NetworkSpec
+from qnetsim.core.units import fibre_delay_s, ps_to_s
 
 #: Extra time allowed beyond the reservation round trip before resources are used.
 SETUP_GUARD_S = 1e-6
@@ -37,9 +36,15 @@ def setup_time_s(graph: nx.Graph, path: Sequence[str]) -> float:
 
 
 def pair_record(
-    request: Any, time_ps: int, path: Sequence[str], fidelity: float, wait_ps: int, stored_ps: int, memory_index: int
+    request: EntanglementRequest,
+    time_ps: int,
+    path: Sequence[str],
+    fidelity: float,
+    wait_ps: int,
+    stored_ps: int,
+    memory_index: int,
 ) -> dict[str, object]:
-    """One row of the ``pairs`` table (``request`` is an :class:`qtn.network.EntanglementRequest`)."""
+    """One row of the ``pairs`` table."""
     return {
         "request_id": request.request_id,
         "t_s": ps_to_s(time_ps),
@@ -55,7 +60,7 @@ def pair_record(
 
 
 def request_record(
-    request: Any,
+    request: EntanglementRequest,
     purpose: str,
     approved: bool | None,
     outcome_time_s: float | None,
@@ -83,9 +88,18 @@ def request_record(
 
 
 def link_record(
-    spec: NetworkSpec, link: LinkSpec, link_mode: str, n_attempts: int, n_successes: int, attempt_period_s: float
+    link: LinkSpec,
+    link_mode: str,
+    n_attempts: int,
+    n_successes: int,
+    attempt_period_s: float,
+    model_success_probability: float,
 ) -> dict[str, object]:
-    """One row of the ``links`` table: attempts and successes, with the model's success probability."""
+    """One row of the ``links`` table: attempts and successes, with the model's success probability.
+
+    ``model_success_probability`` is the per-attempt probability the link's hardware predicts
+    (:func:`qtn.routing.link_success_probability`, a formula).
+    """
     return {
         "link": link.name,
         "a": link.a,
@@ -95,7 +109,7 @@ def link_record(
         "n_attempts": n_attempts,
         "n_successes": n_successes,
         "success_probability": n_successes / n_attempts if n_attempts else float("nan"),
-        "model_success_probability": link_success_probability(spec, link),
+        "model_success_probability": model_success_probability,
         "attempt_period_s": attempt_period_s,
     }
 

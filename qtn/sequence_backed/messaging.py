@@ -30,7 +30,7 @@ class Mail(Message):
 
     def __init__(self, payload: Any, n_bits: int) -> None:
         super().__init__(MailMsgType.MAIL, MAILBOX_NAME)
-        self.protocol_type = MAILBOX_NAME
+        self.protocol_type = MAILBOX_NAME  # type: ignore[assignment]  # SeQUeNCe declares it None
         self.payload = payload
         self.n_bits = n_bits
 

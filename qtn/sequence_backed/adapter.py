@@ -1,7 +1,7 @@
 """The hardware adapter: the one module that turns our descriptions into SeQUeNCe objects.
 
 Everything SeQUeNCe-specific about building a network lives here: unit
-conversion into SeQUeNCe's metres, picoseconds and dB/m (through :mod:`qtn.units`),
+conversion into SeQUeNCe's metres, picoseconds and dB/m (through :mod:`qnetsim.core.units`),
 component templates, node and channel construction on one
 :class:`~sequence.kernel.timeline.Timeline`, static forwarding tables, and
 SeQUeNCe's class-level protocol selectors. The inverse readers
@@ -16,7 +16,7 @@ Where SeQUeNCe bites, this module compensates:
 * protocol and formalism choices are class-level globals in SeQUeNCe;
   :func:`sequence_globals` sets them for one run and restores them afterwards;
 * the stock event list reschedules in O(n); :func:`new_timeline` installs
-  :class:`qtn.event_list.FastEventList`.
+  :class:`qtn.sequence_backed.event_list.FastEventList`.
 """
 
 from collections.abc import Callable, Iterator
@@ -44,11 +44,11 @@ from sequence.kernel.event import Event
 from sequence.kernel.process import Process
 from sequence.kernel.quantum_manager import QuantumManager
 from sequence.kernel.timeline import Timeline
+from sequence.network_management.network_manager import DistributedNetworkManager
 from sequence.topology.node import BSMNode, QuantumRouter
 
-from qtn.errors import ConfigError
-from qtn.event_list import FastEventList
-from qtn.hardware import (
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.hardware import (
     BSMConfig,
     DetectorConfig,
     FibreConfig,
@@ -56,18 +56,9 @@ from qtn.hardware import (
     MemoryConfig,
     NodeHardwareConfig,
 )
-from qtn.randomness import derive_seed
-from qtn.routing import link_attempt_period_s, next_hops, routing_graph
-from qtn.sequence_protocols import (
-    FAST_GENERATION,
-    HARDWARE_GENERATION,
-    FastBSMNode,
-    LinkObserver,
-    use_sequential_swapping,
-)
-from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
-from qtn.spec import LinkSpec, NetworkSpec, QTNOptions
-from qtn.units import (
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
+from qnetsim.core.units import (
     db_per_km_to_db_per_m,
     db_per_m_to_db_per_km,
     fibre_delay_s,
@@ -76,10 +67,24 @@ from qtn.units import (
     ps_to_s,
     s_to_ps,
 )
+from qtn.routing import link_attempt_period_s, next_hops, routing_graph
+from qtn.sequence_backed.event_list import FastEventList
+from qtn.sequence_backed.protocols import (
+    FAST_GENERATION,
+    HARDWARE_GENERATION,
+    FastBSMNode,
+    LinkObserver,
+    use_sequential_swapping,
+)
+from qtn.sequence_backed.purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME, use_round_limited_purification
 
 SEQUENCE_VERSION = version("sequence")
 SUPPORTED_FORMALISMS = (BELL_DIAGONAL_STATE_FORMALISM,)
 _PS_PER_S = 1e12
+
+
+#: Attribute of each router holding its protocol observer (:class:`qtn.sequence_backed.protocols.LinkObserver`).
+OBSERVER_ATTR = "qnetsim_observer"
 
 
 # --- hardware description -> SeQUeNCe keyword arguments -------------------------------
@@ -176,7 +181,7 @@ def fibre_config_of(channel: QuantumChannel) -> tuple[float, FibreConfig]:
 # --- SeQUeNCe's class-level globals ---------------------------------------------------
 
 
-#: Our generation protocol per link mode (registered in :mod:`qtn.sequence_protocols`).
+#: Our generation protocol per link mode (registered in :mod:`qtn.sequence_backed.protocols`).
 GENERATION_PROTOCOLS = {"hardware": HARDWARE_GENERATION, "fast": FAST_GENERATION}
 #: Our registered purification protocol per protocol name (both on Bell-diagonal states).
 PURIFICATION_PROTOCOLS = {"bbpssw": BBPSSW_NAME, "dejmps": DEJMPS_NAME}
@@ -241,7 +246,7 @@ def new_timeline(stop_time_s: float, *, fast_event_list: bool = True) -> Timelin
     """A SeQUeNCe timeline that stops at ``stop_time_s`` (uses the active formalism)."""
     timeline = Timeline(stop_time=s_to_ps(stop_time_s), formalism=QuantumManager.get_active_formalism())
     if fast_event_list:
-        timeline.events = FastEventList()
+        timeline.events = FastEventList()  # type: ignore[assignment]  # a drop-in with EventList's interface
     return timeline
 
 
@@ -299,7 +304,8 @@ def memory_state_counts(router: QuantumRouter) -> dict[str, int]:
     swapping protocol), ``entangled`` (holding a pair, purified or not).
     """
     counts = {"raw": 0, "occupied": 0, "entangled": 0}
-    for info in router.resource_manager.memory_manager:
+    memory_manager = router.resource_manager.memory_manager
+    for info in (memory_manager[index] for index in range(len(memory_manager))):
         if info.state == "RAW":
             counts["raw"] += 1
         elif info.state == "OCCUPIED":
@@ -382,7 +388,7 @@ def _add_router(built: BuiltNetwork, name: str, hardware: NodeHardwareConfig, se
         meas_fid=hardware.measurement_fidelity,
     )
     _apply_cutoff(router, hardware.memory, options.cutoff_s)
-    router.qnetsim_observer = built.observer
+    setattr(router, OBSERVER_ATTR, built.observer)  # read by our protocols (qtn.sequence_backed.protocols)
     if options.swapping_order == "sequential":
         use_sequential_swapping(router)
     use_round_limited_purification(router, options.purification_rounds)
@@ -460,7 +466,9 @@ def _record_attempt_periods(built: BuiltNetwork, spec: NetworkSpec, delays: dict
 def install_static_routes(built: BuiltNetwork, spec: NetworkSpec, metric: str = "shortest") -> None:
     """Fill every router's forwarding table with shortest paths for ``metric`` (see :mod:`qtn.routing`)."""
     for src, table in next_hops(spec, metric).items():
-        routing = built.routers[src].network_manager.get_routing_protocol()
+        manager = built.routers[src].network_manager
+        assert isinstance(manager, DistributedNetworkManager)  # SeQUeNCe's default for a QuantumRouter
+        routing = manager.get_routing_protocol()
         for dst, hop in table.items():
             routing.update_forwarding_rule(dst, hop)
 

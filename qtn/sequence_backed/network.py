@@ -1,95 +1,39 @@
 """An entanglement-distribution network on SeQUeNCe, driven by requests, observed as records.
 
 :class:`EntanglementNetwork` builds quantum routers and midpoint BSM nodes for a
-:class:`~qtn.spec.NetworkSpec` through :mod:`qtn.sequence_adapter`, attaches an
-:class:`~qtn.entanglement_app.EntanglementApp` to every router, issues
+:class:`~qnetsim.core.spec.NetworkSpec` through :mod:`qtn.sequence_backed.adapter`, attaches an
+:class:`~qtn.sequence_backed.app.EntanglementApp` to every router, issues
 :class:`EntanglementRequest` s at their start times and collects one record per
 delivered end-to-end pair and per request. SeQUeNCe's own network manager does
 the work: RSVP reservations along static shortest paths, heralded generation on
 every link, purification to the target fidelity and swapping at the repeaters.
 
-It must be built and run inside :func:`qtn.sequence_adapter.sequence_globals`
+It must be built and run inside :func:`qtn.sequence_backed.adapter.sequence_globals`
 (the runner does this).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-import networkx as nx
-
-from qtn import sequence_adapter as adapter
-from qtn.bookkeeping import (
-    delay_graph,
+from qnetsim.core.bookkeeping import (
     link_record,
     pair_record,
     purification_record,
     request_record,
-    setup_time_s,
 )
-from qtn.entanglement_app import EntanglementApp, HeldHalf, PairDelivery, ReservationOutcome
-from qtn.errors import ConfigError
-from qtn.messaging import Mailbox
-from qtn.routing import next_hops, no_route_reason, route
-from qtn.spec import NetworkSpec, QTNOptions
+from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
+from qnetsim.core.errors import ConfigError
+from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
+from qnetsim.core.spec import NetworkSpec, QTNOptions
+from qnetsim.core.units import ps_to_s, s_to_ps
+from qtn.admission import Admission
+from qtn.routing import link_success_probability
+from qtn.sequence_backed import adapter
+from qtn.sequence_backed.app import EntanglementApp
+from qtn.sequence_backed.messaging import Mailbox
 from qtn.teleportation import TeleportationRequest, TeleportationService
-from qtn.units import ps_to_s, s_to_ps
-
-
-@dataclass(frozen=True)
-class EntanglementRequest:
-    """A request for end-to-end pairs between ``src`` and ``dst``.
-
-    Attributes:
-        request_id: unique id within the run.
-        src: initiating node.
-        dst: responding node.
-        start_s: time the request is issued.
-        end_s: time the reservation ends and its memories are released.
-        n_memories: memories reserved at each node of the path per direction.
-        target_fidelity: links are purified until they reach it; delivered
-            end-to-end pairs must reach it.
-        hold_s: each pair is stored this long before the application uses it
-            (its fidelity is reported at use).
-    """
-
-    request_id: int
-    src: str
-    dst: str
-    start_s: float
-    end_s: float
-    n_memories: int
-    target_fidelity: float
-    hold_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class TeleportationTraffic:
-    """Teleport qubits from ``src`` to ``dst`` over pairs generated on every link of the route.
-
-    Attributes:
-        request_id: unique id within the run (shared id space with entanglement requests).
-        src: source node.
-        dst: destination node.
-        scheme: ``hop_by_hop`` or ``end_to_end`` (see :mod:`qtn.teleportation`).
-        start_s: when the links start generating pairs.
-        end_s: when the link reservations end.
-        start_times_s: when each qubit is ready at the source.
-        inputs: unit Bloch vector of each qubit.
-        n_memories: memories per link reserved at each end.
-        target_fidelity: links are purified until they reach it.
-    """
-
-    request_id: int
-    src: str
-    dst: str
-    scheme: str
-    start_s: float
-    end_s: float
-    start_times_s: tuple[float, ...]
-    inputs: tuple[tuple[float, float, float], ...]
-    n_memories: int
-    target_fidelity: float
-
 
 #: Link reservations of teleportation request r get ids LINK_ID_BASE * (r + 1) + hop.
 LINK_ID_BASE = 1_000_000
@@ -142,22 +86,21 @@ class EntanglementNetwork:
     pair_records: list[dict[str, object]] = field(default_factory=list, init=False)
     _requests: dict[int, _RequestState] = field(default_factory=dict, init=False)
     _apps: dict[str, EntanglementApp] = field(default_factory=dict, init=False)
-    _graph: nx.Graph = field(init=False)
+    _admission: Admission = field(init=False)
     _ports: dict[str, _Port] = field(default_factory=dict, init=False)
     _services: dict[int, TeleportationService] = field(default_factory=dict, init=False)
     _link_service: dict[int, int] = field(default_factory=dict, init=False)
-    _tables: dict[str, dict[str, str]] | None = field(default=None, init=False)
     _pair_listeners: dict[int, list[Callable[[PairDelivery], None]]] = field(default_factory=dict, init=False)
     memory_sample_interval_s: float | None = None
     memory_records: list[dict[str, object]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.built = adapter.build_entanglement_network(self.spec, self.seed, self.duration_s, self.options)
-        self._graph = delay_graph(self.spec)
+        self._admission = Admission(self.spec, self.options.routing)
         for name, router in self.built.routers.items():
             app = EntanglementApp(router, self._record_pair, self._record_outcome, self._route_held)
             self._apps[name] = app
-            mailbox = Mailbox(router, lambda src, payload, node=name: self._route_mail(node, src, payload))
+            mailbox = Mailbox(router, functools.partial(self._route_mail, name))
             self._ports[name] = _Port(app, mailbox)
         if self.memory_sample_interval_s is not None:
             adapter.schedule_call(self.built.timeline, 0.0, self._sample_memories)
@@ -166,14 +109,8 @@ class EntanglementNetwork:
 
     def add_request(self, request: EntanglementRequest, purpose: str = "pairs") -> None:
         """Issue ``request`` at its start time (before :meth:`run`)."""
-        if request.request_id in self._requests:
-            raise ConfigError(f"request id {request.request_id} used twice")
-        for end in (request.src, request.dst):
-            if end not in self._apps:
-                raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
-        if not nx.has_path(self._graph, request.src, request.dst):
-            raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
-        state = _RequestState(request, setup_s=self._setup_time_s(request.src, request.dst), purpose=purpose)
+        self._admission.check(request)
+        state = _RequestState(request, setup_s=self._admission.setup_s(request.src, request.dst), purpose=purpose)
         # The responder frees its half only once the initiator has surely used the pair: the
         # two ends learn of a swapped or purified pair at times up to a round trip apart, and
         # the initiator still reads the pair then (SeQUeNCe's purification does too).
@@ -183,30 +120,15 @@ class EntanglementNetwork:
         self._requests[request.request_id] = state
         adapter.schedule_call(self.built.timeline, request.start_s, self._issue, request.request_id)
 
-    def _route(self, src: str, dst: str) -> list[str] | None:
-        if self._tables is None:
-            self._tables = next_hops(self.spec, self.options.routing)
-        return route(self.spec, src, dst, self.options.routing, self._tables)
-
-    def _setup_time_s(self, src: str, dst: str) -> float:
-        return setup_time_s(self._graph, self._route(src, dst) or nx.dijkstra_path(self._graph, src, dst))
-
     def _issue(self, request_id: int) -> None:
         state = self._requests[request_id]
         request = state.request
         start_s = request.start_s + state.setup_s
-        if self._route(request.src, request.dst) is None:  # the roles leave no path (see qtn.roles)
+        reason = self._admission.refusal(request, state.setup_s)
+        if reason:
             state.approved = False
             state.outcome_time_s = request.start_s
-            state.reason = no_route_reason(self.spec, request.src, request.dst, self.options.routing)
-            return
-        if start_s >= request.end_s:
-            state.approved = False
-            state.outcome_time_s = request.start_s
-            state.reason = (
-                f"window of {request.end_s - request.start_s:.3g} s is shorter than the "
-                f"reservation set-up time of {state.setup_s:.3g} s"
-            )
+            state.reason = reason
             return
         self._apps[request.src].request(
             request_id=request_id,
@@ -223,7 +145,7 @@ class EntanglementNetwork:
         Each link gets a single-hop reservation whose pairs both ends hold for the
         teleportation service instead of delivering them.
         """
-        path = self._route(traffic.src, traffic.dst)
+        path = self._admission.route(traffic.src, traffic.dst)
         if path is None:
             raise ConfigError(f"teleportation {traffic.request_id}: no path from {traffic.src} to {traffic.dst}")
         link_ids = []
@@ -323,12 +245,12 @@ class EntanglementNetwork:
             counters = self.built.observer.links.get(name)
             records.append(
                 link_record(
-                    self.spec,
                     link,
                     self.options.link_mode,
                     counters.n_attempts if counters else 0,
                     counters.n_successes if counters else 0,
                     ps_to_s(self.built.observer.periods_ps[(name, False)]),
+                    link_success_probability(self.spec, link),
                 )
             )
         return records
@@ -341,6 +263,15 @@ class EntanglementNetwork:
         ]
 
     # --- running --------------------------------------------------------------------------
+
+    @property
+    def shared_timeline(self) -> Any:
+        """SeQUeNCe's timeline this network runs on; a QKD network of the same run shares it."""
+        return self.built.timeline
+
+    def schedule_call_s(self, time_s: float, function: Callable[..., None], *args: object) -> None:
+        """Run ``function(*args)`` at ``time_s`` on this network's timeline (e.g. a BBM92 frame's end)."""
+        adapter.schedule_call(self.built.timeline, time_s, function, *args)
 
     def run(self) -> None:
         """Initialise every entity and run the timeline to the end of the duration."""

@@ -11,13 +11,13 @@ from typing import Literal
 
 import networkx as nx
 
-from qtn.hardware import LinkHardwareConfig, NodeHardwareConfig
-from qtn.roles import NodeRole
+from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
+from qnetsim.core.roles import NodeRole
 
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """One node: its unique name, its role (see :mod:`qtn.roles`) and its hardware."""
+    """One node: its unique name, its role (see :mod:`qnetsim.core.roles`) and its hardware."""
 
     name: str
     role: NodeRole
@@ -77,7 +77,7 @@ class QTNOptions:
     Attributes:
         link_mode: ``hardware`` simulates every generation attempt photon by
             photon; ``fast`` samples the number of failed attempts per success
-            from the same hardware (see :mod:`qtn.sequence_protocols`);
+            from the same hardware (see :mod:`qtn.sequence_backed.protocols`);
             ``network`` is the network-scale engine (:mod:`qtn.netscale`).
         swapping_order: ``nested`` (SeQUeNCe's doubling schedule: pairs of
             neighbouring segments are joined level by level) or ``sequential``

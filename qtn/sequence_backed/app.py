@@ -9,75 +9,24 @@ time the initiator's memory waited for it. It holds no global state.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import cast
 
 from sequence.app.app import App
+from sequence.components.memory import Memory
 from sequence.kernel.event import Event
 from sequence.kernel.process import Process
 from sequence.network_management.reservation import Reservation
 from sequence.resource_management.memory_manager import MemoryInfo
 from sequence.topology.node import QuantumRouter
 
+from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
+
 _DELIVERABLE_STATES = (MemoryInfo.ENTANGLED, MemoryInfo.PURIFIED)
 
 
-@dataclass(frozen=True)
-class PairDelivery:
-    """One end-to-end pair handed to the initiator's application.
-
-    Attributes:
-        request_id: identity of the request that produced it.
-        time_ps: simulated delivery time.
-        path: node names from initiator to responder.
-        fidelity: fidelity of the shared Bell-diagonal state at ``time_ps``,
-            after decoherence of both stored halves up to that moment.
-        wait_ps: time the initiator's memory spent from being free (reservation
-            start or release of its previous pair) until the pair was there.
-        memory_index: index of the initiator memory holding the pair.
-        stored_ps: how long the pair was stored before the application used it.
-        state: Bell-diagonal coefficients [Phi+, Phi-, Psi+, Psi-] at ``time_ps``
-            (``fidelity`` is the first).
-    """
-
-    request_id: int
-    time_ps: int
-    path: tuple[str, ...]
-    fidelity: float
-    wait_ps: int
-    memory_index: int
-    stored_ps: int = 0
-    state: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
-
-
-@dataclass(frozen=True)
-class HeldHalf:
-    """One end's half of a pair that the application keeps for a protocol of its own.
-
-    Attributes:
-        request_id: identity of the reservation that produced the pair.
-        time_ps: when this end got the pair.
-        node: this end.
-        memory: name of the memory holding this half.
-        remote_node: the other end.
-        remote_memory: name of the memory holding the other half.
-    """
-
-    request_id: int
-    time_ps: int
-    node: str
-    memory: str
-    remote_node: str
-    remote_memory: str
-
-
-@dataclass(frozen=True)
-class ReservationOutcome:
-    """Answer of the network to a request, seen at the initiator."""
-
-    request_id: int
-    time_ps: int
-    approved: bool
-    path: tuple[str, ...]
+def _remote_memory_name(memory: Memory) -> str:
+    """Name of the memory holding the other half of ``memory``'s pair (SeQUeNCe types the entry as None)."""
+    return cast(str, memory.entangled_memory["memo_id"])
 
 
 class EntanglementApp(App):
@@ -125,14 +74,19 @@ class EntanglementApp(App):
 
     def release(self, memory_name: str) -> None:
         """Free a held memory so the network can use it again."""
-        memory = self.node.timeline.get_entity_by_name(memory_name)
-        self.node.resource_manager.update(None, memory, MemoryInfo.RAW)
+        self.node.resource_manager.update(None, self._memory(memory_name), MemoryInfo.RAW)
 
     def holds(self, half: HeldHalf) -> bool:
         """Whether the memory of ``half`` still holds that pair (it may have expired since)."""
-        memory = self.node.timeline.get_entity_by_name(half.memory)
+        memory = self._memory(half.memory)
         info = self.node.resource_manager.memory_manager.get_info_by_memory(memory)
         return info.state in _DELIVERABLE_STATES and memory.entangled_memory["memo_id"] == half.remote_memory
+
+    def _memory(self, name: str) -> Memory:
+        """The memory called ``name`` on this node's timeline."""
+        memory = self.node.timeline.get_entity_by_name(name)
+        assert isinstance(memory, Memory), name
+        return memory
 
     def pair_state(self, memory_name: str) -> list[float]:
         """Bell-diagonal coefficients [Phi+, Phi-, Psi+, Psi-] of the pair in ``memory_name`` now.
@@ -140,8 +94,8 @@ class EntanglementApp(App):
         Both halves are first decohered up to the present (the recorder reads the
         shared state; no node acts on the remote half).
         """
-        memory = self.node.timeline.get_entity_by_name(memory_name)
-        remote = self.node.timeline.get_entity_by_name(memory.entangled_memory["memo_id"])
+        memory = self._memory(memory_name)
+        remote = self.node.timeline.get_entity_by_name(_remote_memory_name(memory))
         memory.bds_decohere()
         if remote is not None:
             remote.bds_decohere()
@@ -184,8 +138,9 @@ class EntanglementApp(App):
                     time_ps=self.node.timeline.now(),
                     node=self.node.name,
                     memory=info.memory.name,
-                    remote_node=info.remote_node,
-                    remote_memory=info.remote_memo,
+                    # SeQUeNCe types these as None (their initial value); an entangled memory has both.
+                    remote_node=cast(str, info.remote_node),
+                    remote_memory=cast(str, info.remote_memo),
                 )
             )
             return
@@ -231,7 +186,7 @@ class EntanglementApp(App):
         # The recorder, not the node, reads the shared state: both halves are
         # decohered up to now so the figures are those at delivery time.
         memory = info.memory
-        remote = self.node.timeline.get_entity_by_name(memory.entangled_memory["memo_id"])
+        remote = self.node.timeline.get_entity_by_name(_remote_memory_name(memory))
         memory.bds_decohere()
         if remote is not None:
             remote.bds_decohere()

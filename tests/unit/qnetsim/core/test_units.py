@@ -1,4 +1,4 @@
-"""Unit conversions in :mod:`qtn.units`, each tested both ways and against known values."""
+"""Unit conversions in :mod:`qnetsim.core.units`, each tested both ways and against known values."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qtn.units import (
+from qnetsim.core.units import (
     FIBRE_SPEED_KM_PER_S,
     M_PER_KM,
     PS_PER_S,

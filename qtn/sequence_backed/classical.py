@@ -14,8 +14,8 @@ from sequence.components.optical_channel import ClassicalChannel
 from sequence.kernel.timeline import Timeline
 from sequence.topology.node import Node
 
-from qtn.randomness import derive_seed
-from qtn.units import km_to_m, s_to_ps
+from qnetsim.core.randomness import derive_seed
+from qnetsim.core.units import km_to_m, s_to_ps
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Per-entity seeds and generators in :mod:`qtn.randomness`: stable, distinct, order-independent."""
+"""Per-entity seeds and generators in :mod:`qnetsim.core.randomness`: stable, distinct, order-independent."""
 
 import json
 import os
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from qtn.randomness import controlled_global_random_state, derive_seed, generator, name_key, seed_sequence
+from qnetsim.core.randomness import controlled_global_random_state, derive_seed, generator, name_key, seed_sequence
 
 seeds = st.integers(min_value=0, max_value=2**63 - 1)
 names = st.text(min_size=0, max_size=40)
@@ -27,7 +27,7 @@ CASES = [
 
 _CHILD = """
 import json, sys
-from qtn.randomness import derive_seed, generator
+from qnetsim.core.randomness import derive_seed, generator
 cases = json.loads(sys.argv[1])
 print(json.dumps({
     "seeds": [derive_seed(seed, name) for seed, name in cases],

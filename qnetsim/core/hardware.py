@@ -3,7 +3,7 @@
 These frozen models are the one description of the physical layer shared by both
 halves of the stack: the QTN builds quantum routers and BSM nodes from them and
 the QKDN builds QKD transmitters and receivers from them. They know nothing of
-SeQUeNCe; :mod:`qtn.sequence_adapter` converts them into SeQUeNCe components.
+SeQUeNCe; :mod:`qtn.sequence_backed.adapter` converts them into SeQUeNCe components.
 
 Defaults describe optimistic near-term hardware (SNSPD detectors, telecom fibre,
 single-atom memories with one-second coherence); every value can be overridden
@@ -13,7 +13,7 @@ in a scenario's ``templates`` section.
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from qtn.units import (
+from qnetsim.core.units import (
     FIBRE_SPEED_KM_PER_S,
     MAX_RATE_HZ,
     MAX_TIME_S,

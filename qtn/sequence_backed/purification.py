@@ -119,18 +119,19 @@ class _CountedPurification:
             observer.count_purification(self.owner.name, self.remote_node_name, success)
 
 
+# SeQUeNCe types register() as returning an optional decorator and meas_res differently per class.
 @PurificationProtocol.register(BBPSSW_NAME)
-class CountedBBPSSW(_CountedPurification, BBPSSW_BDS):
+class CountedBBPSSW(_CountedPurification, BBPSSW_BDS):  # type: ignore[misc]
     """SeQUeNCe's Bell-diagonal BBPSSW, counting rounds and outcomes."""
 
 
 @PurificationProtocol.register(DEJMPS_NAME)
-class CountedDEJMPS(_CountedPurification, DEJMPS_BDS):
+class CountedDEJMPS(_CountedPurification, DEJMPS_BDS):  # type: ignore[misc]
     """SeQUeNCe's Bell-diagonal DEJMPS, counting rounds and outcomes."""
 
 
 @EntanglementSwappingB.register(SWAPPING_NAME)
-class RoundResettingSwappingB(EntanglementSwappingB_BDS):
+class RoundResettingSwappingB(EntanglementSwappingB_BDS):  # type: ignore[misc]
     """SeQUeNCe's Bell-diagonal swapping (end side); a swapped pair starts with no rounds."""
 
     def received_message(self, src: str, msg: Any) -> None:
@@ -156,7 +157,7 @@ def rounds_condition_request(kept: MemoryInfo, manager: MemoryManager, args: dic
     level = rounds_of(kept)
     if level >= max_rounds:
         return []
-    for measured in manager:
+    for measured in (manager[index] for index in range(len(manager))):
         if (
             measured is not kept
             and measured.index in indices

@@ -59,7 +59,9 @@ from sequence.resource_management.reservation_rule_registry import (
 from sequence.resource_management.rule_manager import Rule
 from sequence.topology.node import BSMNode, QuantumRouter
 
-from qtn.sequence_purification import reset_rounds
+from qtn.analytic.heralded_generation import sample_n_attempts
+from qtn.sequence_backed.purification import reset_rounds
+from qtn.swapping_order import sequential_partners
 
 HARDWARE_GENERATION = "qnetsim_single_heralded"
 FAST_GENERATION = "qnetsim_fast_heralded"
@@ -154,8 +156,8 @@ class FastHeraldMessage(Message):
     """Herald from the BSM station: success after ``n_failures`` failed attempts."""
 
     def __init__(self, protocol_type: str, time: int, resolution: int, n_failures: int) -> None:
-        super().__init__(FastHeraldMsgType.HERALD, None)
-        self.protocol_type = protocol_type
+        super().__init__(FastHeraldMsgType.HERALD, None)  # type: ignore[arg-type]  # as SeQUeNCe's BSM heralds
+        self.protocol_type = protocol_type  # type: ignore[assignment]  # SeQUeNCe declares it None
         self.time = time
         self.resolution = resolution
         self.n_failures = n_failures
@@ -173,6 +175,7 @@ class FastHeraldedBSM(SingleHeraldedBSM):
             return
         first, second = self.photons
         detectors = self.detectors
+        assert detectors[0] is not None and detectors[1] is not None  # a BSM station has its two detectors
         probability = (
             self.success_rate
             * (1.0 - first.loss)
@@ -182,7 +185,7 @@ class FastHeraldedBSM(SingleHeraldedBSM):
         )
         if probability <= 0.0:
             return  # never heralds: the protocol fails and retries, as photon by photon
-        n_failures = int(self.get_generator().geometric(probability)) - 1
+        n_failures = int(sample_n_attempts(probability, self.get_generator())) - 1
         self.notify({"info_type": "fast_herald", "time": self.timeline.now(), "n_failures": n_failures})
 
 
@@ -290,7 +293,7 @@ class FastHeraldedA(SingleHeraldedA):
         if self not in self.owner.protocols:
             return
         memory = self.memory
-        memory.update_state(self._plus_state)
+        memory.update_state(self._plus_state)  # type: ignore[arg-type]  # real amplitudes of |+>
         memory.generation_time = memory.last_update_time = self.owner.timeline.now()
 
     def _period_ps(self) -> int:
@@ -305,18 +308,8 @@ class FastHeraldedA(SingleHeraldedA):
 # --- swapping order -------------------------------------------------------------------
 
 
-def sequential_neighbours(owner_name: str, path: list[str]) -> tuple[str, str]:
-    """Swapping partners of a repeater in the sequential (left-to-right) order.
-
-    Repeater ``path[i]`` joins its pair with the initiator ``path[0]`` (built by
-    the swaps to its left) to its pair with its right neighbour ``path[i + 1]``.
-    """
-    index = path.index(owner_name)
-    return path[0], path[index + 1]
-
-
 def _sequential_es_rule(context: ReservationRuleContext, action: Any, condition: Any, with_hardware: bool) -> Rule:
-    left, right = sequential_neighbours(context.owner.name, context.path)
+    left, right = sequential_partners(context.owner.name, context.path)
     condition_args = {
         "memory_indices": context.memory_indices,
         "left": left,

@@ -26,8 +26,7 @@ from sequence.kernel.quantum_manager import QuantumManager
 from sequence.kernel.timeline import Timeline
 from sequence.topology.node import BSMNode, QuantumRouter
 
-from qtn.event_list import FastEventList
-from qtn.hardware import (
+from qnetsim.core.hardware import (
     BSMConfig,
     DetectorConfig,
     FibreConfig,
@@ -36,7 +35,8 @@ from qtn.hardware import (
     MemoryConfig,
     NodeHardwareConfig,
 )
-from qtn.sequence_adapter import (
+from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec
+from qtn.sequence_backed.adapter import (
     bsm_node_name,
     build_entanglement_network,
     detector_args,
@@ -53,9 +53,9 @@ from qtn.sequence_adapter import (
     sequence_globals,
     unowned_random_entities,
 )
-from qtn.sequence_protocols import FAST_GENERATION, HARDWARE_GENERATION
-from qtn.sequence_purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME
-from qtn.spec import LinkSpec, NetworkSpec, NodeSpec
+from qtn.sequence_backed.event_list import FastEventList
+from qtn.sequence_backed.protocols import FAST_GENERATION, HARDWARE_GENERATION
+from qtn.sequence_backed.purification import BBPSSW_NAME, DEJMPS_NAME, SWAPPING_NAME
 
 SLOW_FIBRE = FibreConfig(attenuation_db_per_km=0.3, speed_km_per_s=1.0e4)
 FAST_FIBRE = FibreConfig(attenuation_db_per_km=0.18, speed_km_per_s=2.0e5)
