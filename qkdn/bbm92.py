@@ -109,8 +109,8 @@ class BBM92Session:
             "disclosed_bits": outcome.disclosed_bits,
             "secret_bits": outcome.secret_bits,
             "source": "simulated",
-            "secret_bits_asymptotic": outcome.secret_bits_asymptotic,
-            "secret_bits_finite": outcome.secret_bits_finite,
+            "asymptotic_secret_bits": outcome.asymptotic_secret_bits,
+            "finite_secret_bits": outcome.finite_secret_bits,
             "key_length": outcome.key_length,
         }
         self.schedule(row["t_s"], self.on_block, row)

@@ -128,8 +128,8 @@ class FastKeyLink:
                 "disclosed_bits": sifted - self.block_bits,
                 "secret_bits": self.block_bits,
                 "source": "model",
-                "secret_bits_asymptotic": self.block_bits if key_length == "asymptotic" else float("nan"),
-                "secret_bits_finite": self.block_bits if key_length == "finite" else float("nan"),
+                "asymptotic_secret_bits": self.block_bits if key_length == "asymptotic" else float("nan"),
+                "finite_secret_bits": self.block_bits if key_length == "finite" else float("nan"),
                 "key_length": key_length,
             }
         )

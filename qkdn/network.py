@@ -299,7 +299,7 @@ class QKDNetwork:
         """
         kind = self.link_kinds.get(row["link"], "")
         source = "model" if kind == "bb84-fast" else "simulated"
-        lengths = {"secret_bits_asymptotic": math.nan, "secret_bits_finite": math.nan, "key_length": ""}
+        lengths = {"asymptotic_secret_bits": math.nan, "finite_secret_bits": math.nan, "key_length": ""}
         self.block_records.append({"source": source, **lengths, **row, "link_kind": kind})
 
     def close(self) -> None:

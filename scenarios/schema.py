@@ -463,7 +463,7 @@ class PostProcessingSection(StrictModel):
             Lim, Gisin, Renner, Nat. Commun. 3, 634 (2012), eps_sec-secret and
             eps_cor-correct, with the frame as the block) or ``asymptotic`` (as
             ``key_length_formula`` says). Both lengths are reported per frame
-            (``link_blocks``: ``secret_bits_finite``, ``secret_bits_asymptotic``,
+            (``link_blocks``: ``finite_secret_bits``, ``asymptotic_secret_bits``,
             ``key_length``). A frame must be large (tens of thousands of sifted bits
             at a few per cent QBER) to leave finite-key bits; see docs/finite-key.md.
         key_length_formula: the asymptotic length: ``asymptotic`` (Shor-Preskill with

@@ -176,7 +176,7 @@ LINK_BLOCKS = TableSpec(
         "One row per key block a QKD link delivered to the pools at both of its ends (a BBM92 frame: "
         "one per frame, accepted or not); link_kind: bb84-fast, bb84-photon, bbm92-segment (a repeater "
         "segment's key link) or bbm92-end-to-end (bbm92 traffic between users); source: simulated (photon "
-        "or entanglement blocks) or model (fast links); secret_bits_asymptotic and secret_bits_finite: the "
+        "or entanglement blocks) or model (fast links); asymptotic_secret_bits and finite_secret_bits: the "
         "block's asymptotic and finite-key lengths (NaN where not computed: a fast link has only its model's), "
         "key_length: which of them sized secret_bits."
     ),
@@ -189,8 +189,8 @@ LINK_BLOCKS = TableSpec(
         "disclosed_bits": "int64",
         "secret_bits": "int64",
         "source": "str",
-        "secret_bits_asymptotic": "float64",
-        "secret_bits_finite": "float64",
+        "asymptotic_secret_bits": "float64",
+        "finite_secret_bits": "float64",
         "key_length": "str",
     },
 )

@@ -149,8 +149,8 @@ class DistillationOutcome:
     n_messages: int
     n_corrected_bits: int
     secret_bits: int
-    secret_bits_finite: int = 0  # Tomamichel et al. 2012 length of the frame (0 if not reached)
-    secret_bits_asymptotic: int = 0  # the asymptotic (or infinite_key) length of the frame
+    finite_secret_bits: int = 0  # Tomamichel et al. 2012 length of the frame (0 if not reached)
+    asymptotic_secret_bits: int = 0  # the asymptotic (or infinite_key) length of the frame
     key_length_formula: str = "asymptotic"  # the settings' formula, which chose between them
 
     @property
@@ -454,7 +454,7 @@ def _outcome(
         n_messages=n_messages,
         n_corrected_bits=bob.cascade.n_corrected_bits if bob.cascade is not None else 0,
         secret_bits=int(alice.secret.size) if accepted and alice.secret is not None else 0,
-        secret_bits_finite=alice.finite_secret_bits,
-        secret_bits_asymptotic=alice.asymptotic_secret_bits,
+        finite_secret_bits=alice.finite_secret_bits,
+        asymptotic_secret_bits=alice.asymptotic_secret_bits,
         key_length_formula=alice.settings.key_length_formula,
     )

@@ -39,8 +39,8 @@ LINK_BLOCK_COLUMNS = (
     "disclosed_bits",
     "secret_bits",
     "source",
-    "secret_bits_asymptotic",
-    "secret_bits_finite",
+    "asymptotic_secret_bits",
+    "finite_secret_bits",
     "key_length",
 )
 
@@ -59,8 +59,8 @@ class KeyBlock:
         qber_upper_bound: Clopper-Pearson upper bound used for the key length.
         disclosed_bits: key-dependent bits made public (sample, parities, tag).
         secret_bits: length of the secret key (0 unless accepted).
-        secret_bits_asymptotic: the asymptotic length of the frame (kept for the report).
-        secret_bits_finite: the finite-key length of the frame (kept for the report).
+        asymptotic_secret_bits: the asymptotic length of the frame (kept for the report).
+        finite_secret_bits: the finite-key length of the frame (kept for the report).
         key_length: which of the two sized the key (``finite`` or ``asymptotic``).
         status: ``"accepted"`` or why the block was dropped.
         n_corrected_bits: bits Cascade corrected at Bob.
@@ -85,8 +85,8 @@ class KeyBlock:
     n_messages: int
     alice_key: np.ndarray
     bob_key: np.ndarray
-    secret_bits_asymptotic: int = 0
-    secret_bits_finite: int = 0
+    asymptotic_secret_bits: int = 0
+    finite_secret_bits: int = 0
     key_length: str = "asymptotic"
     tallies: DecoyTallies | None = None
     decoy_estimate: DecoyEstimate | None = None
@@ -222,7 +222,7 @@ def _key_block(
         n_messages=outcome.n_messages if n_messages is None else n_messages,
         alice_key=outcome.alice_key,
         bob_key=outcome.bob_key,
-        secret_bits_asymptotic=outcome.secret_bits_asymptotic,
-        secret_bits_finite=outcome.secret_bits_finite,
+        asymptotic_secret_bits=outcome.asymptotic_secret_bits,
+        finite_secret_bits=outcome.finite_secret_bits,
         key_length=outcome.key_length,
     )

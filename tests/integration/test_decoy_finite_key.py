@@ -34,14 +34,14 @@ def test_a_decoy_block_is_sized_by_lims_finite_key_length_and_reports_both():
     assert len(blocks) == 1 and blocks[0].accepted
     block = blocks[0]
     np.testing.assert_array_equal(block.alice_key, block.bob_key)
-    assert block.key_length == "finite" and block.secret_bits == block.secret_bits_finite > 0
-    assert block.secret_bits_asymptotic > block.secret_bits_finite
+    assert block.key_length == "finite" and block.secret_bits == block.finite_secret_bits > 0
+    assert block.asymptotic_secret_bits > block.finite_secret_bits
     leak = block.disclosed_bits - verification_tag_bits(postprocessing.epsilon_correctness)
     expected = finite_key_length_decoy(
         block.tallies, eps_sec=postprocessing.epsilon_secrecy, eps_cor=postprocessing.epsilon_correctness,
         leak_ec_bits=leak,
     )  # fmt: skip
-    assert block.secret_bits_finite == expected.length_bits
+    assert block.finite_secret_bits == expected.length_bits
 
 
 @pytest.mark.slow
@@ -55,5 +55,5 @@ def test_photon_scenario_defaults_to_finite_key_decoy_blocks():
     data["qkd"].pop("photon_link")
     blocks = run(from_dict(data)).tables["link_blocks"]
     assert len(blocks) >= 1 and (blocks["key_length"] == "finite").all()
-    assert (blocks["sifted_bits"] == 2**20).all() and (blocks["secret_bits"] == blocks["secret_bits_finite"]).all()
-    assert (blocks["secret_bits"] > 0).all() and (blocks["secret_bits_asymptotic"] > blocks["secret_bits"]).all()
+    assert (blocks["sifted_bits"] == 2**20).all() and (blocks["secret_bits"] == blocks["finite_secret_bits"]).all()
+    assert (blocks["secret_bits"] > 0).all() and (blocks["asymptotic_secret_bits"] > blocks["secret_bits"]).all()

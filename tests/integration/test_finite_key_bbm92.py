@@ -21,8 +21,8 @@ def test_bbm92_scenario_gives_finite_key_identical_at_both_users():
     results, built = run_keeping_networks(from_dict(data))
     blocks = results.tables["link_blocks"]
     assert len(blocks) >= 1 and (blocks["key_length"] == "finite").all()
-    assert (blocks["secret_bits"] == blocks["secret_bits_finite"]).all() and (blocks["secret_bits"] > 0).all()
-    assert (blocks["secret_bits_asymptotic"] > 2 * blocks["secret_bits_finite"]).all()
+    assert (blocks["secret_bits"] == blocks["finite_secret_bits"]).all() and (blocks["secret_bits"] > 0).all()
+    assert (blocks["asymptotic_secret_bits"] > 2 * blocks["finite_secret_bits"]).all()
     keys = built.bbm92[0].keys
     assert len(keys) == len(blocks)
     for (alice, bob), bits in zip(keys, blocks["secret_bits"], strict=True):

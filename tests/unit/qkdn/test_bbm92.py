@@ -91,8 +91,8 @@ def test_finite_key_blocks_follow_tomamichel_and_report_both_lengths():
     for k in range(2 * 32_768 + 400):
         s.on_pair(pair(werner(0.97), k))
     (row,) = blocks
-    assert row["key_length"] == "finite" and row["secret_bits"] == row["secret_bits_finite"] > 0
-    assert row["secret_bits_asymptotic"] > row["secret_bits_finite"]
+    assert row["key_length"] == "finite" and row["secret_bits"] == row["finite_secret_bits"] > 0
+    assert row["asymptotic_secret_bits"] > row["finite_secret_bits"]
     n = 32_768 - math.ceil(0.1 * 32_768)
     assert row["secret_bits"] < n * (1 - 2 * 0.05)  # below even the asymptotic 1 - 2 h(.) at no error margin
     ((alice, bob),) = s.keys
@@ -105,5 +105,5 @@ def test_small_finite_key_blocks_give_no_key_but_say_what_asymptotic_would_give(
     for k in range(2 * 4096 + 200):
         s.on_pair(pair(werner(0.97), k))
     (row,) = blocks
-    assert row["secret_bits"] == row["secret_bits_finite"] == 0 and row["secret_bits_asymptotic"] > 0
+    assert row["secret_bits"] == row["finite_secret_bits"] == 0 and row["asymptotic_secret_bits"] > 0
     assert s.keys == []

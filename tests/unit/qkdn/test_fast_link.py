@@ -21,8 +21,8 @@ def test_blocks_arrive_every_block_time_with_their_rows():
     assert all(row["secret_bits"] == 1000 and row["sifted_bits"] == 5000 for row in rows)
     assert all(row["disclosed_bits"] == 4000 and row["qber"] == pytest.approx(0.02) for row in rows)
     assert all(row["source"] == "model" for row in rows)
-    assert all(row["key_length"] == "asymptotic" and row["secret_bits_asymptotic"] == 1000 for row in rows)
-    assert all(np.isnan(row["secret_bits_finite"]) for row in rows)  # an asymptotic model has no finite length
+    assert all(row["key_length"] == "asymptotic" and row["asymptotic_secret_bits"] == 1000 for row in rows)
+    assert all(np.isnan(row["finite_secret_bits"]) for row in rows)  # an asymptotic model has no finite length
     pools = network.pools_of("a", "b")
     assert pools.store("a", "a").level_bits == pools.store("b", "b").level_bits == 5000
 
@@ -37,8 +37,8 @@ def test_a_finite_key_model_link_says_its_blocks_are_finite_key():
         network.add_fast_link("a", "b", finite, 0.0, 0.025)
         adapter.run_timeline(timeline)
     rows = network.block_records
-    assert len(rows) == 2 and all(row["key_length"] == "finite" and row["secret_bits_finite"] == 1000 for row in rows)
-    assert all(np.isnan(row["secret_bits_asymptotic"]) for row in rows)
+    assert len(rows) == 2 and all(row["key_length"] == "finite" and row["finite_secret_bits"] == 1000 for row in rows)
+    assert all(np.isnan(row["asymptotic_secret_bits"]) for row in rows)
 
 
 def test_consecutive_blocks_differ_and_both_ends_get_the_same_bits():

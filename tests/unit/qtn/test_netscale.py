@@ -151,7 +151,7 @@ def test_network_level_window_shorter_than_setup_is_reported():
 def test_network_level_runs_bbm92_with_identical_keys_at_both_users():
     data = _chain().model_dump()
     data["duration_s"] = 10.0
-    data["qkd"] = {"postprocessing": {"key_length_formula": "infinite_key"}}
+    data["qkd"] = {"postprocessing": {"key_length": "asymptotic", "key_length_formula": "infinite_key"}}
     data["traffic"] = [{"kind": "bbm92", "src": "n0", "dst": "n3", "n_memories": 1, "frame_bits": 256}]
     (first, built), again = run_keeping_networks(from_dict(data)), run(from_dict(data))
     blocks = first.tables["link_blocks"]

@@ -46,7 +46,7 @@ def test_units_are_in_physical_column_names():
     for spec in TABLES.values():
         for column, dtype in spec.columns.items():
             if dtype == "float64" and column not in DIMENSIONLESS:
-                assert column.endswith(("_s", "_hz", "_km", "_bps")), column
+                assert column.endswith(("_s", "_hz", "_km", "_bps", "_bits")), column
 
 
 def test_to_frame_applies_declared_dtypes():
