@@ -1,9 +1,9 @@
 """The notebooks in examples/ run from top to bottom, on short runs (``QNETSIM_EXAMPLES_SHORT=1``).
 
 Each notebook is executed in a fresh Jupyter kernel (``nbclient``; a kernel spec that
-names ``python`` starts this interpreter), in a temporary working directory; a cell that raises fails the test. The
-sweep and the comparison start worker processes and several runs: they are slow tests;
-the others run by default.
+names ``python`` starts this interpreter), in a temporary working directory; a cell that
+raises fails the test. All four run in the default suite (about 25 s together), so CI
+executes every notebook.
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ nbclient = pytest.importorskip("nbclient")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-SLOW = {"02-sweep", "04-repeaters-vs-trusted-relays"}
+SLOW: set[str] = set()  # none: every notebook runs in CI
 #: What each notebook must show once run: a line of its results' display, and a figure.
 SHOWS = {
     "01-scenario-to-figure": "qnetsim run: chain-of-four, seed 11",
