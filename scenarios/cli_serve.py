@@ -24,6 +24,14 @@ def serve(
     speed: Annotated[
         float, typer.Option(parser=number, help="Simulated seconds per wall-clock second (1: real time).")
     ] = 1.0,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write a result folder when serving stops: the run's tables and kms_requests (one row per call).",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario's QKD network paced against the wall clock and serve its keys (ETSI GS QKD 014)."""
@@ -37,6 +45,10 @@ def serve(
 
             raise ConfigError(f"--port: must be 0 to 65535; got {port}")
         loaded = load(scenario)
+        if output is not None:
+            from scenarios.results import check_output_folder
+
+            check_output_folder(output)  # refuse a bad folder before serving, not when stopping
         try:
             from scenarios.serve import run_serve  # imports the simulator and the web stack: only when serving
         except ModuleNotFoundError as error:
@@ -57,3 +69,6 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
+        if output is not None:
+            written = serving.results().write(output)
+            print(f"qnetsim serve: results in {written}", file=sys.stderr, flush=True)

@@ -56,6 +56,7 @@ from scenarios.results import Results
 from scenarios.schema import Scenario
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
+    KMS_REQUESTS,
     KP_ASSEMBLY,
     LINK_BLOCKS,
     LINKS,
@@ -134,6 +135,16 @@ def run_keeping_networks(
             if built.qkd is not None:
                 built.qkd.close()  # photon links detach their key-material log filter
     wall_time_s = time.perf_counter() - wall_start
+    return results_of(scenario, spec, built, started, wall_time_s), built
+
+
+def results_of(
+    scenario: Scenario, spec: NetworkSpec, built: "BuiltRun", started: datetime, wall_time_s: float
+) -> Results:
+    """The tables and manifest of a run built by :func:`build_run` and run as far as it went.
+
+    A served scenario (``qnetsim serve --out``) adds the ETSI GS QKD 014 calls its KMEs answered.
+    """
     ids = {"run_id": run_id_of(scenario), "scenario": scenario.name, "seed": scenario.seed}
     tables = {}
     if built.entanglement is not None:
@@ -148,11 +159,13 @@ def run_keeping_networks(
     if built.kaas is not None:
         tables["kp_assembly"] = to_frame(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
         tables["vkp"] = to_frame(VKP, built.kaas.vkp_records, ids)
+    if built.kms is not None and built.kms.records:
+        tables["kms_requests"] = to_frame(KMS_REQUESTS, built.kms.records, ids)
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
     manifest["topology"] = topology_record(spec, qkd=built.qkd is not None)  # what reports draw
-    return Results(scenario=scenario, tables=tables, manifest=manifest), built
+    return Results(scenario=scenario, tables=tables, manifest=manifest)
 
 
 @dataclass

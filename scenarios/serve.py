@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,15 @@ from qkdn.kms.http import kme_app
 from qkdn.kms.server import Endpoint, listen, serve
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.randomness import controlled_global_random_state
+from qnetsim.core.spec import NetworkSpec
 from qtn.sequence_backed import adapter as sequence_adapter
 from scenarios.build import network_spec, qtn_options
 from scenarios.checks import check_scenario
 from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
 from scenarios.hybrid_checks import hybrid_problems
-from scenarios.runner import BuiltRun, build_run
+from scenarios.results import Results
+from scenarios.runner import BuiltRun, build_run, results_of
 from scenarios.schema import Scenario
 
 logger = logging.getLogger(__name__)
@@ -60,12 +63,32 @@ class Serving:
     endpoints: list[Endpoint]
     tls_dir: Path
     speed: float
+    spec: NetworkSpec
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    started_utc: datetime = field(default_factory=lambda: datetime.now(UTC))
+    wall_start_s: float = field(default_factory=time.perf_counter)
 
     def now_s(self) -> float:
         """Simulated time now."""
         return sequence_adapter.now_s(self.built.timeline)
+
+    def results(self) -> Results:
+        """Tables and manifest of the network as served so far, with the ``kms_requests`` table of the calls.
+
+        The manifest's ``simulated_time_s`` is how far the served timeline got, and ``served`` says how.
+        """
+        results = results_of(
+            self.scenario, self.spec, self.built, self.started_utc, time.perf_counter() - self.wall_start_s
+        )
+        results.manifest["simulated_time_s"] = self.now_s()
+        results.manifest["served"] = {
+            "command": "qnetsim serve",
+            "speed": self.speed,
+            "kmes": [endpoint.kme_id for endpoint in self.endpoints],
+            "keys_delivered": dict(self.kms.n_keys_delivered),
+        }
+        return results
 
     def ready_line(self) -> str:
         """The one line printed once every KME listens."""
@@ -181,7 +204,7 @@ async def serve_scenario(
             for kme, sock in zip(kmes, sockets, strict=True):
                 files = files_of(tls_dir, kme.kme_id)
                 endpoints.append(Endpoint(kme.kme_id, kme_app(built.kms, kme.kme_id), sock, files.cert, files.key))
-            serving = Serving(scenario, built, built.kms, endpoints, tls_dir, speed)
+            serving = Serving(scenario, built, built.kms, endpoints, tls_dir, speed, spec)
             if stop is not None:
                 serving.stop = stop
             write_manifest(tls_dir / "kms.json", kms_manifest(serving))

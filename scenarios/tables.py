@@ -298,9 +298,34 @@ VKP = TableSpec(
     },
 )
 
+KMS_REQUESTS = TableSpec(
+    name="kms_requests",
+    description=(
+        "One row per ETSI GS QKD 014 call a key management entity answered (qnetsim serve --out), in the "
+        "standard's vocabulary: method (status, enc_keys, dec_keys), master and slave SAE ids, source and "
+        "target KME ids, number and size (bits) of keys asked for (empty where the call has none), the key "
+        "ids handed out (UUIDs, comma-separated; never key bits), the HTTP status and the refusal message."
+    ),
+    columns={
+        "t_s": "float64",
+        "kme_id": "str",
+        "method": "str",
+        "master_SAE_ID": "str",
+        "slave_SAE_ID": "str",
+        "source_KME_ID": "str",
+        "target_KME_ID": "str",
+        "number": "Int64",
+        "size": "Int64",
+        "key_IDs": "str",
+        "status": "int64",
+        "message": "str",
+    },
+)
+
 ENTANGLEMENT_TABLES = (PAIRS, ENTANGLEMENT_REQUESTS, TELEPORTATIONS, LINKS, PURIFICATIONS, MEMORIES)
 QKD_TABLES = (REQUESTS, LINK_BLOCKS, POOLS, SERVICE_PERIODS, RECOVERIES, OUTAGES, KP_ASSEMBLY, VKP)
-TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES)}
+KMS_TABLES = (KMS_REQUESTS,)
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES, *KMS_TABLES)}
 
 
 def to_frame(

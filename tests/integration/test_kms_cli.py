@@ -11,6 +11,7 @@ import threading
 import time
 
 import httpx
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -53,11 +54,22 @@ def test_a_foreign_kms_json_is_not_replaced(tmp_path):
     assert (tmp_path / "kms.json").read_text() == '{"mine": true}'
 
 
+def test_a_foreign_output_folder_is_refused_before_serving(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = qnetsim("serve", "kms-demo", "--tls-dir", tmp_path / "tls", "--port", 0, "--output", foreign)
+    assert result.exit_code == 2 and str(foreign) in result.stderr
+    assert not (tmp_path / "tls").exists()  # refused before any certificate was made
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_served_process_prints_one_ready_line_and_stops_cleanly(tmp_path, stop_signal):
     process = subprocess.Popen(
-        [sys.executable, "-m", "scenarios", "serve", "kms-demo", "--tls-dir", str(tmp_path), "--port", "0"],
+        [sys.executable, "-m", "scenarios", "serve", "kms-demo", "--tls-dir", str(tmp_path), "--port", "0"]
+        + ["--output", str(tmp_path / "served")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -84,6 +96,9 @@ def test_served_process_prints_one_ready_line_and_stops_cleanly(tmp_path, stop_s
         assert process.returncode == 0, err
         assert out == ""  # the ready line was the only one
         assert "stopped at t =" in err and "1 keys to masters" in err
+        calls = pd.read_parquet(tmp_path / "served" / "kms_requests.parquet")
+        assert (calls["method"] == "enc_keys").sum() == 1 and (calls["method"] == "status").sum() >= 1
+        assert set(calls["master_SAE_ID"]) == {"sae-alice"} and set(calls["status"]) == {200}
     finally:
         if process.poll() is None:
             process.kill()

@@ -261,3 +261,40 @@ def test_second_third_party_client_and_its_conformance_probes(served):
     ):
         assert outcomes[name] == "PASS", (name, outcomes)
     assert outcomes["dec_keys_roundtrip"] == "FAIL" and outcomes["error_contract_404"] == "WARN"
+
+
+def test_calls_are_a_kms_requests_table_in_the_standards_terms(served, tmp_path):
+    """Every call leaves a ``kms_requests`` row with SAE, KME and key ids (never key bits) in the result folder."""
+    import pandas as pd
+
+    wait_for_keys(served, "sae-alice", "sae-bob", 2)
+    with client(served, "sae-alice") as alice, client(served, "sae-bob") as bob:
+        made = alice.post("/api/v1/keys/sae-bob/enc_keys", json={"number": 2, "size": 256}).json()["keys"]
+        ids = [key["key_ID"] for key in made]
+        assert bob.post("/api/v1/keys/sae-alice/dec_keys", json={"key_IDs": [{"key_ID": i} for i in ids]}).is_success
+        assert alice.get("/api/v1/keys/sae-bob/enc_keys", params={"size": 12}).status_code == 400
+    folder = served.call(lambda: served.serving.results().write(tmp_path / "served"))
+    frame = pd.read_parquet(folder / "kms_requests.parquet")
+    enc = frame[(frame["method"] == "enc_keys") & frame["key_IDs"].str.contains(ids[0])]
+    assert len(enc) == 1
+    row = enc.iloc[0]
+    assert (row["kme_id"], row["master_SAE_ID"], row["slave_SAE_ID"]) == ("kme-alice", "sae-alice", "sae-bob")
+    assert (row["source_KME_ID"], row["target_KME_ID"], row["number"], row["size"]) == ("kme-alice", "kme-bob", 2, 256)
+    assert row["key_IDs"].split(",") == ids and row["status"] == 200
+    dec = frame[(frame["method"] == "dec_keys") & frame["key_IDs"].str.contains(ids[0])].iloc[0]
+    assert (dec["kme_id"], dec["master_SAE_ID"], dec["slave_SAE_ID"], dec["status"]) == (
+        "kme-bob",
+        "sae-alice",
+        "sae-bob",
+        200,
+    )
+    refused = frame[(frame["method"] == "enc_keys") & (frame["size"] == 12)].iloc[-1]
+    assert refused["status"] == 400 and "multiple of 8" in refused["message"] and refused["key_IDs"] == ""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["served"]["command"] == "qnetsim serve" and manifest["tables"]["kms_requests"]["rows"] == len(frame)
+    assert 0 < manifest["simulated_time_s"] <= manifest["scenario"]["duration_s"]
+    written = "".join(pd.read_parquet(path).to_csv() for path in folder.glob("*.parquet"))
+    written += (folder / "manifest.json").read_text()
+    for key in made:
+        raw = base64.b64decode(key["key"])
+        assert key["key"] not in written and raw.hex() not in written
