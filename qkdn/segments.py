@@ -47,7 +47,7 @@ import networkx as nx
 
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.spec import LinkSpec, NetworkSpec
-from qtn.routing import next_hops, route
+from qtn.routing import Routes
 
 __all__ = [
     "KEY_HOLDING_ROLES",
@@ -167,7 +167,7 @@ def _segments(spec: NetworkSpec, quantum_spec: NetworkSpec, repeaters: set[str],
     graph = spec.graph()
     islands = nx.connected_components(graph.subgraph(repeaters))
     segments = []
-    tables = None
+    routes = None  # found per border pair, only if an island has two border nodes
     island_of: dict[tuple[str, str], str] = {}
     for island in sorted(islands, key=min):
         border = sorted({peer for node in island for peer in graph[node] if peer not in repeaters})
@@ -179,9 +179,9 @@ def _segments(spec: NetworkSpec, quantum_spec: NetworkSpec, repeaters: set[str],
                     f"{members}) and would be joined by two key links; join the islands or give one up"
                 )
             island_of[a, b] = members
-            if tables is None:
-                tables = next_hops(quantum_spec, metric)
-            path = route(quantum_spec, a, b, metric, tables)
+            if routes is None:
+                routes = Routes(quantum_spec, metric)
+            path = routes.route(a, b)
             if path is None:
                 continue  # no usable fibre path (a link that can never succeed)
             outside = [node for node in path[1:-1] if node not in repeaters]

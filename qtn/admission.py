@@ -1,7 +1,7 @@
 """What both entanglement engines check before a request gets resources: its ends, its route, its set-up time.
 
-:class:`Admission` holds a network's fibre-delay graph and its forwarding tables
-(computed once, on the first route asked for). Both engines behind
+:class:`Admission` holds a network's fibre-delay graph and its routes (each
+found once, when first asked for: :class:`qtn.routing.Routes`). Both engines behind
 :class:`qtn.engine.EntanglementEngine` validate each request through it when it
 is added, take the reservation set-up time from it, and ask it at the request's
 start whether the request is refused before any memory is reserved (no route
@@ -16,30 +16,30 @@ from qnetsim.core.errors import ConfigError
 from qnetsim.core.requests import EntanglementRequest
 from qnetsim.core.spec import NetworkSpec
 from qnetsim.core.units import s_to_ps
-from qtn.routing import next_hops, no_route_reason, route
+from qtn.routing import Routes
 
 
 class Admission:
-    """Request validation and routes of one network, with forwarding tables cached.
+    """Request validation and routes of one network, each route found once.
 
     Attributes:
         spec: the network.
         metric: the routing metric (:data:`qtn.routing.METRICS`).
         graph: the spec's graph with each link's fibre delay ``delay_s``.
+        routes: the routes asked for so far, each found by one search.
     """
 
     def __init__(self, spec: NetworkSpec, metric: str) -> None:
         self.spec = spec
         self.metric = metric
         self.graph = delay_graph(spec)
-        self._tables: dict[str, dict[str, str]] | None = None
+        self.routes = Routes(spec, metric)
         self._request_ids: set[int] = set()
+        self._components: dict[str, int] | None = None
 
     def route(self, src: str, dst: str) -> list[str] | None:
-        """The forwarding tables' path from ``src`` to ``dst`` (None: the node roles leave none)."""
-        if self._tables is None:
-            self._tables = next_hops(self.spec, self.metric)
-        return route(self.spec, src, dst, self.metric, self._tables)
+        """The route from ``src`` to ``dst`` for the metric (None: the node roles leave none)."""
+        return self.routes.route(src, dst)
 
     def check(self, request: EntanglementRequest) -> None:
         """Refuse a request that cannot be issued at all: a reused id, an unknown end, no fibre path.
@@ -52,9 +52,17 @@ class Admission:
         for end in (request.src, request.dst):
             if end not in self.graph:
                 raise ConfigError(f"request {request.request_id}: unknown node {end!r}")
-        if not nx.has_path(self.graph, request.src, request.dst):
+        if self._component_of(request.src) != self._component_of(request.dst):
             raise ConfigError(f"request {request.request_id}: no path from {request.src} to {request.dst}")
         self._request_ids.add(request.request_id)
+
+    def _component_of(self, node: str) -> int:
+        """Which connected piece of the fibre graph ``node`` is in (all pieces found once, on first use)."""
+        if self._components is None:
+            self._components = {
+                member: index for index, piece in enumerate(nx.connected_components(self.graph)) for member in piece
+            }
+        return self._components[node]
 
     def setup_s(self, src: str, dst: str) -> float:
         """Reservation set-up time between ``src`` and ``dst`` along their route.
@@ -72,7 +80,7 @@ class Admission:
         reservation set-up is done (compared in SeQUeNCe's integer picoseconds).
         """
         if self.route(request.src, request.dst) is None:  # the roles leave no path (see qnetsim.core.roles)
-            return no_route_reason(self.spec, request.src, request.dst, self.metric)
+            return self.routes.no_route_reason(request.src, request.dst)
         if s_to_ps(request.start_s + setup_s) >= s_to_ps(request.end_s):
             return (
                 f"window of {request.end_s - request.start_s:.3g} s is shorter than the "

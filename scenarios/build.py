@@ -123,11 +123,12 @@ def bbm92_sessions(
     pairs (SeQUeNCe's timeline, or the network-scale engine's own loop).
     """
     sessions = []
+    graph = None
     for i, item in enumerate(scenario.traffic):
         if item.kind != "bbm92":
             continue
         name = f"{item.src}~{item.dst} bbm92"
-        graph = network.spec.graph()
+        graph = graph if graph is not None else network.spec.graph()  # once, and only with bbm92 traffic
         path = nx.shortest_path(graph, item.src, item.dst, weight="length_km")
         delay_s = sum(fibre_delay_s(graph.edges[u, v]["length_km"]) for u, v in zip(path, path[1:], strict=False))
         session = BBM92Session(

@@ -28,10 +28,11 @@ from typing import Any
 
 import networkx as nx
 
+from qnetsim.core.bookkeeping import delay_graph
+from qnetsim.core.fibre_delays import channel_delay_ps, fastest_routes_from
 from qnetsim.core.randomness import derive_seed
 from qnetsim.core.spec import NetworkSpec
 from qnetsim.core.units import db_per_km_to_db_per_m, km_to_m, s_to_ps
-from qtn.routing import routing_graph
 from scenarios.build import network_spec
 from scenarios.errors import ScenarioError
 from scenarios.loader import load_checked
@@ -132,15 +133,15 @@ def sequence_config(scenario: Scenario | str | Path) -> dict[str, Any]:
                 "template": name,
             }
         )
-    graph = routing_graph(spec)
+    graph = delay_graph(spec)
     cconnections = []
-    delays = dict(nx.all_pairs_dijkstra_path_length(graph, weight="delay_s"))
     names = [node.name for node in spec.nodes]
     for index, src in enumerate(names):
+        delays, _ = fastest_routes_from(graph, src)  # the same delays as the run's router mesh
         for dst in names[index + 1 :]:
-            delay_s = delays.get(src, {}).get(dst, math.inf)
+            delay_s = delays.get(dst, math.inf)
             if math.isfinite(delay_s):
-                cconnections.append({"node1": src, "node2": dst, "delay": max(1, s_to_ps(delay_s))})
+                cconnections.append({"node1": src, "node2": dst, "delay": channel_delay_ps(delay_s)})
     qkd = _has_qkd(scenario)
     roles = {node.name: str(node.role) for node in spec.nodes}
     return {

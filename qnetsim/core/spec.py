@@ -6,6 +6,7 @@ node and link with concrete hardware and lengths. It is pure data with a
 :mod:`networkx` view for routing.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,10 +50,12 @@ class NetworkSpec:
 
     def node(self, name: str) -> NodeSpec:
         """The node called ``name`` (KeyError if absent)."""
-        for node in self.nodes:
-            if node.name == name:
-                return node
-        raise KeyError(name)
+        return self._node_by_name[name]
+
+    @functools.cached_property
+    def _node_by_name(self) -> dict[str, NodeSpec]:
+        """Nodes by name, built on first use (a scan per look-up made per-link work quadratic)."""
+        return {node.name: node for node in self.nodes}
 
     def graph(self) -> nx.Graph:
         """Undirected graph with ``length_km`` edge weights and ``role`` node attributes."""

@@ -10,12 +10,10 @@ class combines them).
 import random
 from collections.abc import Callable
 
-import networkx as nx
-
 from qnetsim.core.delivery import PairDelivery
+from qnetsim.core.fibre_delays import FibreDelays
 from qnetsim.core.hardware import NodeHardwareConfig
 from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
-from qnetsim.core.units import s_to_ps
 from qtn.admission import Admission
 from qtn.netscale.clock import Clock
 from qtn.netscale.memories import MemoryCards
@@ -38,7 +36,7 @@ class EngineBase:
     _hardware: dict[str, NodeHardwareConfig]
     _links: dict[frozenset[str], LinkSpec]
     _cards: MemoryCards
-    _delays_ps: dict[str, dict[str, int]]
+    _delays: FibreDelays
     _sessions: dict[int, Session]
     _link_counters: dict[str, Counters]
     _purification_counters: dict[tuple[str, str], Counters]
@@ -47,12 +45,12 @@ class EngineBase:
     _coherence_s: dict[str, float | None]
 
     def _delay_ps(self, src: str, dst: str) -> int:
-        """Classical delay between two routers: the fastest fibre route, integer ps (at least 1)."""
-        table = self._delays_ps.get(src)
-        if table is None:
-            lengths = nx.single_source_dijkstra_path_length(self._admission.graph, src, weight="delay_s")
-            table = self._delays_ps[src] = {dst: max(1, s_to_ps(delay)) for dst, delay in lengths.items()}
-        return table[dst]
+        """Classical delay between two routers: the fastest fibre route, integer ps (at least 1).
+
+        Found once per pair (:class:`qnetsim.core.fibre_delays.FibreDelays`); pairs on a
+        request's route take it from the route when that is a fastest one.
+        """
+        return self._delays.delay_ps(src, dst)
 
     def _live(self, session: Session) -> bool:
         return self.clock.now_ps < session.end_ps

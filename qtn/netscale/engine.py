@@ -55,6 +55,7 @@ from collections.abc import Callable
 
 from qnetsim.core.delivery import PairDelivery
 from qnetsim.core.errors import ConfigError
+from qnetsim.core.fibre_delays import FibreDelays
 from qnetsim.core.randomness import derive_seed
 from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
@@ -104,7 +105,7 @@ class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, Purifica
         self._hardware = {node.name: node.hardware for node in spec.nodes}
         self._links: dict[frozenset[str], LinkSpec] = {frozenset((link.a, link.b)): link for link in spec.links}
         self._cards = MemoryCards({node.name: node.hardware.n_memories for node in spec.nodes})
-        self._delays_ps: dict[str, dict[str, int]] = {}
+        self._delays = FibreDelays(self._admission.graph)
         self._sessions: dict[int, Session] = {}
         self._link_counters: dict[str, Counters] = {}
         self._purification_counters: dict[tuple[str, str], Counters] = {}
@@ -149,6 +150,7 @@ class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, Purifica
             session.reason = reason
             return
         path = tuple(self._admission.route(request.src, request.dst) or ())
+        self._delays.note_route(path)  # its steps message along it: one search instead of one per pair
         n = request.n_memories
         need = {node: (n if i in (0, len(path) - 1) else 2 * n) for i, node in enumerate(path)}
         chosen, short = self._cards.reserve(need, session.start_ps, session.end_ps)

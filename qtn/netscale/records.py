@@ -12,18 +12,25 @@ class RecordSteps(EngineBase):
 
     def _sample_memories(self) -> None:
         now_ps = self.clock.now_ps
-        counts = {name: [0, 0] for name in self._hardware}  # occupied, entangled
+        t_s = ps_to_s(now_ps)
+        counts: dict[str, list[int]] = {}  # occupied, entangled; only nodes with reserved memories
         for session in self._sessions.values():
             if not session.approved or not session.start_ps <= now_ps < session.end_ps:
                 continue
             for slot in session.slots:
                 holds_known_pair = slot.state == HOLDING and not slot.busy
-                counts[slot.node][1 if holds_known_pair else 0] += 1
-        for name, (occupied, entangled) in counts.items():
-            n_memories = self._hardware[name].n_memories
-            self.memory_records.append(
+                node_counts = counts.get(slot.node)
+                if node_counts is None:
+                    node_counts = counts[slot.node] = [0, 0]
+                node_counts[1 if holds_known_pair else 0] += 1
+        idle = (0, 0)
+        records = self.memory_records
+        for name, hardware in self._hardware.items():  # every node, in the spec's order
+            occupied, entangled = counts.get(name, idle)
+            n_memories = hardware.n_memories
+            records.append(
                 {
-                    "t_s": ps_to_s(now_ps),
+                    "t_s": t_s,
                     "node": name,
                     "n_memories": n_memories,
                     "n_raw": n_memories - occupied - entangled,

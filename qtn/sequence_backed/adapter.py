@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
-import networkx as nx
 from sequence.components.detector import Detector
 from sequence.components.memory import Memory
 from sequence.components.optical_channel import ClassicalChannel, QuantumChannel
@@ -47,7 +46,9 @@ from sequence.kernel.timeline import Timeline
 from sequence.network_management.network_manager import DistributedNetworkManager
 from sequence.topology.node import BSMNode, QuantumRouter
 
+from qnetsim.core.bookkeeping import delay_graph
 from qnetsim.core.errors import ConfigError
+from qnetsim.core.fibre_delays import channel_delay_ps, fastest_routes_from
 from qnetsim.core.hardware import (
     BSMConfig,
     DetectorConfig,
@@ -67,7 +68,7 @@ from qnetsim.core.units import (
     ps_to_s,
     s_to_ps,
 )
-from qtn.routing import link_attempt_period_s, next_hops, routing_graph
+from qtn.routing import link_attempt_period_s, next_hops
 from qtn.sequence_backed.event_list import FastEventList
 from qtn.sequence_backed.protocols import (
     FAST_GENERATION,
@@ -437,16 +438,17 @@ def _add_router_mesh(built: BuiltNetwork, spec: NetworkSpec) -> dict[str, dict[s
     from a repeater to both ends), so every router pair needs a channel; its delay
     is that of the fastest fibre route between them. Returns the delays (s).
     """
-    graph = routing_graph(spec)
+    graph = delay_graph(spec)
     delays: dict[str, dict[str, float]] = {}
-    for src, (delays_s, paths) in nx.all_pairs_dijkstra(graph, weight="delay_s"):
+    for src in graph.nodes:
+        delays_s, paths = fastest_routes_from(graph, src)
         delays[src] = dict(delays_s)
         for dst, delay_s in delays_s.items():
             if dst == src:
                 continue
             route = paths[dst]
             length_km = sum(graph.edges[u, v]["length_km"] for u, v in zip(route, route[1:], strict=False))
-            cc = ClassicalChannel(f"cc.{src}.{dst}", built.timeline, km_to_m(length_km), max(1, s_to_ps(delay_s)))
+            cc = ClassicalChannel(f"cc.{src}.{dst}", built.timeline, km_to_m(length_km), channel_delay_ps(delay_s))
             cc.set_ends(built.routers[src], dst)
             _own(cc, built.routers[src])
             built.classical_channels.append(cc)

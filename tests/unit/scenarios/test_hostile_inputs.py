@@ -208,11 +208,22 @@ def test_validate_builds_the_topology_once(monkeypatch, tmp_path):
 
 
 def test_one_route_search_per_pair_however_many_requests(monkeypatch):
+    """Targets above the links' raw fidelity (0.95) need the route; one search per pair. Targets at or
+    below it need none: no link of any route has to purify."""
     calls = []
     real = feasibility._route
     monkeypatch.setattr(feasibility, "_route", lambda *args: calls.append(args[1:]) or real(*args))
-    loads(HEAD + "traffic:\n" + "  - {src: n0, dst: n2}\n" * 300 + "  - {src: n2, dst: n0}\n" * 300)
+    above = "target_fidelity: 0.96"
+    loads(
+        HEAD
+        + "traffic:\n"
+        + f"  - {{src: n0, dst: n2, {above}}}\n" * 300
+        + f"  - {{src: n2, dst: n0, {above}}}\n" * 300
+    )
     assert sorted(calls) == [("n0", "n2"), ("n2", "n0")]
+    calls.clear()
+    loads(HEAD + "traffic:\n" + "  - {src: n0, dst: n2, target_fidelity: 0.95}\n" * 300)
+    assert calls == []
 
 
 def test_one_name_hint_search_per_unknown_name(monkeypatch):
