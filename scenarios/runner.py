@@ -338,11 +338,16 @@ def simulator_globals(scenario: Scenario, options: QTNOptions) -> contextlib.Abs
     builds no SeQUeNCe object, so it does not import SeQUeNCe (seconds of start-up,
     most of a short run) and leaves SeQUeNCe's class attributes alone.
     """
-    if options.link_mode == "network" and not has_key_traffic(scenario):
+    if not uses_sequence(scenario):
         return contextlib.nullcontext()
     from qtn.sequence_backed import adapter
 
     return adapter.sequence_globals(link_mode=_sequence_link_mode(options), purification=options.purification)
+
+
+def uses_sequence(scenario: Scenario) -> bool:
+    """Whether a run of ``scenario`` builds SeQUeNCe objects (any level but ``network``, or key traffic)."""
+    return scenario.fidelity_level != "network" or has_key_traffic(scenario)
 
 
 def _sequence_link_mode(options: QTNOptions) -> str:
