@@ -89,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="Runs of every measurement and variant.")
     parser.add_argument("--baseline", type=Path, help="Source tree of the version to compare with.")
+    parser.add_argument("--only", default="help,run,fixed", help="Measurements to make, e.g. fixed.")
     args = parser.parse_args()
+    kinds = args.only.split(",")
     variants: list[tuple[str, Path | None]] = [("this tree", None)]
     if args.baseline is not None:
         variants.append(("baseline", args.baseline.resolve()))
@@ -99,7 +101,7 @@ def main() -> None:
         workspace = Path(name)
         text = CHAIN_YAML.replace("duration_s: 1.0", "duration_s: 0.01\nfidelity_level: network", 1)
         (workspace / "chain.yaml").write_text(text, encoding="utf-8")
-        for kind in ("help", "run", "fixed"):
+        for kind in kinds:
             for _, tree in variants:
                 measure(kind, tree, workspace)  # warm-up: bytecode caches, file-system caches
             for repeat in range(args.repeats):
@@ -107,7 +109,7 @@ def main() -> None:
                 for label, tree in order:
                     results.setdefault((kind, label), []).append(measure(kind, tree, workspace))
                 print(f"{kind}: repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
-    report(results, variants, args.repeats, load_before, os.getloadavg())
+    report(results, variants, args.repeats, load_before, os.getloadavg(), kinds)
 
 
 def report(
@@ -116,11 +118,14 @@ def report(
     repeats: int,
     load_before: tuple[float, float, float],
     load_after: tuple[float, float, float],
+    kinds: list[str],
 ) -> None:
     print(f"start-up and fixed cost per run: medians of {repeats} alternated runs; CPUs: {os.cpu_count()}")
     print(f"  load average (1, 5, 15 min) before {fmt(load_before)}, after {fmt(load_after)}")
     names = {"help": "qnetsim --help", "run": "qnetsim run (network level, 0.01 s)", "fixed": "2-node run + write"}
     for kind, title in names.items():
+        if kind not in kinds:
+            continue
         unit, scale = ("ms", 1e3) if kind == "fixed" else ("s", 1.0)
         for label, _ in variants:
             rows = results[(kind, label)]
@@ -135,6 +140,8 @@ def report(
                 f"cpu x{statistics.median(r[1] for r in ratios):.2f} (median of paired ratios)"
             )
     for kind, target_s in (("help", HELP_TARGET_S), ("run", RUN_TARGET_S)):
+        if kind not in kinds:
+            continue
         wall = statistics.median(r[0] for r in results[(kind, "this tree")])
         cpu = statistics.median(r[1] for r in results[(kind, "this tree")])
         verdict = "met" if wall < target_s else "not met"
