@@ -139,3 +139,17 @@ def test_only_runs_that_build_sequence_objects_set_sequence_up():
         scenario = from_dict({**data, **changes})
         chosen = simulator_globals(scenario, qtn_options(scenario))
         assert isinstance(chosen, contextlib.nullcontext) is not uses_sequence, (level, key_traffic)
+
+
+def test_sweep_workers_import_sequence_only_for_points_that_run_on_it():
+    """A sweep's workers import before their first point what its points need, and SeQUeNCe only if one runs on it."""
+    from scenarios import from_dict
+    from scenarios.executors import RUNNER_MODULES, SEQUENCE_MODULES
+    from scenarios.sweep import plan_sweep
+    from scenarios.sweep_run import worker_modules
+
+    data = yaml.safe_load(CHAIN_YAML)
+    network_level = plan_sweep(from_dict(data), ["links.length_km=10,20"], [1, 2])
+    assert worker_modules(network_level, "chain") == RUNNER_MODULES
+    swept_level = plan_sweep(from_dict(data), ["fidelity_level=network,fast"], None)
+    assert worker_modules(swept_level, "chain") == (*RUNNER_MODULES, *SEQUENCE_MODULES)
