@@ -205,24 +205,25 @@ def is_empty(folder: Path) -> bool:
 # --- checking a place before writing there ------------------------------------------------
 
 
-def check_target(target: str | Path, kind: str, what: str = "output folder") -> Path:
+def check_target(target: str | Path, kind: str, what: str = "output folder", *, probe: bool = True) -> Path:
     """The real folder to write a folder of ``kind`` to at ``target``; raise if it may not be written.
 
     Checked before any work: ``target`` (or the folder its symbolic link names)
     is missing, an empty folder, or a folder of the same kind that qnetsim
     provably wrote holding nothing else; and its nearest existing parent is a
-    folder qnetsim can create entries in (:func:`check_place`).
+    folder qnetsim can create entries in (:func:`check_place`; ``probe=False``
+    skips making a folder there to prove it, for a caller that just wrote one).
 
     Raises:
         OutputFolderError: the message names the path and what is wrong with it.
     """
-    real = check_place(target, what)
+    real = check_place(target, what, probe=probe)
     if real.is_dir() and not is_empty(real):
         _check_replaceable(Path(target), real, kind, what)
     return real
 
 
-def check_place(target: str | Path, what: str = "output folder") -> Path:
+def check_place(target: str | Path, what: str = "output folder", *, probe: bool = True) -> Path:
     """The real path of the folder ``target`` (symbolic links followed); raise unless qnetsim can make it there.
 
     Refused: a link to nothing, an existing file, the root folder, and a place
@@ -242,7 +243,8 @@ def check_place(target: str | Path, what: str = "output folder") -> Path:
         raise OutputFolderError(f"{what} {target} exists and is not a folder")
     if real.parent == real:
         raise OutputFolderError(f"{what} {target}: cannot replace the root folder")
-    check_writable(target, real.parent, what)
+    if probe:
+        check_writable(target, real.parent, what)
     return real
 
 

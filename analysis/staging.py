@@ -80,7 +80,7 @@ def staged_folder(target: str | Path, kind: str, what: str = "output folder") ->
     try:
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700 folders; results get the usual permissions
         yield staging
-        check_target(target, kind, what)
+        check_target(target, kind, what, probe=False)  # has it changed meanwhile? (the staging proved the parent)
         _release(staging, lock)
         lock = None
         _swap(staging, real)

@@ -14,16 +14,12 @@ use (PEP 562), after checking that no local file shadows a layer
 See ``docs/python-api.md``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = version("qnetsim")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from qnetsim.api import compare, from_dict, load, run, sweep
+
+    __version__: str
 
 __all__ = ["__version__", "compare", "from_dict", "load", "run", "sweep"]
 
@@ -32,6 +28,8 @@ _API = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: importlib.metadata takes longer to import than the command line
+        return _installed_version()
     if name in _API:
         from qnetsim.shadowing import check_layers
 
@@ -40,6 +38,15 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'qnetsim' has no attribute {name!r}")
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qnetsim")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
 
 
 def __dir__() -> list[str]:

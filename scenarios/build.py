@@ -4,21 +4,18 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 
 from qkdn.bbm92 import BBM92Session
-from qkdn.demand import SaturatingDemand, request_id_source
 from qkdn.failures import LinkOutage, random_outages
-from qkdn.kaas import KaaSSettings, KeyAsAService
 from qkdn.keyrate import KeyRateModel, get_model
 from qkdn.keyrate.finite_models import finite_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
-from qkdn.network import KeyRequest, QKDNetwork, QKDSettings
 from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
 from qkdn.photon.distillation import DistillationSettings
 from qkdn.segments import HybridSplit, is_hybrid, split_network
@@ -29,9 +26,13 @@ from qnetsim.core.roles import key_link_allowed
 from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
 from qnetsim.core.units import fibre_delay_s
 from qtn.engine import EntanglementEngine
-from qtn.sequence_backed import adapter
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
 from scenarios.schema import Scenario, traffic_end_s
+
+if TYPE_CHECKING:  # the QKD network runs on SeQUeNCe's timeline: imported only when a run has key traffic
+    from qkdn.demand import SaturatingDemand
+    from qkdn.kaas import KeyAsAService
+    from qkdn.network import KeyRequest, QKDNetwork
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
 RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
@@ -85,7 +86,7 @@ def segment_requests(scenario: Scenario, split: HybridSplit) -> list[Entanglemen
 
 
 def segment_sessions(
-    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: QKDNetwork, timeline: Any
+    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: "QKDNetwork", timeline: Any
 ) -> list[BBM92Session]:
     """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
 
@@ -93,6 +94,8 @@ def segment_sessions(
     frame rows go to the QKD network's ``link_blocks`` (kind ``bbm92-segment``)
     and accepted keys into the pools when their post-processing ends.
     """
+    from qtn.sequence_backed import adapter
+
     sessions = []
     requests = segment_requests(scenario, split)
     for segment, request in zip(split.segments, requests, strict=True):
@@ -212,8 +215,10 @@ def qtn_options(scenario: Scenario) -> QTNOptions:
     )
 
 
-def key_requests(scenario: Scenario) -> list[KeyRequest]:
+def key_requests(scenario: Scenario) -> list["KeyRequest"]:
     """The scenario's key traffic as requests: Poisson arrivals (or evenly spaced), numbered in time order."""
+    from qkdn.network import KeyRequest
+
     arrivals: list[tuple[float, int, object]] = []
     for i, item in enumerate(scenario.traffic):
         if item.kind != "key" or item.n_outstanding is not None:
@@ -244,8 +249,10 @@ def key_requests(scenario: Scenario) -> list[KeyRequest]:
     ]
 
 
-def saturating_demands(scenario: Scenario, network: QKDNetwork, first_request_id: int) -> list[SaturatingDemand]:
+def saturating_demands(scenario: Scenario, network: "QKDNetwork", first_request_id: int) -> list["SaturatingDemand"]:
     """The scenario's closed-loop key traffic (``n_outstanding``), numbering requests from ``first_request_id``."""
+    from qkdn.demand import SaturatingDemand, request_id_source
+
     ids = request_id_source(first_request_id)
     return [
         SaturatingDemand(
@@ -271,8 +278,10 @@ def has_key_traffic(scenario: Scenario) -> bool:
     return keys or any(item.kind in ("key", "service", "vkp") for item in scenario.traffic)
 
 
-def key_as_a_service(scenario: Scenario, network: QKDNetwork) -> KeyAsAService | None:
+def key_as_a_service(scenario: Scenario, network: "QKDNetwork") -> "KeyAsAService | None":
     """Key pools between node pairs and the scenario's VKP requests, if ``kaas`` is set."""
+    from qkdn.kaas import KaaSSettings, KeyAsAService
+
     if scenario.kaas is None:
         return None
     kaas = scenario.kaas
@@ -355,13 +364,15 @@ def has_entanglement_traffic(scenario: Scenario) -> bool:
 
 def qkd_network(
     scenario: Scenario, spec: NetworkSpec, timeline: object, split: HybridSplit | None = None
-) -> QKDNetwork:
+) -> "QKDNetwork":
     """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools.
 
     With ``split`` (a hybrid network) the QKD network is built on its QKD view:
     BB84 runs on the direct links only; the segment links are fed by BBM92
     (:func:`segment_sessions`), and outages of segment fibres hit the segment links.
     """
+    from qkdn.network import QKDNetwork, QKDSettings
+
     qkd = scenario.qkd
     whole = spec
     if split is not None:
@@ -500,7 +511,7 @@ def fast_link_model(scenario: Scenario) -> KeyRateModel:
     )
 
 
-def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: QKDNetwork, links: list[LinkSpec]) -> None:
+def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: "QKDNetwork", links: list[LinkSpec]) -> None:
     model = fast_link_model(scenario)
     for link in links:
         point = model.evaluate(link.length_km, link_keyrate_hardware(scenario, spec, link))

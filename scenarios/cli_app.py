@@ -16,15 +16,16 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from qnetsim.core.errors import ConfigError, QNetSimError
-from scenarios import overrides
 from scenarios.errors import ScenarioError
-from scenarios.schema import Scenario
+
+if TYPE_CHECKING:
+    from scenarios.schema import Scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -123,8 +124,10 @@ def configure_logging(debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
-def with_overrides(scenario: Scenario, seed: int | None, duration_s: float | None, source: str) -> Scenario:
+def with_overrides(scenario: "Scenario", seed: int | None, duration_s: float | None, source: str) -> "Scenario":
     """``scenario`` with the command line's ``--seed`` and ``--duration-s``, validated again."""
+    from scenarios import overrides  # the loader and schema: only when a command reads a scenario
+
     return overrides.with_overrides(scenario, seed, duration_s, source, overrides.option_name)
 
 

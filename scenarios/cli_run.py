@@ -1,12 +1,10 @@
 """``qnetsim run``: run a scenario and write its tables and manifest to a folder, with a summary."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from scenarios import library
 from scenarios.cli_app import (
     AllowLargeOption,
     DebugOption,
@@ -17,16 +15,9 @@ from scenarios.cli_app import (
     with_overrides,
 )
 from scenarios.cli_types import integer, number
-from scenarios.loader import load
-from scenarios.results import Results, check_output_folder
-from scenarios.summary import (
-    kaas_summary,
-    key_request_summary,
-    request_summary,
-    segment_summary,
-    service_summary,
-    teleportation_summary,
-)
+
+if TYPE_CHECKING:
+    from scenarios.results import Results
 
 
 def run(
@@ -52,7 +43,10 @@ def run(
     """Run a scenario and write its tables (Parquet) and manifest to a folder."""
     configure_logging(debug)
     with reported_errors(debug):
-        from scenarios.budget import budget_from_options, check_budget  # imports the simulator: only when needed
+        from scenarios import library
+        from scenarios.budget import budget_from_options, check_budget  # the scenario checks: only when running
+        from scenarios.loader import load
+        from scenarios.results import check_output_folder
 
         budget = budget_from_options(allow_large, memory_budget_gb)
         name = scenario or library.DEFAULT
@@ -70,7 +64,18 @@ def run(
             _print_summary(results, written)
 
 
-def _print_summary(results: Results, folder: Path) -> None:
+def _print_summary(results: "Results", folder: Path) -> None:
+    from rich.table import Table
+
+    from scenarios.summary import (
+        kaas_summary,
+        key_request_summary,
+        request_summary,
+        segment_summary,
+        service_summary,
+        teleportation_summary,
+    )
+
     manifest = results.manifest
     stdout.print(
         f"[bold]{results.scenario.name}[/bold]  seed {manifest['seed']}  "

@@ -18,8 +18,6 @@ from scenarios.cli_app import (
     stderr,
     stdout,
 )
-from scenarios.loader import load_checked
-from scenarios.role_checks import role_warnings
 
 
 def validate(
@@ -32,6 +30,8 @@ def validate(
     warning: the run refuses them, with the reason in their table row.
     """
     from scenarios.budget import Budget, budget_problems, estimate
+    from scenarios.loader import load_checked
+    from scenarios.role_checks import role_warnings
 
     configure_logging(debug)
     n_bad = 0

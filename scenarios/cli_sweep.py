@@ -8,15 +8,14 @@ after their retries, once everything else has been written.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scenarios.cli_types import integer, number
-from scenarios.executors import default_n_workers
-from scenarios.loader import load
-from scenarios.sweep import parse_seeds, plan_sweep
-from scenarios.sweep_run import SweepInterrupted, SweepOutcome, check_options, label, run_sweep
+
+if TYPE_CHECKING:
+    from scenarios.sweep_run import SweepOutcome
 
 EXIT_INTERRUPTED = 130
 
@@ -66,6 +65,10 @@ def sweep(
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
     from scenarios.cli_app import EXIT_FAILED, configure_logging, exit_at_once, reported_errors, stderr, with_overrides
+    from scenarios.executors import default_n_workers
+    from scenarios.loader import load
+    from scenarios.sweep import parse_seeds, plan_sweep
+    from scenarios.sweep_run import SweepInterrupted, check_options, label, run_sweep
 
     configure_logging(debug)
     with reported_errors(debug):
@@ -113,7 +116,7 @@ def sweep(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_summary(outcome: SweepOutcome, quiet: bool) -> None:
+def _print_summary(outcome: "SweepOutcome", quiet: bool) -> None:
     from scenarios.cli_app import stdout
 
     plan, root, record = outcome.plan, outcome.root, outcome.record

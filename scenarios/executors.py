@@ -13,8 +13,10 @@ writes them, so a Dask cluster needs no file system shared with it.
 """
 
 import dataclasses
+import importlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -35,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 #: One run at a time per process (SeQUeNCe keeps protocol choices in class attributes).
 _RUN_LOCK = threading.Lock()
+
+#: What every point imports: a worker imports it before its first point, so a sweep pays it once per worker.
+RUNNER_MODULES = ("scenarios.runner", "pyarrow.parquet")
+#: What points that build SeQUeNCe objects import besides (the hardware and fast levels, or key traffic).
+SEQUENCE_MODULES = ("qtn.sequence_backed.network", "qkdn.network", "qkdn.kaas", "qkdn.kms.service")
 
 CONNECT_TIMEOUT_S = 10.0
 #: After Ctrl-C, a worker that has not stopped this long after SIGTERM is killed.
@@ -118,26 +125,47 @@ def default_n_workers() -> int:
         return os.cpu_count() or 1
 
 
+def import_modules(modules: Sequence[str]) -> None:
+    """Import ``modules`` in this process (a worker's warm-up before its first point)."""
+    for module in modules:
+        importlib.import_module(module)
+
+
 class LocalExecutor:
     """Points in a pool of local worker processes (forkserver where available, else spawn).
 
+    The worker processes live for the whole sweep and import what points need
+    (``preload``) once, before their first point. With the forkserver start
+    method the server imports them, in the background from the moment the
+    executor is made (the coordinator meanwhile checks the points), and every
+    worker is forked from it with them loaded: a sweep pays the imports once,
+    not once per worker.
+
     At most one point per worker is handed out, so when a worker process dies only
     the points then running are charged an attempt; the pool is then started anew.
+    Short points lose little to that: a worker waits only for the coordinator to
+    hand it the next point (well under a millisecond on an idle machine), while
+    batches of points would leave workers idle at the end of a sweep.
     """
 
-    def __init__(self, n_workers: int) -> None:
+    def __init__(self, n_workers: int, preload: Sequence[str] = RUNNER_MODULES) -> None:
         if n_workers < 1:
             raise ConfigError(f"--workers: must be >= 1; got {n_workers}")
         self.max_in_flight = n_workers
+        self._preload = tuple(preload)
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if self._context.get_start_method() == "forkserver":
+            # Takes effect if this process has no fork server yet; otherwise each worker imports them itself.
+            self._context.set_forkserver_preload(["__main__", *self._preload])
+            multiprocessing.forkserver.ensure_running()  # starts it (and its imports) now, without waiting
         self._pool: ProcessPoolExecutor | None = None
         self._pool_of: dict[Any, ProcessPoolExecutor] = {}
 
     def submit(self, task: PointTask) -> Any:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.max_in_flight, mp_context=self._context, initializer=_ignore_interrupts
+                self.max_in_flight, mp_context=self._context, initializer=_start_worker, initargs=(self._preload,)
             )
         try:
             future = self._pool.submit(run_point, task)
@@ -184,9 +212,13 @@ class LocalExecutor:
         pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-def _ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C goes to the whole process group, but only the coordinator acts on it."""
+def _start_worker(preload: Sequence[str]) -> None:
+    """Worker start-up: import what points need (nothing to do when forked from a server that did).
+
+    Ctrl-C goes to the whole process group, but only the coordinator acts on it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import_modules(preload)
 
 
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
@@ -212,7 +244,7 @@ class DaskExecutor:
     moves them elsewhere if a worker dies. Workers need ``qnetsim`` installed.
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, preload: Sequence[str] = RUNNER_MODULES) -> None:
         try:
             import distributed
         except ImportError:
@@ -227,6 +259,19 @@ class DaskExecutor:
         self._futures: set[Any] = set()
         # Our own client, not a process-wide default one: completion is tracked on its event loop.
         self._completed = distributed.as_completed(loop=self._client.loop)
+        # Every worker imports what points need now, while the coordinator checks the points; a worker keeps
+        # its imports for every later point and sweep. A worker that cannot import them fails its points instead.
+        self._warm_up = [
+            self._client.submit(
+                import_modules,
+                tuple(preload),
+                key=f"qnetsim-warm-up-{uuid.uuid4().hex[:8]}",
+                workers=[worker],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for worker in self._client.scheduler_info().get("workers", {})
+        ]
 
     def submit(self, task: PointTask) -> Any:
         key = f"qnetsim-point-{task.point_id}-{uuid.uuid4().hex[:8]}"
@@ -253,6 +298,9 @@ class DaskExecutor:
         if cancel and self._futures:
             self._client.cancel(list(self._futures))
         self._futures.clear()
+        for future in self._warm_up:
+            future.release()
+        self._warm_up.clear()
         if self._client.status not in ("closing", "closed"):
             self._client.close()
 

@@ -8,6 +8,7 @@ of SeQUeNCe use, are seeded for the run and restored afterwards. The same
 scenario and seed therefore give identical tables.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -18,20 +19,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from qkdn.bbm92 import BBM92Session
-from qkdn.kaas import KeyAsAService
-from qkdn.kms import KeyManagementService
-from qkdn.network import QKDNetwork
 from qkdn.segments import HybridSplit
 from qnetsim.core.errors import QNetSimError, SimulationError
 from qnetsim.core.randomness import controlled_global_random_state
 from qnetsim.core.spec import NetworkSpec, QTNOptions
 from qtn.engine import EntanglementEngine, build_engine
-from qtn.sequence_backed import adapter as sequence_adapter
 from scenarios.build import (
     bbm92_sessions,
     entanglement_requests,
@@ -75,6 +72,11 @@ from scenarios.tables import (
 )
 from scenarios.topology_record import topology_record
 
+if TYPE_CHECKING:  # the key layers run on SeQUeNCe's timeline: imported only by runs with key traffic
+    from qkdn.kaas import KeyAsAService
+    from qkdn.kms import KeyManagementService
+    from qkdn.network import QKDNetwork
+
 logger = logging.getLogger(__name__)
 
 _REPORTED_PACKAGES = ("qnetsim", "sequence", "numpy", "pandas", "networkx", "pydantic", "pyarrow")
@@ -117,7 +119,7 @@ def run_keeping_networks(
     wall_start = time.perf_counter()
     options = qtn_options(scenario)
     with (
-        sequence_adapter.sequence_globals(link_mode=_sequence_link_mode(options), purification=options.purification),
+        simulator_globals(scenario, options),
         controlled_global_random_state(scenario.seed),
     ):
         built = _build(scenario, spec, options)
@@ -174,13 +176,13 @@ class BuiltRun:
 
     timeline: Any
     entanglement: EntanglementEngine | None
-    qkd: QKDNetwork | None
-    kaas: KeyAsAService | None = None
+    qkd: "QKDNetwork | None"
+    kaas: "KeyAsAService | None" = None
     bbm92: list[BBM92Session] = field(default_factory=list)
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
     split: HybridSplit | None = None
     segments: list[BBM92Session] = field(default_factory=list)
-    kms: KeyManagementService | None = None
+    kms: "KeyManagementService | None" = None
 
     @property
     def _own_clock(self) -> EntanglementEngine | None:
@@ -200,19 +202,25 @@ class BuiltRun:
         if own is not None:
             own.run()
         if self.timeline is not None:
-            sequence_adapter.run_timeline(self.timeline)
+            from qtn.sequence_backed import adapter
+
+            adapter.run_timeline(self.timeline)
 
     def now_s(self) -> float:
         own = self._own_clock
         if own is not None and (self.timeline is None or own.now_s() < own.duration_s):
             return own.now_s()
-        return sequence_adapter.now_s(self.timeline)
+        from qtn.sequence_backed import adapter
+
+        return adapter.now_s(self.timeline)
 
     def events_executed(self) -> int:
         own = self._own_clock
         total = own.events_executed() if own is not None else 0
         if self.timeline is not None:
-            total += sequence_adapter.events_executed(self.timeline)
+            from qtn.sequence_backed import adapter
+
+            total += adapter.events_executed(self.timeline)
         return total
 
 
@@ -249,8 +257,10 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
     qkd = kaas = None
     segments: list[BBM92Session] = []
     if has_key_traffic(scenario):
+        from qtn.sequence_backed import adapter  # the key layers run on SeQUeNCe's timeline
+
         if timeline is None:
-            timeline = sequence_adapter.new_timeline(scenario.duration_s)
+            timeline = adapter.new_timeline(scenario.duration_s)
         qkd = qkd_network(scenario, spec, timeline, split)
         if has_segments:
             # At the network level the engine runs to the end first; the sessions put each frame's key
@@ -261,6 +271,8 @@ def _build(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> BuiltR
         kaas = key_as_a_service(scenario, qkd)
     kms = None
     if qkd is not None and (config := kms_config(scenario)) is not None:
+        from qkdn.kms import KeyManagementService
+
         kms = KeyManagementService(qkd, config)
         kms.start()  # the KMEs keep keys ready for their SAEs from the start
     return BuiltRun(timeline, entanglement, qkd, kaas, bbm92, bbm92_blocks, split, segments, kms)
@@ -308,7 +320,7 @@ def _with_segment(row: dict[str, Any], split: HybridSplit | None) -> dict[str, A
     return {**row, "segment": " | ".join(segment.name for segment in segments)}
 
 
-def _qkd_tables(network: QKDNetwork, ids: dict[str, Any]) -> dict[str, Any]:
+def _qkd_tables(network: "QKDNetwork", ids: dict[str, Any]) -> dict[str, Any]:
     requests = sorted(network.request_records, key=lambda row: row["request_id"])
     return {
         "requests": to_frame(REQUESTS, requests, ids),
@@ -330,6 +342,25 @@ def _version(package: str) -> str:
         return version(package)
     except PackageNotFoundError:
         return "not installed"
+
+
+def simulator_globals(scenario: Scenario, options: QTNOptions) -> contextlib.AbstractContextManager[None]:
+    """SeQUeNCe's protocol choices for a run that builds SeQUeNCe objects; nothing for one that builds none.
+
+    A network-level run without key traffic runs on qnetsim's own event loop and
+    builds no SeQUeNCe object, so it does not import SeQUeNCe (seconds of start-up,
+    most of a short run) and leaves SeQUeNCe's class attributes alone.
+    """
+    if not uses_sequence(scenario):
+        return contextlib.nullcontext()
+    from qtn.sequence_backed import adapter
+
+    return adapter.sequence_globals(link_mode=_sequence_link_mode(options), purification=options.purification)
+
+
+def uses_sequence(scenario: Scenario) -> bool:
+    """Whether a run of ``scenario`` builds SeQUeNCe objects (any level but ``network``, or key traffic)."""
+    return scenario.fidelity_level != "network" or has_key_traffic(scenario)
 
 
 def _sequence_link_mode(options: QTNOptions) -> str:

@@ -21,6 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qnetsim.core.errors import ConfigError
 from scenarios.errors import ScenarioError
 from scenarios.executors import (
+    RUNNER_MODULES,
+    SEQUENCE_MODULES,
     DaskExecutor,
     Executor,
     LocalExecutor,
@@ -132,14 +134,18 @@ def run_sweep(
         ConfigError: a point over the budget, or a folder that cannot be used (nothing run).
         SweepInterrupted: Ctrl-C; finished points are kept and ``sweep.json`` saved.
     """
-    check_budget(plan, budget, source)
-    check_folder(plan, root, overwrite=overwrite)
     started = time.perf_counter()
-    # Connect before touching the folder: an unreachable scheduler leaves nothing behind.
+    check_folder(plan, root, overwrite=overwrite)
+    # Workers start importing what the points need now, while the points' budget is checked;
+    # connect before touching the folder: an unreachable scheduler leaves nothing behind.
+    preload = worker_modules(plan, source)
     runner: Executor = (
-        DaskExecutor(scheduler or "") if executor == "dask" else LocalExecutor(workers or default_n_workers())
+        DaskExecutor(scheduler or "", preload)
+        if executor == "dask"
+        else LocalExecutor(workers or default_n_workers(), preload)
     )
     try:
+        check_budget(plan, budget, source)
         record = open_folder(plan, root, overwrite=overwrite)
         state = _SweepState(root, record, warn)
         _run(plan, root, state, runner, retries, progress, inform)
@@ -148,6 +154,21 @@ def run_sweep(
     record["tables"] = combine_tables(root, record)
     save_record(root, record)
     return SweepOutcome(plan, root, record, state.n_run, state.failures, time.perf_counter() - started)
+
+
+def worker_modules(plan: SweepPlan, source: str) -> tuple[str, ...]:
+    """What the workers import before their first point: SeQUeNCe only if some point runs on it."""
+    from scenarios.runner import uses_sequence
+
+    seen: set[str] = set()
+    for point in plan.points:
+        params = {name: value for name, value in point.params.items() if name != "seed"}
+        key = repr(sorted(params.items()))
+        if key not in seen:
+            seen.add(key)
+            if uses_sequence(from_dict(point.data, source)):
+                return (*RUNNER_MODULES, *SEQUENCE_MODULES)
+    return RUNNER_MODULES
 
 
 def check_budget(plan: SweepPlan, budget: "Budget | None", source: str) -> None:

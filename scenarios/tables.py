@@ -7,6 +7,7 @@ units in the column names, so ``pd.concat`` over runs just works and a
 every table written has exactly its declared columns and dtypes.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -352,6 +353,9 @@ def to_frame(
             extra = sorted(set(row) - expected)
             raise ValueError(f"table {spec.name!r} row {index}: missing {missing}, undeclared {extra}")
     n_rows = len(rows)
+    if n_rows == 0:  # most tables of a short run: built once per layout, copied after (pandas' set-up per column)
+        id_dtypes = tuple((key, _id_dtype(key, value)) for key, value in ids.items())
+        return _empty_frame(tuple(spec.columns.items()), id_dtypes).copy()
     columns = {key: _column([value] * n_rows, _id_dtype(key, value)) for key, value in ids.items()}
     for name, dtype in spec.columns.items():
         columns[name] = _column([row[name] for row in rows], dtype)
@@ -359,6 +363,13 @@ def to_frame(
 
 
 _NUMPY_DTYPES = {"float64": np.float64, "int64": np.int64, "bool": np.bool_}
+
+
+@functools.cache
+def _empty_frame(columns: tuple[tuple[str, str], ...], id_dtypes: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    """An empty table with the identifier columns ``id_dtypes`` then ``columns`` (name, dtype); callers copy it."""
+    layout = {**dict(id_dtypes), **dict(columns)}
+    return pd.DataFrame({name: _column([], dtype) for name, dtype in layout.items()}, index=pd.RangeIndex(0))
 
 
 def _column(values: list[Any], dtype: str) -> Any:

@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import xlogy
 
 _LN2 = math.log(2.0)
 
@@ -24,6 +23,8 @@ def binary_entropy(probability: ArrayLike) -> np.ndarray | float:
     Returns:
         h(p) in bits, a float for a scalar input.
     """
+    from scipy.special import xlogy  # scipy is imported on first use: runs without QKD never load it
+
     p = np.asarray(probability, dtype=float)
     value = -(xlogy(p, p) + xlogy(1.0 - p, 1.0 - p)) / _LN2
     return float(value) if value.ndim == 0 else value
@@ -62,6 +63,8 @@ def thermal_entropy(symplectic_eigenvalue: ArrayLike) -> np.ndarray | float:
         Weedbrook et al., "Gaussian quantum information", Rev. Mod. Phys. 84, 621
         (2012): entropy of a Gaussian state from its symplectic spectrum.
     """
+    from scipy.special import xlogy
+
     x = np.maximum((np.asarray(symplectic_eigenvalue, dtype=float) - 1.0) / 2.0, 0.0)
     value = (xlogy(x + 1.0, x + 1.0) - xlogy(x, x)) / _LN2
     return float(value) if value.ndim == 0 else value

@@ -36,12 +36,11 @@ Each finite model's ``name`` is its asymptotic model's name with ``-finite``
 appended; :func:`finite_model` builds one.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.stats import binom, qmc
 
 from qkdn.keyrate.bbm92 import bbm92_gain_and_error, werner_pair_error_rate
 from qkdn.keyrate.finite import (
@@ -205,7 +204,14 @@ _SCAN_BOX = (np.array([-3.0, -5.0, -3.0, math.log(0.05), -4.0]), np.array([3.0, 
 _STARTS = (np.array([2.0, 2.0, 0.7, math.log(0.5), -1.0]), np.array([-0.8, -2.4, 0.15, math.log(0.5), -1.3]))
 #: Score of the optimiser's objective above every -log(rate) of a positive rate.
 _NO_KEY_SCORE = 1e4
-_SCAN_POINTS = qmc.scale(qmc.Sobol(d=5, scramble=True, seed=20140210).random(256), *_SCAN_BOX)
+
+
+@functools.cache
+def _scan_points() -> np.ndarray:
+    """The 256 scan points in :data:`_SCAN_BOX` (made once, on first use: scipy is imported only then)."""
+    from scipy.stats import qmc
+
+    return qmc.scale(qmc.Sobol(d=5, scramble=True, seed=20140210).random(256), *_SCAN_BOX)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -256,6 +262,8 @@ class DecoyBB84FiniteModel(KeyRateModel):
 
     def optimum(self, eta: float, hardware: KeyRateHardwareConfig) -> tuple[float, float, DecoyChoice]:
         """``(rate, QBER, settings)`` at the settings that maximise the rate (scan, then Nelder-Mead)."""
+        from scipy.optimize import minimize  # imported on first use, as every scipy import of qkdn
+
         weakest = self.weakest_mean_photon_number
 
         def negative_rate(x: np.ndarray) -> float:
@@ -271,8 +279,9 @@ class DecoyBB84FiniteModel(KeyRateModel):
             return _NO_KEY_SCORE - rate / max(key_per_pulse, 1e-300)
 
         options = {"maxiter": 1000, "xatol": 1e-4, "fatol": 1e-6}
-        scanned = np.array([negative_rate(x) for x in _SCAN_POINTS])
-        starts = [_SCAN_POINTS[int(np.argmin(scanned))], *_STARTS]
+        scan_points = _scan_points()
+        scanned = np.array([negative_rate(x) for x in scan_points])
+        starts = [scan_points[int(np.argmin(scanned))], *_STARTS]
         best = min(
             (minimize(negative_rate, start, method="Nelder-Mead", options=options) for start in starts),
             key=lambda result: result.fun,
@@ -323,6 +332,8 @@ def bbm92_block_rate(
     length = entanglement_finite_key_bound(
         n, k, qber_tolerance, eps_sec=eps_sec, eps_cor=eps_cor, leak_ec_bits=leak_per_bit * n
     )
+    from scipy.stats import binom
+
     robustness = float(binom.sf(math.floor(qber_tolerance * k), max(1, round(k)), qber))
     return (1.0 - robustness) * length / (math.sqrt(n) + math.sqrt(k)) ** 2
 
@@ -349,6 +360,8 @@ class BBM92FiniteModel(KeyRateModel):
         """``(rate per coincidence, k, Q_tol)`` maximised over the test bits k and the tolerance Q_tol."""
         if self.block_bits is None:
             return bbm92_block_rate(None, 0, 0, qber, error_correction_efficiency, eps_sec=0.5, eps_cor=0.5), 0.0, qber
+        from scipy.optimize import minimize
+
         n = float(self.block_bits)
 
         def negative(x: np.ndarray) -> float:

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import i0
 
 from qkdn.keyrate.bb84 import BB84_SIFTING_FACTOR
 from qkdn.keyrate.entropy import binary_entropy, privacy_fraction
@@ -69,6 +68,8 @@ def rectilinear_gain_and_error(
         detector_dark_count_probability: p_d per detector per pulse.
         misalignment_error: e_d.
     """
+    from scipy.special import i0  # imported on first use, as every scipy import of qkdn
+
     arrive_a = transmittance_alice * np.asarray(mean_photon_number_alice, dtype=float)
     arrive_b = transmittance_bob * np.asarray(mean_photon_number_bob, dtype=float)
     no_dark = 1.0 - detector_dark_count_probability

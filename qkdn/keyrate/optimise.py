@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 #: Grid points per search; enough to bracket the single maximum of every model here.
 N_GRID = 48
@@ -46,6 +45,8 @@ def maximise_on_log_scale(
     def negative_rate(log_parameter: float) -> float:
         value = float(np.asarray(rate(np.array([math.exp(log_parameter)])))[0])
         return math.inf if math.isnan(value) else -value
+
+    from scipy.optimize import minimize_scalar  # imported on first use, as every scipy import of qkdn
 
     refined = minimize_scalar(
         negative_rate, bounds=(math.log(left), math.log(right)), method="bounded", options={"xatol": LOG_TOLERANCE}

@@ -7,7 +7,21 @@ when a key is erased. The HTTPS front (:mod:`qkdn.kms.http`, :mod:`qkdn.kms.serv
 and the test certificates (:mod:`qkdn.kms.certs`) need the optional ``kms`` extra.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
-from qkdn.kms.service import KeyManagementService, KMSRefusal
+
+if TYPE_CHECKING:
+    from qkdn.kms.service import KeyManagementService, KMSRefusal
+
+
+def __getattr__(name: str) -> Any:
+    # The service runs on SeQUeNCe's timeline; reading a scenario's KMS settings must not import the simulator.
+    if name in ("KeyManagementService", "KMSRefusal"):
+        from qkdn.kms import service
+
+        return getattr(service, name)
+    raise AttributeError(f"module 'qkdn.kms' has no attribute {name!r}")
+
 
 __all__ = ["KMEConfig", "KMSConfig", "KMSLimitsConfig", "KMSRefusal", "KeyManagementService"]

@@ -20,7 +20,6 @@ option: Tomamichel, Lim, Gisin, Renner (2012), Eq. (2).
 import math
 
 import numpy as np
-from scipy.stats import beta
 
 from qkdn.photon.toeplitz import toeplitz_hash, toeplitz_seed_length
 from qnetsim.core.errors import ConfigError
@@ -73,6 +72,8 @@ def clopper_pearson_upper_bound(n_errors: int, n_samples: int, failure_probabili
         raise ConfigError(f"failure_probability: must be in (0, 1); got {failure_probability}")
     if n_errors == n_samples:
         return 1.0
+    from scipy.stats import beta  # imported on first use, as every scipy import of qkdn
+
     return float(beta.ppf(1.0 - failure_probability, n_errors + 1, n_samples - n_errors))
 
 

@@ -20,7 +20,6 @@ References:
 """
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from qnetsim.core.errors import ConfigError
 
@@ -78,6 +77,8 @@ def toeplitz_hash(bits: np.ndarray, seed: np.ndarray, n_out: int) -> np.ndarray:
         counts = np.convolve(seed.astype(np.int64), bits.astype(np.int64))
         window = counts[n_in - 1 : n_in - 1 + n_out]
         return (window & 1).astype(np.uint8)
+    from scipy.signal import fftconvolve  # imported on first use, as every scipy import of qkdn
+
     convolution = fftconvolve(seed.astype(np.float64), bits.astype(np.float64))
     window = convolution[n_in - 1 : n_in - 1 + n_out]
     counts = np.rint(window)

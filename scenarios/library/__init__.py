@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import yaml
-
 _HERE = Path(__file__).parent
 
 #: The scenario ``qnetsim run`` runs when given none.
@@ -25,6 +23,8 @@ def path(name: str) -> Path:
 
 def describe(name: str) -> str:
     """The ``description`` field of built-in scenario ``name``."""
+    import yaml  # only when a command reads the scenarios (``qnetsim --help`` does not)
+
     data = yaml.safe_load(path(name).read_text(encoding="utf-8"))
     return str(data.get("description", "")).strip() if isinstance(data, dict) else ""
 
@@ -40,6 +40,8 @@ def suggest(name: str) -> str:
 def text(name: str) -> str:
     """The YAML of built-in scenario ``name`` as shipped, or, when it reads a GraphML file, with that file's
     nodes and links listed (so the printed scenario stands alone wherever it is saved)."""
+    import yaml
+
     raw = path(name).read_text(encoding="utf-8")
     data = yaml.safe_load(raw)
     network = data.get("network") if isinstance(data, dict) else None

@@ -22,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 from scenarios import library, load, loads
+from scenarios import results as results_module
 from scenarios.cli import app
 from scenarios.tables import ENTANGLEMENT_TABLES
 
@@ -397,16 +398,16 @@ def test_failed_simulation_with_debug_shows_the_traceback(tmp_path):
 @pytest.fixture
 def failing_second_table(monkeypatch):
     """Writing the second Parquet table of a run raises, after the first was written."""
-    original = pd.DataFrame.to_parquet
+    original = results_module.write_parquet
     calls = []
 
-    def to_parquet(frame, *args, **kwargs):
-        calls.append(args[0] if args else kwargs.get("path"))
+    def write_parquet(frame, path):
+        calls.append(path)
         if len(calls) == 2:
             raise OSError("disk full (injected)")
-        return original(frame, *args, **kwargs)
+        return original(frame, path)
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+    monkeypatch.setattr(results_module, "write_parquet", write_parquet)
     return calls
 
 
@@ -422,13 +423,13 @@ def test_failed_write_keeps_the_previous_results(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert qnetsim("run", "--duration-s", SHORT_S, "--seed", "1", "-o", out).exit_code == 0
     before = {name: (out / name).read_bytes() for name in entries(out)}
-    original = pd.DataFrame.to_parquet
+    original = results_module.write_parquet
 
-    def to_parquet(frame, *args, **kwargs):
-        original(frame, *args, **kwargs)
+    def write_parquet(frame, path):
+        original(frame, path)
         raise OSError("disk full (injected)")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+    monkeypatch.setattr(results_module, "write_parquet", write_parquet)
     result = qnetsim("run", "--duration-s", SHORT_S, "--seed", "2", "-o", out)
     assert result.exit_code == 1
     assert result.stderr == "error: OSError: disk full (injected) (run with --debug for a traceback)\n"
