@@ -23,8 +23,6 @@ n (t / tau) p (1 - p) with sigma^2 / mu^2 = 1 - p for N tau.
 
 import math
 
-import pytest
-
 from qtn.analytic.heralded_generation import single_heralded_attempt_period_s, single_heralded_success_probability
 from scenarios import from_dict, run
 
@@ -65,9 +63,3 @@ def check_rate(level: str, seeds: tuple[int, ...], duration_s: float) -> None:
 def test_network_level_link_rate_is_n_p_over_tau():
     """Network level, seeds 1-3, 10 s each (about 43,000 pairs: 4 SE is 1.8 % of the count)."""
     check_rate("network", (1, 2, 3), 10.0)
-
-
-@pytest.mark.slow
-def test_fast_level_link_rate_is_n_p_over_tau():
-    """Fast level (SeQUeNCe's protocol stack, sampled attempts), seeds 1-2, 3 s each (4 SE: 3.3 %)."""
-    check_rate("fast", (1, 2), 3.0)
