@@ -46,7 +46,7 @@ REQUEST_START_PS = 0
 #: The project starts using memories once the RSVP round trip along the path is
 #: over, plus a 1 us guard (``qtn.sequence_backed.network.SETUP_GUARD_S``); the raw request uses
 #: the same window.
-RESERVATION_SETUP_PS = 2 * (N_ROUTERS - 1) * HOP_DELAY_PS + 1_000_000
+RESERVATION_SETUP_PS = 2 * (N_ROUTERS - 1) * HOP_DELAY_PS + 1_000_000  # reservation_setup_ps(N_ROUTERS)
 
 TEMPLATES: dict[str, dict[str, Any]] = {
     "router": {
@@ -76,11 +76,32 @@ def router_name(index: int) -> str:
     return f"n{index}"
 
 
-def raw_chain_config(duration_s: float) -> dict[str, Any]:
-    """``RouterNetTopo`` configuration of the default chain, stopping at ``duration_s``."""
+def reservation_setup_ps(n_routers: int) -> int:
+    """The request window's start on an ``n_routers`` chain: the reservation round trip plus the 1 us guard."""
+    return 2 * (n_routers - 1) * HOP_DELAY_PS + 1_000_000
+
+
+def raw_chain_config(
+    duration_s: float, n_routers: int = N_ROUTERS, seed: int = 0, raw_fidelity: float | None = None
+) -> dict[str, Any]:
+    """``RouterNetTopo`` configuration of an ``n_routers`` chain (default: the default one), stopping at ``duration_s``.
+
+    ``seed`` shifts every entity's literal seed, so repeats can draw other numbers;
+    ``raw_fidelity`` replaces the memories' raw fidelity (default 0.95).
+    """
+    templates = TEMPLATES
+    if raw_fidelity is not None:
+        router = {"MemoryArray": {**TEMPLATES["router"]["MemoryArray"], "fidelity": raw_fidelity}}
+        templates = {**TEMPLATES, "router": router}
     nodes = [
-        {"name": router_name(i), "type": "QuantumRouter", "seed": i, "memo_size": N_MEMORIES, "template": "router"}
-        for i in range(N_ROUTERS)
+        {
+            "name": router_name(i),
+            "type": "QuantumRouter",
+            "seed": seed * 1000 + i,
+            "memo_size": N_MEMORIES,
+            "template": "router",
+        }
+        for i in range(n_routers)
     ]
     quantum_links = [
         {
@@ -90,9 +111,9 @@ def raw_chain_config(duration_s: float) -> dict[str, Any]:
             "distance": LINK_LENGTH_M,
             "type": "meet_in_the_middle",
             "template": "bsm",
-            "seed": 100 + i,
+            "seed": seed * 1000 + 100 + i,
         }
-        for i in range(N_ROUTERS - 1)
+        for i in range(n_routers - 1)
     ]
     classical_links = [
         {
@@ -101,11 +122,11 @@ def raw_chain_config(duration_s: float) -> dict[str, Any]:
             "delay": (j - i) * HOP_DELAY_PS,
             "distance": (j - i) * LINK_LENGTH_M,
         }
-        for i in range(N_ROUTERS)
-        for j in range(i + 1, N_ROUTERS)
+        for i in range(n_routers)
+        for j in range(i + 1, n_routers)
     ]
     return {
-        "templates": TEMPLATES,
+        "templates": templates,
         "nodes": nodes,
         "qconnections": quantum_links,
         "cconnections": classical_links,
@@ -163,16 +184,28 @@ class RawChainRun:
         return self.initiator_app.delivered_fidelities
 
 
-def run_raw_chain(duration_s: float, *, fast_event_list: bool) -> RawChainRun:
+def run_raw_chain(
+    duration_s: float,
+    *,
+    fast_event_list: bool,
+    n_routers: int = N_ROUTERS,
+    target_fidelity: float = TARGET_FIDELITY,
+    seed: int = 0,
+    raw_fidelity: float | None = None,
+) -> RawChainRun:
     """Build the chain with ``RouterNetTopo``, issue the request and run it to ``duration_s``.
 
     Args:
         duration_s: simulated time (s).
         fast_event_list: swap in the project's ``FastEventList`` (``timeline.events``);
             otherwise SeQUeNCe's stock event list is used.
+        n_routers: routers in the chain (default: the default scenario's 3).
+        target_fidelity: the request's target fidelity.
+        seed: shifts the entities' literal seeds (see :func:`raw_chain_config`).
+        raw_fidelity: the memories' raw fidelity (default: the default chain's 0.95).
     """
     select_raw_protocols()
-    topology = RouterNetTopo(raw_chain_config(duration_s))
+    topology = RouterNetTopo(raw_chain_config(duration_s, n_routers, seed, raw_fidelity))
     timeline = topology.get_timeline()
     if fast_event_list:
         timeline.events = FastEventList()
@@ -180,11 +213,11 @@ def run_raw_chain(duration_s: float, *, fast_event_list: bool) -> RawChainRun:
     timeline.init()
     initiator = apps[router_name(0)]
     initiator.start(
-        router_name(N_ROUTERS - 1),
-        REQUEST_START_PS + RESERVATION_SETUP_PS,
+        router_name(n_routers - 1),
+        REQUEST_START_PS + reservation_setup_ps(n_routers),
         timeline.stop_time,
         N_REQUEST_MEMORIES,
-        TARGET_FIDELITY,
+        target_fidelity,
     )
     timeline.run()
     return RawChainRun(timeline=timeline, initiator_app=initiator)

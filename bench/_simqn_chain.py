@@ -46,6 +46,7 @@ The applications are in ``_simqn_protocol.py``.
 import itertools
 from dataclasses import dataclass
 
+import _simqn_skip
 from _simqn_protocol import Call, ChainModel, ChainParameters, RouterApp, Side, StationApp
 from qns.entity.cchannel.cchannel import ClassicChannel
 from qns.entity.memory.memory import QuantumMemory
@@ -77,20 +78,28 @@ class ChainRun:
         return int(self.simulator.total_events)
 
 
-def build_chain(parameters: ChainParameters) -> tuple[Simulator, ChainModel]:
-    """Build the chain's nodes, channels, memories and applications on a new SimQN simulator."""
+def build_chain(parameters: ChainParameters, *, skip_attempts: bool = False) -> tuple[Simulator, ChainModel]:
+    """Build the chain's nodes, channels, memories and applications on a new SimQN simulator.
+
+    With ``skip_attempts`` the links draw their number of attempts instead of
+    simulating each one (``_simqn_skip.py``); everything else is the same.
+    """
     p = parameters
     model = ChainModel(p)
     simulator = Simulator(0.0, p.duration_s, accuracy=TIME_SLOTS_PER_S)
     set_seed(p.seed)
+    router_class = _simqn_skip.SkippingRouterApp if skip_attempts else RouterApp
+    station_class = _simqn_skip.SkippingStationApp if skip_attempts else StationApp
+    stations = {}
     for name in model.path:
         node = QNode(name)
-        app = RouterApp(model, name)
+        app = router_class(model, name)
         node.add_apps(app)
         model.nodes[name], model.routers[name] = node, app
     for i, (left, right) in enumerate(itertools.pairwise(model.path)):
         station = QNode(f"m{i}")
-        station.add_apps(StationApp(model, left, right))
+        stations[(left, right)] = station_class(model, left, right)
+        station.add_apps(stations[(left, right)])
         model.nodes[station.name] = station
         for end, neighbour in ((left, right), (right, left)):
             router = model.nodes[end]
@@ -118,6 +127,8 @@ def build_chain(parameters: ChainParameters) -> tuple[Simulator, ChainModel]:
         channel = ClassicChannel(name=f"c.n{i}.n{j}", delay=(j - i) * p.hop_delay_s)
         model.nodes[f"n{i}"].add_cchannel(channel)
         model.nodes[f"n{j}"].add_cchannel(channel)
+    if skip_attempts:
+        _simqn_skip.install(model, stations)
     for node in model.nodes.values():
         node.install(simulator)
     start = simulator.time(sec=p.start_s)
@@ -127,8 +138,8 @@ def build_chain(parameters: ChainParameters) -> tuple[Simulator, ChainModel]:
     return simulator, model
 
 
-def run_chain(parameters: ChainParameters) -> ChainRun:
+def run_chain(parameters: ChainParameters, *, skip_attempts: bool = False) -> ChainRun:
     """Build the chain on SimQN, run it for ``parameters.duration_s`` and return what it delivered."""
-    simulator, model = build_chain(parameters)
+    simulator, model = build_chain(parameters, skip_attempts=skip_attempts)
     simulator.run()
     return ChainRun(simulator=simulator, fidelities=model.delivered_fidelities)

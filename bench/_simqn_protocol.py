@@ -42,6 +42,7 @@ class ChainParameters:
         bsm_success_probability: q_BSM of the midpoint station.
         detector_efficiency: efficiency of each of the station's two detectors.
         attempt_period_s: time between successive attempts of one memory pair (s).
+        link_periods_s: per link (left to right), when they differ: overrides ``attempt_period_s``.
         seed: seed of SimQN's random generator.
     """
 
@@ -59,6 +60,13 @@ class ChainParameters:
     detector_efficiency: float
     attempt_period_s: float
     seed: int
+    link_periods_s: tuple[float, ...] = ()
+
+    def period_s(self, station: str) -> float:
+        """Attempt period of the link whose midpoint station is ``station`` (named m0, m1, ...)."""
+        if not self.link_periods_s:
+            return self.attempt_period_s
+        return self.link_periods_s[int(station[1:])]
 
     @property
     def half_delay_s(self) -> float:
@@ -248,7 +256,7 @@ class RouterApp(Application):
         channel = self._node.get_qchannel(side.station)
         channel.send(Photon(generation, number), next_hop=side.station)
         simulator = self._simulator
-        next_time = simulator.tc + simulator.time(sec=self.model.parameters.attempt_period_s)
+        next_time = simulator.tc + simulator.time(sec=self.model.parameters.period_s(side.station.name))
         event = Call(next_time, self.attempt, side, generation, number + 1, by=self)
         side.attempts[generation] = event
         simulator.add_event(event)

@@ -114,16 +114,25 @@ def chain_scenario(n_nodes: int, fidelity_level: str, duration_s: float, seed: i
 
 
 def simqn_parameters(scenario: Scenario) -> "simqn.ChainParameters":
-    """The SimQN chain equivalent to ``scenario``: its hardware, window and SeQUeNCe's attempt period."""
+    """The SimQN chain equivalent to ``scenario``: its hardware, window and SeQUeNCe's attempt periods.
+
+    SeQUeNCe's period depends on which end of a link is primary (the name that sorts
+    last), so on chains of more than 10 nodes (n9 - n10) links differ; each gets its own.
+    """
     node = scenario.templates.node_template(scenario.network.node_template)
     link = scenario.templates.link_template(scenario.network.link_template)
     n_nodes = scenario.network.generator.n_nodes
-    primaries = {sequence_requester_is_primary(f"n{i}", f"n{i + 1}") for i in range(n_nodes - 1)}
-    if len(primaries) != 1:
-        raise SystemExit("links of this chain have different SeQUeNCe attempt periods; the SimQN chain has one")
     speed = link.fibre.speed_km_per_s
-    period_s = single_heralded_attempt_period_s(
-        LINK_LENGTH_KM, speed, requester_is_primary=primaries.pop(), memory_frequency_hz=node.memory.frequency_hz
+    periods_s = tuple(
+        float(
+            single_heralded_attempt_period_s(
+                LINK_LENGTH_KM,
+                speed,
+                requester_is_primary=sequence_requester_is_primary(f"n{i}", f"n{i + 1}"),
+                memory_frequency_hz=node.memory.frequency_hz,
+            )
+        )
+        for i in range(n_nodes - 1)
     )
     return simqn.ChainParameters(
         n_nodes=n_nodes,
@@ -138,8 +147,9 @@ def simqn_parameters(scenario: Scenario) -> "simqn.ChainParameters":
         speed_km_per_s=speed,
         bsm_success_probability=link.bsm.success_probability,
         detector_efficiency=link.bsm.detector.efficiency,
-        attempt_period_s=float(period_s),
+        attempt_period_s=periods_s[0],
         seed=scenario.seed,
+        link_periods_s=periods_s if len(set(periods_s)) > 1 else (),
     )
 
 

@@ -1,19 +1,19 @@
-"""Delivery: the initiator uses each end-to-end pair; the responder frees its half a round trip later.
+"""Delivery: the initiator uses each end-to-end pair; the responder frees its half once the initiator has it.
 
 The initiator uses a pair once it knows it (after ``hold_s`` if set), records it
-and hands it to the request's listeners; the responder frees its half a
-reservation round trip later, as :class:`qtn.sequence_backed.app.EntanglementApp` does.
+and hands it to the request's listeners; the responder frees its half as soon as
+the initiator knows the pair too (:func:`qtn.swapping_order.responder_release_lags_ps`),
+as :class:`qtn.sequence_backed.app.EntanglementApp` does.
 """
 
 from qnetsim.core.bookkeeping import pair_record
 from qnetsim.core.delivery import PairDelivery
-from qnetsim.core.units import s_to_ps
 from qtn.netscale.base import EngineBase
 from qtn.netscale.state import Pair, Slot
 
 
 class DeliverySteps(EngineBase):
-    """Delivery: the initiator uses each end-to-end pair; the responder frees its half a round trip later."""
+    """Delivery: the initiator uses each end-to-end pair; the responder frees its half once the initiator has it."""
 
     def _deliver_or_hold(self, slot: Slot) -> None:
         session = slot.session
@@ -26,9 +26,10 @@ class DeliverySteps(EngineBase):
             else:
                 self._use(slot, slot.pair, now_ps, slot.epoch)
         else:
-            # The responder frees its half once the initiator has surely used the pair.
-            release_ps = now_ps + session.hold_ps + s_to_ps(session.setup_s)
-            self.clock.at(release_ps, self._release, slot, slot.epoch)
+            # The responder frees its half once the initiator knows the pair too (and has used
+            # it, after hold_s), one picosecond after that, as the hardware level must.
+            lag_ps = session.release_lags_ps[1 if slot.pair.rounds else 0]
+            self.clock.at(now_ps + session.hold_ps + lag_ps + 1, self._release, slot, slot.epoch)
 
     def _use(self, slot: Slot, pair: Pair, available_ps: int, epoch: int) -> None:
         if slot.epoch != epoch or not self._live(slot.session) or not pair.alive or slot.pair is not pair:

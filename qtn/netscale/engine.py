@@ -41,8 +41,9 @@ delays (fastest fibre route between any two routers) and the same choices:
   does: a pending swap releases far ends whose answer is not back, a
   purification resets both its memories.
 * **Delivery.** The initiator uses each end-to-end pair once it knows it (after
-  ``hold_s`` if set) and frees the memory; the responder frees its half a
-  reservation round trip later, as :class:`qtn.sequence_backed.app.EntanglementApp` does.
+  ``hold_s`` if set) and frees the memory; the responder frees its half once
+  the initiator knows the pair too (:func:`qtn.swapping_order.responder_release_lags_ps`),
+  as :class:`qtn.sequence_backed.app.EntanglementApp` does.
 
 What is left out: dark counts and detector dead time (as in the fast mode),
 and the detailed message choreography (NEGOTIATE/ACK, stray messages) beyond
@@ -70,7 +71,7 @@ from qtn.netscale.records import RecordSteps
 from qtn.netscale.state import HOLDING, Counters, Session, Slot
 from qtn.netscale.storage import StorageSteps
 from qtn.netscale.swaps import SwappingSteps
-from qtn.swapping_order import swap_partners
+from qtn.swapping_order import responder_release_lags_ps, swap_partners
 
 
 class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, PurificationSteps, DeliverySteps, RecordSteps):
@@ -164,6 +165,7 @@ class NetworkScaleNetwork(GenerationSteps, StorageSteps, SwappingSteps, Purifica
         session.outcome_time_s = ps_to_s(now_ps + 2 * self._delay_ps(path[0], path[-1]))
         session.path = path
         session.partners = swap_partners(path, self.options.swapping_order)
+        session.release_lags_ps = responder_release_lags_ps(path, self.options.swapping_order, self._delay_ps)
         self._build_session(session, chosen)
         self.clock.at(session.start_ps, self._start, session)
 

@@ -174,6 +174,8 @@ class Session:
         self.start_ps = s_to_ps(request.start_s + setup_s)
         self.end_ps = s_to_ps(request.end_s)
         self.hold_ps = s_to_ps(request.hold_s)
+        #: How long the responder keeps a delivered half: after a swap or herald, after end-to-end purification.
+        self.release_lags_ps = (0, 0)
         self.approved: bool | None = None
         self.outcome_time_s: float | None = None
         self.reason = ""

@@ -20,6 +20,7 @@ from sequence.resource_management.memory_manager import MemoryInfo
 from sequence.topology.node import QuantumRouter
 
 from qnetsim.core.delivery import HeldHalf, PairDelivery, ReservationOutcome
+from qtn.sequence_backed.purification import rounds_of
 
 _DELIVERABLE_STATES = (MemoryInfo.ENTANGLED, MemoryInfo.PURIFIED)
 
@@ -49,6 +50,7 @@ class EntanglementApp(App):
         self._on_held = on_held
         self._held_requests: set[int] = set()
         self._hold_ps: dict[int, int] = {}
+        self._release_lags_ps: dict[int, tuple[int, int]] = {}
         self._memory_reservation: dict[int, Reservation] = {}
         self._free_since_ps: dict[int, int] = {}
 
@@ -67,6 +69,18 @@ class EntanglementApp(App):
     def store_pairs_of(self, request_id: int, hold_ps: int) -> None:
         """Keep each pair of ``request_id`` stored ``hold_ps`` before using (initiator) or freeing it."""
         self._hold_ps[request_id] = hold_ps
+
+    def release_after(self, request_id: int, lags_ps: tuple[int, int]) -> None:
+        """As responder of ``request_id``, keep each delivered half until the initiator knows the pair too.
+
+        ``lags_ps``: how long after this end learns of a pair the initiator does, for a
+        pair made by a swap or herald and for one purified end to end
+        (:func:`qtn.swapping_order.responder_release_lags_ps`). The half is freed that
+        long (plus the request's storage time) after this end learns of it, plus one
+        picosecond, so that an initiator told at that very instant reads the pair
+        before this half is reset (events at equal times have no set order).
+        """
+        self._release_lags_ps[request_id] = lags_ps
 
     def hold_pairs_of(self, request_id: int) -> None:
         """Keep pairs of reservation ``request_id`` at this node (report them, do not release)."""
@@ -145,6 +159,9 @@ class EntanglementApp(App):
             )
             return
         hold_ps = self._hold_ps.get(reservation.identity, 0)
+        lags_ps = self._release_lags_ps.get(reservation.identity)
+        if is_responder and lags_ps is not None:
+            hold_ps += lags_ps[1 if rounds_of(info) else 0] + 1
         if hold_ps > 0:
             # The pair stays in memory (and decoheres) until the application uses it.
             available_ps = self.node.timeline.now()
