@@ -17,13 +17,13 @@ Seams for code that hooks into key generation:
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from qkdn.fast_link import FastKeyLink
+from qkdn.fast_link import BlockRow, FastKeyLink
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
@@ -46,7 +46,8 @@ class KeyLinks:
         fast_links: model-based key generators by link name.
         photon_links: photon-level BB84 links, in the order they were added.
         link_kinds: link name -> what makes its key (:data:`qkdn.segments.LINK_KINDS`).
-        block_records: one ``link_blocks`` row per key block.
+        block_records: one ``link_blocks`` row per key block (a fast link's rows share their
+            columns but the time: :class:`qkdn.fast_link.BlockRow`).
         pool_records: one ``pools`` row per key store and sample.
     """
 
@@ -68,7 +69,8 @@ class KeyLinks:
         self.fast_links: dict[str, FastKeyLink] = {}
         self.photon_links: list[PhotonBB84Link] = []
         self.link_kinds: dict[str, str] = {}
-        self.block_records: list[dict[str, Any]] = []
+        self.block_records: list[Mapping[str, Any]] = []
+        self._shared_columns: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
         self.pool_records: list[dict[str, Any]] = []
         self._down: set[frozenset[str]] = set()
         for link in spec.links:
@@ -154,17 +156,28 @@ class KeyLinks:
         self.link_kinds[link_name(a, b)] = "bbm92-segment"
         return lambda block, bits_at_a, bits_at_b: self.deliver_block(a, b, block, bits_at_a, bits_at_b)
 
-    def record_block(self, row: dict[str, Any]) -> None:
+    def record_block(self, row: Mapping[str, Any]) -> None:
         """Record a key block's ``link_blocks`` row, with the kind of link that made it.
 
         A row that does not say where its numbers come from gets ``source`` from
         the link's kind: ``model`` for a fast link, ``simulated`` for photon and
         entanglement-segment blocks.
         """
+        if isinstance(row, BlockRow):  # a fast link's row: its shared columns are completed once per link
+            shared = self._shared_columns.get(id(row.fields))
+            if shared is None or shared[0] is not row.fields:
+                shared = (row.fields, self._completed(row.fields))
+                self._shared_columns[id(row.fields)] = shared
+            self.block_records.append(BlockRow(row.t_s, shared[1]))
+            return
+        self.block_records.append(self._completed(row))
+
+    def _completed(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row`` with ``source`` (if missing), the key-length columns (if missing) and ``link_kind``."""
         kind = self.link_kinds.get(row["link"], "")
         source = "model" if kind == "bb84-fast" else "simulated"
         lengths = {"asymptotic_secret_bits": math.nan, "finite_secret_bits": math.nan, "key_length": ""}
-        self.block_records.append({"source": source, **lengths, **row, "link_kind": kind})
+        return {"source": source, **lengths, **row, "link_kind": kind}
 
     def deliver_block(self, a: str, b: str, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> bool:
         """Put an externally generated block (e.g. photon-level) into the link's pools; False if no room."""

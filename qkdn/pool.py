@@ -46,28 +46,35 @@ class KeyId:
     length: int
 
 
-@dataclass
 class _Chunk:
-    """One block's bits, packed eight to a byte (a store holds up to megabits per link end)."""
+    """One block's bits, packed eight to a byte in an immutable ``bytes`` (a store holds megabits per link end).
 
-    block: str
-    packed: np.ndarray
-    n_bits: int
-    used: int = 0  # bits taken from the front
+    A chunk never changes: the store counts the bits taken from its front chunk.
+    So when both ends of a link received the same bits (a fast link's block),
+    their two stores hold the same chunk, and the two directions' chunks of a
+    block share one ``bytes``: no copy of the key is made for the other end, and
+    each end still takes each bit once.
+    """
+
+    __slots__ = ("block", "data", "first_byte", "n_bits")
+
+    def __init__(self, block: str, data: bytes, first_byte: int, n_bits: int) -> None:
+        self.block = block
+        self.data = data
+        self.first_byte = first_byte  # where this chunk's bits start in ``data``
+        self.n_bits = n_bits
 
     @classmethod
     def of(cls, block: str, bits: np.ndarray) -> "_Chunk":
-        return cls(block, np.packbits(np.asarray(bits, dtype=np.uint8)), len(bits))
-
-    @property
-    def left(self) -> int:
-        return self.n_bits - self.used
+        return cls(block, np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), 0, len(bits))
 
     def bits(self, start: int, length: int) -> np.ndarray:
         """Bits ``start`` to ``start + length`` as 0/1 bytes."""
         first = start // 8
+        n_bytes = (start + length + 7) // 8 - first
+        packed = np.frombuffer(self.data, dtype=np.uint8, count=n_bytes, offset=self.first_byte + first)
         offset = start - 8 * first
-        return np.unpackbits(self.packed[first : (start + length + 7) // 8])[offset : offset + length]
+        return np.unpackbits(packed)[offset : offset + length]
 
 
 def _is_count(value: object) -> bool:
@@ -108,6 +115,8 @@ class KeyStore:
     initiator: str
     capacity_bits: int
     _chunks: deque[_Chunk] = field(default_factory=deque)
+    _used: int = 0  # bits taken from the front chunk
+    _names: set[str] = field(default_factory=set)  # names of the blocks held, for the uniqueness check
     _level_bits: int = 0
     _waiters: list[Waiter] = field(default_factory=list)
     _n_waits: int = 0
@@ -137,14 +146,23 @@ class KeyStore:
         A block's name must differ from those of the blocks still held, so that
         a key id names one run of bits only.
         """
-        if any(chunk.block == block for chunk in self._chunks):
-            raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {block!r} is already held")
-        if len(bits) > self.free_bits:
-            raise SimulationError(f"key store {self.node}/{self.peer}: block {block} overflows the capacity")
-        self._chunks.append(_Chunk.of(block, bits))
-        self._level_bits += len(bits)
-        self.n_put_bits += len(bits)
+        self._put_chunk(_Chunk.of(block, bits))
+
+    def _put_chunk(self, chunk: _Chunk) -> None:
+        """Add a block already packed (its array may be shared with the other end's copy)."""
+        if chunk.block in self._names:
+            raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {chunk.block!r} is already held")
+        if chunk.n_bits > self.free_bits:
+            raise SimulationError(f"key store {self.node}/{self.peer}: block {chunk.block} overflows the capacity")
+        self._chunks.append(chunk)
+        self._names.add(chunk.block)
+        self._level_bits += chunk.n_bits
+        self.n_put_bits += chunk.n_bits
         self._wake()
+
+    def _drop_front(self) -> None:
+        self._names.discard(self._chunks.popleft().block)
+        self._used = 0
 
     def take(self, n_bits: int) -> tuple[np.ndarray, list[KeyId]]:
         """Take the oldest ``n_bits`` bits (initiator only); returns the bits and their key ids."""
@@ -158,13 +176,13 @@ class KeyStore:
         needed = n_bits
         while needed:
             chunk = self._chunks[0]
-            length = min(needed, chunk.left)
-            parts.append(chunk.bits(chunk.used, length))
-            ids.append(KeyId(chunk.block, chunk.used, length))
-            chunk.used += length
+            length = min(needed, chunk.n_bits - self._used)
+            parts.append(chunk.bits(self._used, length))
+            ids.append(KeyId(chunk.block, self._used, length))
+            self._used += length
             needed -= length
-            if chunk.left == 0:
-                self._chunks.popleft()
+            if self._used == chunk.n_bits:
+                self._drop_front()
         self._level_bits -= n_bits
         self.n_taken_bits += n_bits
         if self.on_take is not None:
@@ -185,12 +203,12 @@ class KeyStore:
         parts = []
         for key_id in ids:
             chunk = self._chunks[0]
-            parts.append(chunk.bits(chunk.used, key_id.length))
-            chunk.used += key_id.length
+            parts.append(chunk.bits(self._used, key_id.length))
+            self._used += key_id.length
             self._level_bits -= key_id.length
             self.n_taken_bits += key_id.length
-            if chunk.left == 0:
-                self._chunks.popleft()
+            if self._used == chunk.n_bits:
+                self._drop_front()
         if parts and self.on_take is not None:
             self.on_take()
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
@@ -198,7 +216,7 @@ class KeyStore:
     def _check_ids(self, ids: Sequence[KeyId]) -> None:
         """Raise :class:`KeyIdError` unless ``ids`` name the next unused bits in order (changes nothing)."""
         where = f"key store {self.node}/{self.peer}"
-        index, used = 0, self._chunks[0].used if self._chunks else 0  # a cursor walked over the held blocks
+        index, used = 0, self._used  # a cursor walked over the held blocks
         for key_id in ids:
             if not isinstance(key_id, KeyId):
                 raise KeyIdError(f"{where}: {key_id!r} is not a key id")
@@ -324,10 +342,65 @@ class LinkPools:
         if len(bits_at_a) != len(bits_at_b):
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has different lengths at the two ends")
         split = self.split(len(bits_at_a))
-        for holder, bits in ((self.a, bits_at_a), (self.b, bits_at_b)):
-            for initiator, part in ((self.a, bits[:split]), (self.b, bits[split:])):
-                if len(part):
-                    self.store(holder, initiator).put(f"{block}.{initiator}", part)
+        if bits_at_a is bits_at_b:  # one array for both ends (a fast link's block): pack each direction once
+            if split % 8 == 0:
+                self._put_shared(block, np.packbits(bits_at_a).tobytes(), split, len(bits_at_a))
+            else:
+                parts = (bits_at_a[:split], bits_at_a[split:])
+                names = (f"{block}.{self.a}", f"{block}.{self.b}")
+                self._put_both(
+                    [_Chunk.of(n, part) if len(part) else None for n, part in zip(names, parts, strict=True)]
+                )
+        else:
+            for holder, bits in ((self.a, bits_at_a), (self.b, bits_at_b)):
+                for initiator, part in ((self.a, bits[:split]), (self.b, bits[split:])):
+                    if len(part):
+                        self.store(holder, initiator).put(f"{block}.{initiator}", part)
+            self._delivered()
+
+    def deliver_packed(self, block: str, packed: np.ndarray, n_bits: int) -> None:
+        """Put a block given packed (``n_bits`` bits, eight to a byte, first bit in the high bit) at both ends.
+
+        The same key at both ends, as a fast link's successful post-processing
+        leaves it: each direction's part is stored once and shared, read-only, by
+        the two ends' stores, each of which takes its bits once. A part that does
+        not start on a byte boundary is re-packed.
+        """
+        if len(packed) != (n_bits + 7) // 8:
+            raise SimulationError(f"link {self.a}-{self.b}: block {block} has {len(packed)} bytes for {n_bits} bits")
+        split = self.split(n_bits)
+        if split % 8:
+            bits = np.unpackbits(packed, count=n_bits)
+            self.deliver(block, bits, bits)
+            return
+        self._put_shared(block, packed.tobytes(), split, n_bits)
+
+    def _put_shared(self, block: str, data: bytes, split: int, n_bits: int) -> None:
+        """Put a block packed in ``data`` into both ends: ``a``'s direction gets bits before ``split``.
+
+        ``split`` is a multiple of 8, so both directions' chunks point into
+        ``data``; each end's store gets the same two chunks.
+        """
+        self._put_both(
+            [
+                _Chunk(f"{block}.{self.a}", data, 0, split) if split else None,
+                _Chunk(f"{block}.{self.b}", data, split // 8, n_bits - split) if n_bits > split else None,
+            ]
+        )
+
+    def _put_both(self, chunks: list[_Chunk | None]) -> None:
+        """Put ``a``'s and ``b``'s direction chunk (None: no bits) into the stores at both ends.
+
+        Same order of puts as :meth:`deliver` (``a``'s copies, then ``b``'s), so
+        requests waiting for key are served in the same order.
+        """
+        for holder in (self.a, self.b):
+            for initiator, chunk in zip((self.a, self.b), chunks, strict=True):
+                if chunk is not None:
+                    self.store(holder, initiator)._put_chunk(chunk)
+        self._delivered()
+
+    def _delivered(self) -> None:
         self.n_blocks += 1
         if self.on_change is not None:
             self.on_change()
