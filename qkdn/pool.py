@@ -158,7 +158,8 @@ class KeyStore:
         self._names.add(chunk.block)
         self._level_bits += chunk.n_bits
         self.n_put_bits += chunk.n_bits
-        self._wake()
+        if self._waiters:
+            self._wake()
 
     def _drop_front(self) -> None:
         self._names.discard(self._chunks.popleft().block)
@@ -301,6 +302,16 @@ class LinkPools:
         }
         for store in self.stores.values():
             store.on_take = self._taken
+        # Each direction's two copies (at a, at b), and the four stores in the order blocks are put.
+        self._copies = {
+            initiator: (self.stores[(self.a, initiator)], self.stores[(self.b, initiator)])
+            for initiator in (self.a, self.b)
+        }
+        self._put_order = [
+            (self.stores[(holder, initiator)], index)
+            for holder in (self.a, self.b)
+            for index, initiator in enumerate((self.a, self.b))
+        ]
 
     def _taken(self) -> None:
         if self.on_change is not None:
@@ -317,7 +328,8 @@ class LinkPools:
 
     def _direction_free_bits(self, initiator: str) -> int:
         """Room in ``initiator``'s direction: the fuller of its two copies decides."""
-        return min(self.store(self.a, initiator).free_bits, self.store(self.b, initiator).free_bits)
+        at_a, at_b = self._copies[initiator]
+        return min(at_a.capacity_bits - at_a.level_bits, at_b.capacity_bits - at_b.level_bits)
 
     def split(self, n_bits: int) -> int:
         """Bits of an ``n_bits`` block that go to ``a``'s direction (the rest go to ``b``'s).
@@ -394,10 +406,10 @@ class LinkPools:
         Same order of puts as :meth:`deliver` (``a``'s copies, then ``b``'s), so
         requests waiting for key are served in the same order.
         """
-        for holder in (self.a, self.b):
-            for initiator, chunk in zip((self.a, self.b), chunks, strict=True):
-                if chunk is not None:
-                    self.store(holder, initiator)._put_chunk(chunk)
+        for store, index in self._put_order:
+            chunk = chunks[index]
+            if chunk is not None:
+                store._put_chunk(chunk)
         self._delivered()
 
     def _delivered(self) -> None:

@@ -75,10 +75,12 @@ def cheapest_path(
         if v == dst:
             break
         for u, data in adjacency[v].items():
-            if not data.get("up", True) or u in banned:
+            # networkx computes the cost of a link to a settled node only to check it is not negative,
+            # which these costs never are: skip it.
+            if u in dist or u in banned or not data.get("up", True):
                 continue
             if key_aware:  # key_aware_cost, inline: this loop is the routing's whole cost
-                residual = float(data.get("residual_bits", 0.0))
+                residual = data.get("residual_bits", 0.0)  # int levels < 2**53: the same quotients as floats
                 if residual < bits:
                     cost = 1.0 + short_penalty * (1.0 + (bits - max(residual, 0.0)) / bits)
                 else:
@@ -86,8 +88,6 @@ def cheapest_path(
             else:
                 cost = 1.0 + 1e-6 * float(data.get("length_km", 0.0))
             vu_dist = dist_v + cost
-            if u in dist:
-                continue  # networkx checks here for negative weights, which these costs never are
             if u not in seen or vu_dist < seen[u]:
                 seen[u] = vu_dist
                 heappush(fringe, (vu_dist, next(counter), u))
