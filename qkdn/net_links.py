@@ -17,7 +17,7 @@ Seams for code that hooks into key generation:
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
@@ -48,7 +48,7 @@ class KeyLinks:
         link_kinds: link name -> what makes its key (:data:`qkdn.segments.LINK_KINDS`).
         block_records: one ``link_blocks`` row per key block (a fast link's rows share their
             columns but the time: :class:`qkdn.fast_link.BlockRow`).
-        pool_records: one ``pools`` row per key store and sample.
+        pool_records: one ``pools`` row per key store and sample (:class:`PoolRow`).
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class KeyLinks:
         self.link_kinds: dict[str, str] = {}
         self.block_records: list[Mapping[str, Any]] = []
         self._shared_columns: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
-        self.pool_records: list[dict[str, Any]] = []
+        self.pool_records: list[Mapping[str, Any]] = []
         self._down: set[frozenset[str]] = set()
         for link in spec.links:
             pools = LinkPools(link.a, link.b, capacity_bits, direction_share)
@@ -213,14 +213,41 @@ class KeyLinks:
         for pools in self.pools.values():
             kind = self.link_kinds.get(link_name(pools.a, pools.b), "")
             for (holder, initiator), store in sorted(pools.stores.items()):
+                direction = "out" if initiator == holder else "in"
                 self.pool_records.append(
-                    {
-                        "t_s": now,
-                        "node": holder,
-                        "peer": store.peer,
-                        "direction": "out" if initiator == holder else "in",
-                        "level_bits": store.level_bits,
-                        "capacity_bits": store.capacity_bits,
-                        "link_kind": kind,
-                    }
+                    PoolRow(now, holder, store.peer, direction, store.level_bits, store.capacity_bits, kind)
                 )
+
+
+class PoolRow(Mapping[str, Any]):
+    """A ``pools`` row: one key store's level at one sample.
+
+    A thousand-node network samples ten thousand stores a hundred times; each
+    row is this small object (a slot per column) rather than a dict, and reads
+    as a mapping like any other row.
+    """
+
+    __slots__ = ("capacity_bits", "direction", "level_bits", "link_kind", "node", "peer", "t_s")
+    COLUMNS = ("t_s", "node", "peer", "direction", "level_bits", "capacity_bits", "link_kind")
+
+    def __init__(
+        self, t_s: float, node: str, peer: str, direction: str, level_bits: int, capacity_bits: int, link_kind: str
+    ) -> None:
+        self.t_s = t_s
+        self.node = node
+        self.peer = peer
+        self.direction = direction
+        self.level_bits = level_bits
+        self.capacity_bits = capacity_bits
+        self.link_kind = link_kind
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.COLUMNS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)

@@ -192,7 +192,7 @@ class QKDNetwork:
         return self.links.block_records
 
     @property
-    def pool_records(self) -> list[dict[str, Any]]:
+    def pool_records(self) -> list[Mapping[str, Any]]:
         """One ``pools`` row per key store and sample."""
         return self.links.pool_records
 

@@ -53,20 +53,28 @@ class _Chunk:
     So when both ends of a link received the same bits (a fast link's block),
     their two stores hold the same chunk, and the two directions' chunks of a
     block share one ``bytes``: no copy of the key is made for the other end, and
-    each end still takes each bit once.
+    each end still takes each bit once. The name is kept in two parts (the
+    link's block name, shared by the block's chunks, and ``.<initiator>``, shared
+    by the direction's), joined only when a key id is made.
     """
 
-    __slots__ = ("block", "data", "first_byte", "n_bits")
+    __slots__ = ("data", "first_byte", "n_bits", "prefix", "suffix")
 
-    def __init__(self, block: str, data: bytes, first_byte: int, n_bits: int) -> None:
-        self.block = block
+    def __init__(self, prefix: str, suffix: str, data: bytes, first_byte: int, n_bits: int) -> None:
+        self.prefix = prefix
+        self.suffix = suffix  # "" for a block put into a store directly (its name is the prefix)
         self.data = data
         self.first_byte = first_byte  # where this chunk's bits start in ``data``
         self.n_bits = n_bits
 
     @classmethod
-    def of(cls, block: str, bits: np.ndarray) -> "_Chunk":
-        return cls(block, np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), 0, len(bits))
+    def of(cls, prefix: str, suffix: str, bits: np.ndarray) -> "_Chunk":
+        return cls(prefix, suffix, np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), 0, len(bits))
+
+    @property
+    def block(self) -> str:
+        """The block's name in key ids."""
+        return self.prefix + self.suffix
 
     def bits(self, start: int, length: int) -> np.ndarray:
         """Bits ``start`` to ``start + length`` as 0/1 bytes."""
@@ -116,7 +124,9 @@ class KeyStore:
     capacity_bits: int
     _chunks: deque[_Chunk] = field(default_factory=deque)
     _used: int = 0  # bits taken from the front chunk
-    _names: set[str] = field(default_factory=set)  # names of the blocks held, for the uniqueness check
+    _names: set[str] = field(default_factory=set)  # names of the blocks put here directly, held
+    # The link's count of store copies holding each of its blocks (set by LinkPools, which checks the names).
+    _link_blocks: dict[str, int] | None = None
     _level_bits: int = 0
     _waiters: list[Waiter] = field(default_factory=list)
     _n_waits: int = 0
@@ -146,24 +156,31 @@ class KeyStore:
         A block's name must differ from those of the blocks still held, so that
         a key id names one run of bits only.
         """
-        self._put_chunk(_Chunk.of(block, bits))
+        if block in self._names:
+            raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {block!r} is already held")
+        self._put_chunk(_Chunk.of(block, "", bits))
+        self._names.add(block)
 
     def _put_chunk(self, chunk: _Chunk) -> None:
-        """Add a block already packed (its array may be shared with the other end's copy)."""
-        if chunk.block in self._names:
-            raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {chunk.block!r} is already held")
+        """Add a block already packed (a link's chunk may be shared with the other end's copy)."""
         if chunk.n_bits > self.free_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: block {chunk.block} overflows the capacity")
         self._chunks.append(chunk)
-        self._names.add(chunk.block)
         self._level_bits += chunk.n_bits
         self.n_put_bits += chunk.n_bits
         if self._waiters:
             self._wake()
 
     def _drop_front(self) -> None:
-        self._names.discard(self._chunks.popleft().block)
+        chunk = self._chunks.popleft()
         self._used = 0
+        if not chunk.suffix:
+            self._names.discard(chunk.prefix)
+        elif self._link_blocks is not None:
+            held = self._link_blocks
+            held[chunk.prefix] -= 1
+            if not held[chunk.prefix]:
+                del held[chunk.prefix]
 
     def take(self, n_bits: int) -> tuple[np.ndarray, list[KeyId]]:
         """Take the oldest ``n_bits`` bits (initiator only); returns the bits and their key ids."""
@@ -308,10 +325,14 @@ class LinkPools:
             for initiator in (self.a, self.b)
         }
         self._put_order = [
-            (self.stores[(holder, initiator)], index)
-            for holder in (self.a, self.b)
+            (self.stores[(holder, initiator)], holder_index, index)
+            for holder_index, holder in enumerate((self.a, self.b))
             for index, initiator in enumerate((self.a, self.b))
         ]
+        self._suffixes = (f".{self.a}", f".{self.b}")  # a block's chunk names: <block>.<initiator>
+        self._held_blocks: dict[str, int] = {}  # the link's blocks still held: how many store copies hold one
+        for store in self.stores.values():
+            store._link_blocks = self._held_blocks
 
     def _taken(self) -> None:
         if self.on_change is not None:
@@ -350,25 +371,23 @@ class LinkPools:
         return n_bits <= self._direction_free_bits(self.a) + self._direction_free_bits(self.b)
 
     def deliver(self, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> None:
-        """Put a block at both ends (each end's own copy of the key), split between the directions."""
+        """Put a block at both ends (each end's own copy of the key), split between the directions.
+
+        Given one array for both ends (the same key, as a fast link makes it),
+        each direction's part is packed once and shared by the two ends' stores.
+        """
         if len(bits_at_a) != len(bits_at_b):
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has different lengths at the two ends")
+        self._check_new(block)
         split = self.split(len(bits_at_a))
-        if bits_at_a is bits_at_b:  # one array for both ends (a fast link's block): pack each direction once
-            if split % 8 == 0:
-                self._put_shared(block, np.packbits(bits_at_a).tobytes(), split, len(bits_at_a))
-            else:
-                parts = (bits_at_a[:split], bits_at_a[split:])
-                names = (f"{block}.{self.a}", f"{block}.{self.b}")
-                self._put_both(
-                    [_Chunk.of(n, part) if len(part) else None for n, part in zip(names, parts, strict=True)]
-                )
-        else:
-            for holder, bits in ((self.a, bits_at_a), (self.b, bits_at_b)):
-                for initiator, part in ((self.a, bits[:split]), (self.b, bits[split:])):
-                    if len(part):
-                        self.store(holder, initiator).put(f"{block}.{initiator}", part)
-            self._delivered()
+        if bits_at_a is bits_at_b and split % 8 == 0:
+            self._put_shared(block, np.packbits(bits_at_a).tobytes(), split, len(bits_at_a))
+            return
+        chunks = []
+        for bits in (bits_at_a, bits_at_b) if bits_at_a is not bits_at_b else (bits_at_a,):
+            parts = ((self._suffixes[0], bits[:split]), (self._suffixes[1], bits[split:]))
+            chunks.append([_Chunk.of(block, suffix, part) if len(part) else None for suffix, part in parts])
+        self._put_both(block, chunks[0], chunks[-1])
 
     def deliver_packed(self, block: str, packed: np.ndarray, n_bits: int) -> None:
         """Put a block given packed (``n_bits`` bits, eight to a byte, first bit in the high bit) at both ends.
@@ -380,6 +399,7 @@ class LinkPools:
         """
         if len(packed) != (n_bits + 7) // 8:
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has {len(packed)} bytes for {n_bits} bits")
+        self._check_new(block)
         split = self.split(n_bits)
         if split % 8:
             bits = np.unpackbits(packed, count=n_bits)
@@ -387,29 +407,38 @@ class LinkPools:
             return
         self._put_shared(block, packed.tobytes(), split, n_bits)
 
+    def _check_new(self, block: str) -> None:
+        """A block's name must differ from those of the link's blocks still held, so a key id names one run."""
+        if block in self._held_blocks:
+            raise KeyIdError(f"link {self.a}-{self.b}: a block named {block!r} is still held")
+
     def _put_shared(self, block: str, data: bytes, split: int, n_bits: int) -> None:
         """Put a block packed in ``data`` into both ends: ``a``'s direction gets bits before ``split``.
 
         ``split`` is a multiple of 8, so both directions' chunks point into
         ``data``; each end's store gets the same two chunks.
         """
-        self._put_both(
-            [
-                _Chunk(f"{block}.{self.a}", data, 0, split) if split else None,
-                _Chunk(f"{block}.{self.b}", data, split // 8, n_bits - split) if n_bits > split else None,
-            ]
-        )
+        chunks = [
+            _Chunk(block, self._suffixes[0], data, 0, split) if split else None,
+            _Chunk(block, self._suffixes[1], data, split // 8, n_bits - split) if n_bits > split else None,
+        ]
+        self._put_both(block, chunks, chunks)
 
-    def _put_both(self, chunks: list[_Chunk | None]) -> None:
-        """Put ``a``'s and ``b``'s direction chunk (None: no bits) into the stores at both ends.
+    def _put_both(self, block: str, at_a: list[_Chunk | None], at_b: list[_Chunk | None]) -> None:
+        """Put ``a``'s and ``b``'s direction chunks (None: no bits) into the stores at ``a`` and at ``b``.
 
-        Same order of puts as :meth:`deliver` (``a``'s copies, then ``b``'s), so
-        requests waiting for key are served in the same order.
+        Same order of puts as before blocks were shared (``a``'s copies, then
+        ``b``'s), so requests waiting for key are served in the same order.
         """
-        for store, index in self._put_order:
-            chunk = chunks[index]
+        chunks = (at_a, at_b)
+        held = 0
+        for store, holder_index, index in self._put_order:
+            chunk = chunks[holder_index][index]
             if chunk is not None:
                 store._put_chunk(chunk)
+                held += 1
+        if held:
+            self._held_blocks[block] = held
         self._delivered()
 
     def _delivered(self) -> None:
