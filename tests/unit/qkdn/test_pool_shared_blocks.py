@@ -58,6 +58,7 @@ def test_both_ends_agree_bit_for_bit_and_no_bit_leaves_a_store_twice(blocks, sha
         bits = _put(pools, name, kind, packed, n_bits)
         expected[A] += bits[:split].tolist()
         expected[B] += bits[split:].tolist()
+    _check_held_block_counts(pools)
     for initiator in (A, B):
         other = B if initiator == A else A
         here, there = pools.store(initiator, initiator), pools.store(other, initiator)
@@ -78,6 +79,16 @@ def test_both_ends_agree_bit_for_bit_and_no_bit_leaves_a_store_twice(blocks, sha
             there.take_ids(ids)
         assert here.level_bits == there.level_bits == len(expected[initiator]) - taken[initiator] >= 0
         assert here.n_put_bits - here.n_taken_bits == here.level_bits
+        _check_held_block_counts(pools)
+
+
+def _check_held_block_counts(pools):
+    """The link's count of store copies holding each block equals what the four stores hold."""
+    counts: dict[str, int] = {}
+    for store in pools.stores.values():
+        for chunk in store._chunks:
+            counts[chunk.prefix] = counts.get(chunk.prefix, 0) + 1
+    assert pools._held_blocks == counts
 
 
 def test_a_packed_block_is_the_bits_it_packs_split_between_the_directions():
@@ -123,3 +134,15 @@ def test_a_packed_block_of_the_wrong_size_is_refused():
     pools = LinkPools(A, B, 10_000)
     with pytest.raises(Exception, match="bytes for"):
         pools.deliver_packed("w#0", np.zeros(3, dtype=np.uint8), 64)
+
+
+def test_a_block_name_still_held_at_either_end_is_refused_and_free_again_once_every_copy_is_used():
+    pools = LinkPools(A, B, 10_000, share_a=1.0)  # every bit to a's direction
+    pools.deliver_packed("v#0", np.zeros(8, dtype=np.uint8), 64)
+    _, ids = pools.store(A, A).take(64)  # a's copy is used up; b's copy waits for the ids
+    with pytest.raises(KeyIdError, match="still held"):
+        pools.deliver_packed("v#0", np.zeros(8, dtype=np.uint8), 64)
+    pools.store(B, A).take_ids(ids)
+    assert pools._held_blocks == {}
+    pools.deliver_packed("v#0", np.ones(8, dtype=np.uint8), 64)  # no copy holds it any more
+    assert pools.store(A, A).level_bits == pools.store(B, A).level_bits == 64
