@@ -431,14 +431,13 @@ class LinkPools:
         ``b``'s), so requests waiting for key are served in the same order.
         """
         chunks = (at_a, at_b)
-        held = 0
-        for store, holder_index, index in self._put_order:
-            chunk = chunks[holder_index][index]
-            if chunk is not None:
-                store._put_chunk(chunk)
-                held += 1
-        if held:
-            self._held_blocks[block] = held
+        placed = [
+            (store, chunk) for store, holder, index in self._put_order if (chunk := chunks[holder][index]) is not None
+        ]
+        if placed:  # counted first: a put may wake a relay that takes (and drops) the chunk at once
+            self._held_blocks[block] = len(placed)
+        for store, chunk in placed:
+            store._put_chunk(chunk)
         self._delivered()
 
     def _delivered(self) -> None:

@@ -146,3 +146,16 @@ def test_a_block_name_still_held_at_either_end_is_refused_and_free_again_once_ev
     assert pools._held_blocks == {}
     pools.deliver_packed("v#0", np.ones(8, dtype=np.uint8), 64)  # no copy holds it any more
     assert pools.store(A, A).level_bits == pools.store(B, A).level_bits == 64
+
+
+def test_a_relay_waiting_for_key_may_use_a_whole_block_while_it_is_being_put():
+    """A request waiting for key is served during the put, and may take the new block whole at once."""
+    pools = LinkPools(A, B, 10_000, share_a=1.0)
+    served = []
+    store = pools.store(A, A)
+    store.when_available(64, lambda: served.append(store.take(64)))
+    pools.deliver_packed("u#0", np.full(8, 255, dtype=np.uint8), 64)
+    assert len(served) == 1 and served[0][0].tolist() == [1] * 64
+    assert pools._held_blocks == {"u#0": 1}  # b's copy still holds it until the ids arrive
+    pools.store(B, A).take_ids(served[0][1])
+    assert pools._held_blocks == {}
