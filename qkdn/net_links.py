@@ -17,13 +17,13 @@ Seams for code that hooks into key generation:
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from qkdn.fast_link import FastKeyLink
+from qkdn.fast_link import BlockRow, FastKeyLink
 from qkdn.keyrate.model import KeyRatePoint
 from qkdn.photon.config import PhotonLinkConfig
 from qkdn.photon.link import KeyBlock, PhotonBB84Link
@@ -46,8 +46,9 @@ class KeyLinks:
         fast_links: model-based key generators by link name.
         photon_links: photon-level BB84 links, in the order they were added.
         link_kinds: link name -> what makes its key (:data:`qkdn.segments.LINK_KINDS`).
-        block_records: one ``link_blocks`` row per key block.
-        pool_records: one ``pools`` row per key store and sample.
+        block_records: one ``link_blocks`` row per key block (a fast link's rows share their
+            columns but the time: :class:`qkdn.fast_link.BlockRow`).
+        pool_records: one ``pools`` row per key store and sample (:class:`PoolRow`).
     """
 
     def __init__(
@@ -68,8 +69,9 @@ class KeyLinks:
         self.fast_links: dict[str, FastKeyLink] = {}
         self.photon_links: list[PhotonBB84Link] = []
         self.link_kinds: dict[str, str] = {}
-        self.block_records: list[dict[str, Any]] = []
-        self.pool_records: list[dict[str, Any]] = []
+        self.block_records: list[Mapping[str, Any]] = []
+        self._shared_columns: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+        self.pool_records: list[Mapping[str, Any]] = []
         self._down: set[frozenset[str]] = set()
         for link in spec.links:
             pools = LinkPools(link.a, link.b, capacity_bits, direction_share)
@@ -154,17 +156,28 @@ class KeyLinks:
         self.link_kinds[link_name(a, b)] = "bbm92-segment"
         return lambda block, bits_at_a, bits_at_b: self.deliver_block(a, b, block, bits_at_a, bits_at_b)
 
-    def record_block(self, row: dict[str, Any]) -> None:
+    def record_block(self, row: Mapping[str, Any]) -> None:
         """Record a key block's ``link_blocks`` row, with the kind of link that made it.
 
         A row that does not say where its numbers come from gets ``source`` from
         the link's kind: ``model`` for a fast link, ``simulated`` for photon and
         entanglement-segment blocks.
         """
+        if isinstance(row, BlockRow):  # a fast link's row: its shared columns are completed once per link
+            shared = self._shared_columns.get(id(row.fields))
+            if shared is None or shared[0] is not row.fields:
+                shared = (row.fields, self._completed(row.fields))
+                self._shared_columns[id(row.fields)] = shared
+            self.block_records.append(BlockRow(row.t_s, shared[1]))
+            return
+        self.block_records.append(self._completed(row))
+
+    def _completed(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row`` with ``source`` (if missing), the key-length columns (if missing) and ``link_kind``."""
         kind = self.link_kinds.get(row["link"], "")
         source = "model" if kind == "bb84-fast" else "simulated"
         lengths = {"asymptotic_secret_bits": math.nan, "finite_secret_bits": math.nan, "key_length": ""}
-        self.block_records.append({"source": source, **lengths, **row, "link_kind": kind})
+        return {"source": source, **lengths, **row, "link_kind": kind}
 
     def deliver_block(self, a: str, b: str, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> bool:
         """Put an externally generated block (e.g. photon-level) into the link's pools; False if no room."""
@@ -200,14 +213,41 @@ class KeyLinks:
         for pools in self.pools.values():
             kind = self.link_kinds.get(link_name(pools.a, pools.b), "")
             for (holder, initiator), store in sorted(pools.stores.items()):
+                direction = "out" if initiator == holder else "in"
                 self.pool_records.append(
-                    {
-                        "t_s": now,
-                        "node": holder,
-                        "peer": store.peer,
-                        "direction": "out" if initiator == holder else "in",
-                        "level_bits": store.level_bits,
-                        "capacity_bits": store.capacity_bits,
-                        "link_kind": kind,
-                    }
+                    PoolRow(now, holder, store.peer, direction, store.level_bits, store.capacity_bits, kind)
                 )
+
+
+class PoolRow(Mapping[str, Any]):
+    """A ``pools`` row: one key store's level at one sample.
+
+    A thousand-node network samples ten thousand stores a hundred times; each
+    row is this small object (a slot per column) rather than a dict, and reads
+    as a mapping like any other row.
+    """
+
+    __slots__ = ("capacity_bits", "direction", "level_bits", "link_kind", "node", "peer", "t_s")
+    COLUMNS = ("t_s", "node", "peer", "direction", "level_bits", "capacity_bits", "link_kind")
+
+    def __init__(
+        self, t_s: float, node: str, peer: str, direction: str, level_bits: int, capacity_bits: int, link_kind: str
+    ) -> None:
+        self.t_s = t_s
+        self.node = node
+        self.peer = peer
+        self.direction = direction
+        self.level_bits = level_bits
+        self.capacity_bits = capacity_bits
+        self.link_kind = link_kind
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.COLUMNS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.COLUMNS)
+
+    def __len__(self) -> int:
+        return len(self.COLUMNS)

@@ -58,11 +58,15 @@ class LevelReports:
             for node in self.ports
         }
 
+        order = {node: index for index, node in enumerate(self.ports)}
+
         def report() -> None:
             changed = self._changed_nodes
-            for node, port in self.ports.items():
+            # Only nodes a store of which changed have something new to tell; they report in the ports' order.
+            for node in sorted(changed & order.keys(), key=order.__getitem__) if len(changed) < len(order) else order:
                 if node not in changed:
-                    continue  # no store of this node changed: nothing new to tell
+                    continue
+                port = self.ports[node]
                 told = self._reported[node]
                 levels = {
                     peer: store.level_bits for peer, store in outgoing[node] if told.get(peer) != store.level_bits

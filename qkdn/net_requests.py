@@ -96,6 +96,7 @@ class KeyRequests:
         self.delivered_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._requests: dict[int, _RequestState] = {}
         self._sessions: dict[int, RelaySession] = {}
+        self._unfinished: dict[int, RelaySession] = {}  # sessions maybe not done (pruned when links fail)
         self._session_ids = itertools.count()
         self._relay_rng = generator(seed, "qkd.relay.keys")
 
@@ -167,6 +168,7 @@ class KeyRequests:
             priority=priority,
         )
         self._sessions[session_id] = session
+        self._unfinished[session_id] = session
         adapter.schedule_call(self.timeline, deadline_s, session.expire)  # it fails then if still waiting
         session.start()
         return session
@@ -177,7 +179,8 @@ class KeyRequests:
 
     def fail_link(self, a: str, b: str) -> None:
         """Link ``a``-``b`` failed: every unfinished relay over it fails."""
-        for session in self._sessions.values():
+        self._unfinished = {key: session for key, session in self._unfinished.items() if not session.done}
+        for session in list(self._unfinished.values()):  # in the order they started, as the sessions table
             if not session.done and any({a, b} == {u, v} for u, v in itertools.pairwise(session.path)):
                 session.fail_link(a, b)
 

@@ -187,12 +187,12 @@ class QKDNetwork:
         return self.links.link_kinds
 
     @property
-    def block_records(self) -> list[dict[str, Any]]:
+    def block_records(self) -> list[Mapping[str, Any]]:
         """One ``link_blocks`` row per key block."""
         return self.links.block_records
 
     @property
-    def pool_records(self) -> list[dict[str, Any]]:
+    def pool_records(self) -> list[Mapping[str, Any]]:
         """One ``pools`` row per key store and sample."""
         return self.links.pool_records
 
@@ -222,7 +222,7 @@ class QKDNetwork:
         """Declare link ``a``-``b`` a repeater segment fed from outside; see :meth:`KeyLinks.add_segment_link`."""
         return self.links.add_segment_link(a, b)
 
-    def record_block(self, row: dict[str, Any]) -> None:
+    def record_block(self, row: Mapping[str, Any]) -> None:
         """Record a key block's ``link_blocks`` row, with the kind of link that made it."""
         self.links.record_block(row)
 

@@ -46,28 +46,43 @@ class KeyId:
     length: int
 
 
-@dataclass
 class _Chunk:
-    """One block's bits, packed eight to a byte (a store holds up to megabits per link end)."""
+    """One block's bits, packed eight to a byte in an immutable ``bytes`` (a store holds megabits per link end).
 
-    block: str
-    packed: np.ndarray
-    n_bits: int
-    used: int = 0  # bits taken from the front
+    A chunk never changes: the store counts the bits taken from its front chunk.
+    So when both ends of a link received the same bits (a fast link's block),
+    their two stores hold the same chunk, and the two directions' chunks of a
+    block share one ``bytes``: no copy of the key is made for the other end, and
+    each end still takes each bit once. The name is kept in two parts (the
+    link's block name, shared by the block's chunks, and ``.<initiator>``, shared
+    by the direction's), joined only when a key id is made.
+    """
+
+    __slots__ = ("data", "first_byte", "n_bits", "prefix", "suffix")
+
+    def __init__(self, prefix: str, suffix: str, data: bytes, first_byte: int, n_bits: int) -> None:
+        self.prefix = prefix
+        self.suffix = suffix  # "" for a block put into a store directly (its name is the prefix)
+        self.data = data
+        self.first_byte = first_byte  # where this chunk's bits start in ``data``
+        self.n_bits = n_bits
 
     @classmethod
-    def of(cls, block: str, bits: np.ndarray) -> "_Chunk":
-        return cls(block, np.packbits(np.asarray(bits, dtype=np.uint8)), len(bits))
+    def of(cls, prefix: str, suffix: str, bits: np.ndarray) -> "_Chunk":
+        return cls(prefix, suffix, np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), 0, len(bits))
 
     @property
-    def left(self) -> int:
-        return self.n_bits - self.used
+    def block(self) -> str:
+        """The block's name in key ids."""
+        return self.prefix + self.suffix
 
     def bits(self, start: int, length: int) -> np.ndarray:
         """Bits ``start`` to ``start + length`` as 0/1 bytes."""
         first = start // 8
+        n_bytes = (start + length + 7) // 8 - first
+        packed = np.frombuffer(self.data, dtype=np.uint8, count=n_bytes, offset=self.first_byte + first)
         offset = start - 8 * first
-        return np.unpackbits(self.packed[first : (start + length + 7) // 8])[offset : offset + length]
+        return np.unpackbits(packed)[offset : offset + length]
 
 
 def _is_count(value: object) -> bool:
@@ -108,6 +123,10 @@ class KeyStore:
     initiator: str
     capacity_bits: int
     _chunks: deque[_Chunk] = field(default_factory=deque)
+    _used: int = 0  # bits taken from the front chunk
+    _names: set[str] = field(default_factory=set)  # names of the blocks put here directly, held
+    # The link's count of store copies holding each of its blocks (set by LinkPools, which checks the names).
+    _link_blocks: dict[str, int] | None = None
     _level_bits: int = 0
     _waiters: list[Waiter] = field(default_factory=list)
     _n_waits: int = 0
@@ -137,14 +156,31 @@ class KeyStore:
         A block's name must differ from those of the blocks still held, so that
         a key id names one run of bits only.
         """
-        if any(chunk.block == block for chunk in self._chunks):
+        if block in self._names:
             raise KeyIdError(f"key store {self.node}/{self.peer}: a block named {block!r} is already held")
-        if len(bits) > self.free_bits:
-            raise SimulationError(f"key store {self.node}/{self.peer}: block {block} overflows the capacity")
-        self._chunks.append(_Chunk.of(block, bits))
-        self._level_bits += len(bits)
-        self.n_put_bits += len(bits)
-        self._wake()
+        self._put_chunk(_Chunk.of(block, "", bits))
+        self._names.add(block)
+
+    def _put_chunk(self, chunk: _Chunk) -> None:
+        """Add a block already packed (a link's chunk may be shared with the other end's copy)."""
+        if chunk.n_bits > self.free_bits:
+            raise SimulationError(f"key store {self.node}/{self.peer}: block {chunk.block} overflows the capacity")
+        self._chunks.append(chunk)
+        self._level_bits += chunk.n_bits
+        self.n_put_bits += chunk.n_bits
+        if self._waiters:
+            self._wake()
+
+    def _drop_front(self) -> None:
+        chunk = self._chunks.popleft()
+        self._used = 0
+        if not chunk.suffix:
+            self._names.discard(chunk.prefix)
+        elif self._link_blocks is not None:
+            held = self._link_blocks
+            held[chunk.prefix] -= 1
+            if not held[chunk.prefix]:
+                del held[chunk.prefix]
 
     def take(self, n_bits: int) -> tuple[np.ndarray, list[KeyId]]:
         """Take the oldest ``n_bits`` bits (initiator only); returns the bits and their key ids."""
@@ -158,13 +194,13 @@ class KeyStore:
         needed = n_bits
         while needed:
             chunk = self._chunks[0]
-            length = min(needed, chunk.left)
-            parts.append(chunk.bits(chunk.used, length))
-            ids.append(KeyId(chunk.block, chunk.used, length))
-            chunk.used += length
+            length = min(needed, chunk.n_bits - self._used)
+            parts.append(chunk.bits(self._used, length))
+            ids.append(KeyId(chunk.block, self._used, length))
+            self._used += length
             needed -= length
-            if chunk.left == 0:
-                self._chunks.popleft()
+            if self._used == chunk.n_bits:
+                self._drop_front()
         self._level_bits -= n_bits
         self.n_taken_bits += n_bits
         if self.on_take is not None:
@@ -185,12 +221,12 @@ class KeyStore:
         parts = []
         for key_id in ids:
             chunk = self._chunks[0]
-            parts.append(chunk.bits(chunk.used, key_id.length))
-            chunk.used += key_id.length
+            parts.append(chunk.bits(self._used, key_id.length))
+            self._used += key_id.length
             self._level_bits -= key_id.length
             self.n_taken_bits += key_id.length
-            if chunk.left == 0:
-                self._chunks.popleft()
+            if self._used == chunk.n_bits:
+                self._drop_front()
         if parts and self.on_take is not None:
             self.on_take()
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
@@ -198,7 +234,7 @@ class KeyStore:
     def _check_ids(self, ids: Sequence[KeyId]) -> None:
         """Raise :class:`KeyIdError` unless ``ids`` name the next unused bits in order (changes nothing)."""
         where = f"key store {self.node}/{self.peer}"
-        index, used = 0, self._chunks[0].used if self._chunks else 0  # a cursor walked over the held blocks
+        index, used = 0, self._used  # a cursor walked over the held blocks
         for key_id in ids:
             if not isinstance(key_id, KeyId):
                 raise KeyIdError(f"{where}: {key_id!r} is not a key id")
@@ -283,6 +319,20 @@ class LinkPools:
         }
         for store in self.stores.values():
             store.on_take = self._taken
+        # Each direction's two copies (at a, at b), and the four stores in the order blocks are put.
+        self._copies = {
+            initiator: (self.stores[(self.a, initiator)], self.stores[(self.b, initiator)])
+            for initiator in (self.a, self.b)
+        }
+        self._put_order = [
+            (self.stores[(holder, initiator)], holder_index, index)
+            for holder_index, holder in enumerate((self.a, self.b))
+            for index, initiator in enumerate((self.a, self.b))
+        ]
+        self._suffixes = (f".{self.a}", f".{self.b}")  # a block's chunk names: <block>.<initiator>
+        self._held_blocks: dict[str, int] = {}  # the link's blocks still held: how many store copies hold one
+        for store in self.stores.values():
+            store._link_blocks = self._held_blocks
 
     def _taken(self) -> None:
         if self.on_change is not None:
@@ -299,7 +349,8 @@ class LinkPools:
 
     def _direction_free_bits(self, initiator: str) -> int:
         """Room in ``initiator``'s direction: the fuller of its two copies decides."""
-        return min(self.store(self.a, initiator).free_bits, self.store(self.b, initiator).free_bits)
+        at_a, at_b = self._copies[initiator]
+        return min(at_a.capacity_bits - at_a.level_bits, at_b.capacity_bits - at_b.level_bits)
 
     def split(self, n_bits: int) -> int:
         """Bits of an ``n_bits`` block that go to ``a``'s direction (the rest go to ``b``'s).
@@ -320,14 +371,76 @@ class LinkPools:
         return n_bits <= self._direction_free_bits(self.a) + self._direction_free_bits(self.b)
 
     def deliver(self, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> None:
-        """Put a block at both ends (each end's own copy of the key), split between the directions."""
+        """Put a block at both ends (each end's own copy of the key), split between the directions.
+
+        Given one array for both ends (the same key, as a fast link makes it),
+        each direction's part is packed once and shared by the two ends' stores.
+        """
         if len(bits_at_a) != len(bits_at_b):
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has different lengths at the two ends")
+        self._check_new(block)
         split = self.split(len(bits_at_a))
-        for holder, bits in ((self.a, bits_at_a), (self.b, bits_at_b)):
-            for initiator, part in ((self.a, bits[:split]), (self.b, bits[split:])):
-                if len(part):
-                    self.store(holder, initiator).put(f"{block}.{initiator}", part)
+        if bits_at_a is bits_at_b and split % 8 == 0:
+            self._put_shared(block, np.packbits(bits_at_a).tobytes(), split, len(bits_at_a))
+            return
+        chunks = []
+        for bits in (bits_at_a, bits_at_b) if bits_at_a is not bits_at_b else (bits_at_a,):
+            parts = ((self._suffixes[0], bits[:split]), (self._suffixes[1], bits[split:]))
+            chunks.append([_Chunk.of(block, suffix, part) if len(part) else None for suffix, part in parts])
+        self._put_both(block, chunks[0], chunks[-1])
+
+    def deliver_packed(self, block: str, packed: np.ndarray, n_bits: int) -> None:
+        """Put a block given packed (``n_bits`` bits, eight to a byte, first bit in the high bit) at both ends.
+
+        The same key at both ends, as a fast link's successful post-processing
+        leaves it: each direction's part is stored once and shared, read-only, by
+        the two ends' stores, each of which takes its bits once. A part that does
+        not start on a byte boundary is re-packed.
+        """
+        if len(packed) != (n_bits + 7) // 8:
+            raise SimulationError(f"link {self.a}-{self.b}: block {block} has {len(packed)} bytes for {n_bits} bits")
+        self._check_new(block)
+        split = self.split(n_bits)
+        if split % 8:
+            bits = np.unpackbits(packed, count=n_bits)
+            self.deliver(block, bits, bits)
+            return
+        self._put_shared(block, packed.tobytes(), split, n_bits)
+
+    def _check_new(self, block: str) -> None:
+        """A block's name must differ from those of the link's blocks still held, so a key id names one run."""
+        if block in self._held_blocks:
+            raise KeyIdError(f"link {self.a}-{self.b}: a block named {block!r} is still held")
+
+    def _put_shared(self, block: str, data: bytes, split: int, n_bits: int) -> None:
+        """Put a block packed in ``data`` into both ends: ``a``'s direction gets bits before ``split``.
+
+        ``split`` is a multiple of 8, so both directions' chunks point into
+        ``data``; each end's store gets the same two chunks.
+        """
+        chunks = [
+            _Chunk(block, self._suffixes[0], data, 0, split) if split else None,
+            _Chunk(block, self._suffixes[1], data, split // 8, n_bits - split) if n_bits > split else None,
+        ]
+        self._put_both(block, chunks, chunks)
+
+    def _put_both(self, block: str, at_a: list[_Chunk | None], at_b: list[_Chunk | None]) -> None:
+        """Put ``a``'s and ``b``'s direction chunks (None: no bits) into the stores at ``a`` and at ``b``.
+
+        Same order of puts as before blocks were shared (``a``'s copies, then
+        ``b``'s), so requests waiting for key are served in the same order.
+        """
+        chunks = (at_a, at_b)
+        placed = [
+            (store, chunk) for store, holder, index in self._put_order if (chunk := chunks[holder][index]) is not None
+        ]
+        if placed:  # counted first: a put may wake a relay that takes (and drops) the chunk at once
+            self._held_blocks[block] = len(placed)
+        for store, chunk in placed:
+            store._put_chunk(chunk)
+        self._delivered()
+
+    def _delivered(self) -> None:
         self.n_blocks += 1
         if self.on_change is not None:
             self.on_change()

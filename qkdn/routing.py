@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 
 import networkx as nx
 
+from qkdn.route_search import cheapest_path, hops_cost
+
 Share = tuple[list[str], int]
 STRATEGIES = ("shortest", "key_aware", "k_shortest", "multipath")
 
@@ -42,32 +44,17 @@ def usable_graph(graph: nx.Graph, src: str, dst: str, untrusted: Iterable[str] =
     return nx.subgraph_view(view, filter_edge=lambda u, v: bool(view.edges[u, v].get("up", True)))
 
 
-Weight = Callable[[str, str, dict], float | None]
-
-
 def _hops_then_length(u: str, v: str, data: dict) -> float:
-    return 1.0 + 1e-6 * float(data.get("length_km", 0.0))
-
-
-def _only_usable(weight: Weight, dst: str, banned: Iterable[str]) -> Weight:
-    """``weight``, hiding (None) links that are down and links into banned relays.
-
-    Dijkstra with it visits exactly what it would visit on :func:`usable_graph`, in
-    the same order, without the cost of a filtered view on every neighbour lookup.
-    """
-    banned = frozenset(banned) - {dst}
-
-    def usable_weight(u: str, v: str, data: dict) -> float | None:
-        if not data.get("up", True) or v in banned:
-            return None
-        return weight(u, v, data)
-
-    return usable_weight
+    return hops_cost(data)
 
 
 def shortest(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3, banned: Iterable[str] = ()) -> list[Share]:
-    """One share over the path with fewest hops (links down and ``banned`` relays skipped)."""
-    return [(nx.dijkstra_path(graph, src, dst, weight=_only_usable(_hops_then_length, dst, banned)), n_bits)]
+    """One share over the path with fewest hops (links down and ``banned`` relays skipped).
+
+    The path is networkx's ``dijkstra_path`` with cost ``1 + 1e-6 length_km``
+    per link, searched by :func:`qkdn.route_search.cheapest_path` (the same steps, faster).
+    """
+    return [(cheapest_path(graph, src, dst, None, banned=banned), n_bits)]
 
 
 def key_aware(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3, banned: Iterable[str] = ()) -> list[Share]:
@@ -77,18 +64,12 @@ def key_aware(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3, bann
     a cost above any path whose links all hold enough (a penalty of one to two hops
     per node in the graph, growing with the shortfall): the key then waits on that
     link for fresh key until its deadline, instead of the request failing at once
-    because the pools are still filling.
+    because the pools are still filling. The cost is :func:`qkdn.route_search.key_aware_cost`;
+    the path is networkx's ``dijkstra_path`` with it, searched by
+    :func:`qkdn.route_search.cheapest_path` (the same steps, faster).
     """
     short_penalty = float(graph.number_of_nodes())
-
-    def cost(u: str, v: str, data: dict) -> float | None:
-        residual = float(data.get("residual_bits", 0.0))
-        if residual < n_bits:
-            deficit = (n_bits - max(residual, 0.0)) / n_bits  # in (0, 1]: how far short of key the link is
-            return 1.0 + short_penalty * (1.0 + deficit)
-        return 1.0 + n_bits / residual
-
-    return [(nx.dijkstra_path(graph, src, dst, weight=_only_usable(cost, dst, banned)), n_bits)]
+    return [(cheapest_path(graph, src, dst, n_bits, short_penalty, banned), n_bits)]
 
 
 def k_shortest(graph: nx.Graph, src: str, dst: str, n_bits: int, k: int = 3) -> list[Share]:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qkdn.network import QKDNetwork, QKDSettings
+from qnetsim.core.randomness import generator
 from qtn.sequence_backed import adapter
 from tests.qkdn_support import key_rate_point, network_spec, simulate
 
@@ -88,3 +89,31 @@ def test_a_failed_link_makes_no_key():
     )
     times = [row["t_s"] for row in network.block_records]
     assert times == pytest.approx([0.01, 0.02, 0.07, 0.08, 0.09], abs=1e-9)
+
+
+def test_the_key_bits_are_the_links_own_random_bytes_in_order():
+    """A block's bits are the link generator's uniform bytes, unpacked, first bit first: the stores keep them
+    packed as drawn (one copy shared by the two ends), and taking them gives those bits at both ends."""
+    network = simulate(network_spec(ONE_LINK), 0.035, QKDSettings(block_bits=1000), reports=False)
+    rng = generator(1, "qkd.link.a~b.key")  # the seed simulate() runs with, the link's stream name
+    expected = np.concatenate(
+        [np.unpackbits(rng.integers(0, 256, size=125, dtype=np.uint8)) for _ in range(3)]
+    ).reshape(3, 1000)
+    pools = network.pools_of("a", "b")
+    sent_a, ids_a = pools.store("a", "a").take(1500)
+    sent_b, ids_b = pools.store("b", "b").take(1500)
+    assert np.array_equal(sent_a, expected[:, :500].ravel())
+    assert np.array_equal(sent_b, expected[:, 500:].ravel())
+    assert np.array_equal(pools.store("b", "a").take_ids(ids_a), sent_a)
+    assert np.array_equal(pools.store("a", "b").take_ids(ids_b), sent_b)
+
+
+def test_block_rows_read_as_mappings_with_every_column():
+    network = simulate(network_spec(ONE_LINK), 0.035, QKDSettings(block_bits=1000), reports=False)
+    first, second = network.block_records[:2]
+    assert dict(first).keys() == dict(second).keys() and len(first) == len(dict(first))
+    assert first["t_s"] == pytest.approx(0.01) and second["t_s"] == pytest.approx(0.02)
+    assert dict(first) | {"t_s": 0.02, "finite_secret_bits": 0} == pytest.approx(
+        dict(second) | {"finite_secret_bits": 0}
+    )
+    assert first["link_kind"] == "bb84-fast" and first["link"] == "a~b"
