@@ -31,6 +31,7 @@ from qnetsim.core.units import fibre_delay_s
 from qtn.engine import EntanglementEngine
 from qtn.sequence_backed import adapter
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
+from scenarios.routing_model import learned_routing
 from scenarios.schema import Scenario, traffic_end_s
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
@@ -378,6 +379,7 @@ def qkd_network(
         pool_low_bits=qkd.pool_low_bits,
         twm_window_s=qkd.recovery_window_s,
         twm_retry_s=qkd.recovery_retry_s,
+        routing_policy=learned_routing(scenario),
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
     direct = [link for link in key_links(spec) if link.name not in segment_names]
