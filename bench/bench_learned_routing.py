@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import qnetsim  # noqa: E402
-from qkdn.ml.policy import LinearPathPolicy  # noqa: E402
+from qkdn.ml.policy import LinearPathPolicy, load_policy  # noqa: E402
 from scenarios.ml.env import KeyRoutingEnv  # noqa: E402
 from scenarios.ml.traffic import RandomKeyTraffic  # noqa: E402
 from scenarios.ml.train import train_policy  # noqa: E402
@@ -139,6 +139,10 @@ def evaluate(env: KeyRoutingEnv, strategy: str, seed: int, model: Path) -> dict[
         update["routing_model"] = str(model)
     scenario = scenario.model_copy(update={"qkd": scenario.qkd.model_copy(update=update)})
     requests = qnetsim.run(scenario).tables["requests"]
+    # Requests arriving within one deadline of the end may still be waiting when the run stops (no row yet):
+    # count only those that arrived earlier, which have all ended, so every strategy is judged on the same ones.
+    deadline_s = max(item.deadline_s for item in scenario.traffic if item.kind == "key")
+    requests = requests[requests["t_s"] < scenario.duration_s - deadline_s]
     return {
         "strategy": strategy,
         "seed": seed,
@@ -186,6 +190,22 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def readme_table(rows: list[dict[str, Any]]) -> str:
+    """The compact table of the README: one row per strategy, blocked fraction and key (Mbit) per network."""
+    networks = list(dict.fromkeys(row["network"] for row in rows))
+    header = " | ".join(f"{network} blocked | {network} key (Mbit)" for network in networks)
+    lines = [f"| routing | {header} |", "|---" * (1 + 2 * len(networks)) + "|"]
+    for strategy in STRATEGIES:
+        cells = []
+        for network in networks:
+            mine = [r for r in rows if r["network"] == network and r["strategy"] == strategy]
+            blocked = interval([r["blocked_fraction"] for r in mine])
+            key = interval([r["delivered_key_mbit"] for r in mine])
+            cells.append(f"{blocked[0]:.3f} ± {blocked[1]:.3f} | {key[0]:.1f} ± {key[1]:.1f}")
+        lines.append(f"| {strategy} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="evaluation seeds 0 .. N-1 (at least 10 for the README)")
@@ -193,6 +213,11 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=8, help="CEM candidates per iteration")
     parser.add_argument("--seeds-per-iteration", type=int, default=1, help="training seeds each candidate plays")
     parser.add_argument("--search-seed", type=int, default=0, help="seed of the CEM's own draws")
+    parser.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="evaluate the model files already in scenarios/library/ (no training)",
+    )
     parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated: " + ", ".join(NETWORKS))
     args = parser.parse_args()
     if not 2 <= args.seeds <= 1000 or not 1 <= args.iterations <= 100 or not 2 <= args.population <= 200:
@@ -205,10 +230,13 @@ def main() -> None:
             parser.error(f"--networks: unknown network {network!r}; choose from {', '.join(NETWORKS)}")
         scenario = bench_scenario(network)
         env = KeyRoutingEnv(scenario, k_paths=K_PATHS, traffic=NETWORKS[network]["traffic"])
-        print(f"{network}: training ...", file=sys.stderr, flush=True)
-        policy = train(network, env, args)
         model = model_path(network)
-        write_atomic(model, json.dumps(policy.to_dict(), indent=2, sort_keys=True) + "\n")
+        if args.reuse_models:
+            load_policy(model)  # checked; the runs read it again through the scenario
+        else:
+            print(f"{network}: training ...", file=sys.stderr, flush=True)
+            policy = train(network, env, args)
+            write_atomic(model, json.dumps(policy.to_dict(), indent=2, sort_keys=True) + "\n")
         for seed in range(args.seeds):
             for strategy in STRATEGIES:
                 row = {"network": network, **evaluate(env, strategy, seed, model)}
@@ -227,6 +255,8 @@ def main() -> None:
         f" seeds 0..{args.seeds - 1} (training seeds from {TRAIN_SEED_BASE}); {DURATION_S:g} s per run;"
         f" wall time {wall_s:.0f} s on a shared, loaded machine."
     )
+    print("\nThe README's compact form:\n")
+    print(readme_table(rows))
     document = {
         "written_by": WRITTEN_BY,
         "evaluation_seeds": list(range(args.seeds)),

@@ -37,7 +37,7 @@ import dataclasses
 import random
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -199,12 +199,16 @@ class KeyRoutingEnv(gymnasium.Env[dict[str, Any], np.int64]):
             update["traffic"] = self._traffic_items(seed)
         return self.base_scenario.model_copy(update=update)
 
+    def _sequence_globals(self) -> AbstractContextManager[None]:
+        """SeQUeNCe's formalism and protocol selections for the scenario, as a run sets them."""
+        options = qtn_options(self.base_scenario)
+        link_mode = "hardware" if options.link_mode == "network" else options.link_mode
+        return adapter.sequence_globals(link_mode=link_mode, purification=options.purification)
+
     @contextmanager
     def _episode_state(self) -> Iterator[None]:
         """SeQUeNCe's selections and the episode's own global random state, the caller's restored after."""
-        options = qtn_options(self.base_scenario)
-        link_mode = "hardware" if options.link_mode == "network" else options.link_mode
-        with adapter.sequence_globals(link_mode=link_mode, purification=options.purification):
+        with self._sequence_globals():
             caller = (np.random.get_state(), random.getstate())
             if self._global_state is not None:
                 np.random.set_state(self._global_state[0])
@@ -225,11 +229,12 @@ class KeyRoutingEnv(gymnasium.Env[dict[str, Any], np.int64]):
         episode_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**31 - 1))
         self.episode_seed = episode_seed
         scenario = self.scenario_for_seed(episode_seed)
-        options_qtn = qtn_options(scenario)
-        self._global_state = None
-        with self._episode_state(), controlled_global_random_state(episode_seed):
-            built = build_run(scenario, self._spec, options_qtn)
-            self._global_state = (np.random.get_state(), random.getstate())
+        # The run's global random state starts from the seed (as qnetsim.run seeds it) and is then the
+        # episode's own: each stretch of simulation swaps it in and the caller's back (_episode_state).
+        with self._sequence_globals(), controlled_global_random_state(episode_seed):
+            built = build_run(scenario, self._spec, qtn_options(scenario))
+            state = (np.random.get_state(), random.getstate())
+        self._global_state = state
         if built.qkd is None or (built.entanglement is not None and built.entanglement.shared_timeline is None):
             raise ConfigError(
                 f"scenario: {scenario.name!r} needs a QKD network on SeQUeNCe's timeline"

@@ -121,3 +121,14 @@ def test_episode_with_a_policy_is_the_scenario_run_with_that_policy(tmp_path):
     from_run = list(zip(requests["request_id"], requests["served"], requests["path"], strict=True))
     assert sorted(from_env) == sorted(from_run)
     assert any(not served for _, served, _ in from_env)
+
+
+def test_episode_global_random_state_comes_from_the_seed_not_the_caller():
+    """SeQUeNCe's photon-level BB84 draws from NumPy's global generator: an episode must own that state."""
+    env = _env()
+    states = []
+    for caller_seed in (1, 2):
+        np.random.seed(caller_seed)
+        env.reset(seed=5)
+        states.append(env._global_state[0][1])  # NumPy's Mersenne Twister key of the episode
+    assert np.array_equal(states[0], states[1])
