@@ -22,7 +22,7 @@ relays, controller reports). Run from the repository root::
     python bench/bench_learned_routing.py --seeds 10 --iterations 6 --population 8
 
 It writes the table (markdown) and every per-seed row to
-``bench/results/learned-routing.json``; the README's table is that file's table.
+``bench/measured/learned-routing.json``; the README's table is that file's table.
 """
 
 import argparse
@@ -70,7 +70,7 @@ DURATION_S = 10.0
 TRAIN_SEED_BASE = 1000
 #: The prior the search starts from: prefer paths that hold the key, then fewer hops; refuse rarely.
 INITIAL_MEAN = (-0.25, 0.0, 1.0, 0.5, -2.0, 0.0, 0.0)
-RESULTS = ROOT / "bench" / "results" / "learned-routing.json"
+RESULTS = ROOT / "bench" / "measured" / "learned-routing.json"
 WRITTEN_BY = "bench/bench_learned_routing.py"
 
 

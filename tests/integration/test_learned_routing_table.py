@@ -1,7 +1,7 @@
 """The learned-routing comparison quoted in README.md and docs/machine-learning.md is the benchmark's own.
 
 ``bench/bench_learned_routing.py`` (minutes of simulation, not a test) writes every per-seed
-row and the table it printed to ``bench/results/learned-routing.json``. Here the tables are
+row and the table it printed to ``bench/measured/learned-routing.json``. Here the tables are
 recomputed from those rows by the script's own functions and must equal the quoted ones; the
 evaluation seeds must be at least ten and none of them a training seed of the models used, and
 key-aware routing must block at least 10 % of the requests (the load the comparison is about).
@@ -17,7 +17,7 @@ import pytest
 from qkdn.ml.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "bench" / "results" / "learned-routing.json"
+RESULTS = ROOT / "bench" / "measured" / "learned-routing.json"
 
 
 def _bench():
