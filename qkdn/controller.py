@@ -17,15 +17,45 @@ holds the topology, the link states and the key levels the nodes report, and:
 Seed documents: 000 sections 3.1 and 4; 004 section II (QKD network controller).
 """
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import networkx as nx
 
 from qkdn.recovery import Allocation, reallocate
 from qkdn.routing import route_key, usable_graph
+
+
+@dataclass(frozen=True)
+class RouteQuery:
+    """A key request as the controller's routing policy sees it (times in simulated seconds)."""
+
+    request_id: int
+    src: str
+    dst: str
+    n_bits: int
+    deadline_s: float
+    now_s: float
+    untrusted: tuple[str, ...]
+    k: int
+
+
+#: How a policy answers: the shares ``(path, bits)`` of the key, or None to refuse (with the reason to record).
+RouteReply = Callable[[list[tuple[list[str], int]] | None, str], None]
+
+
+class KeyRoutingPolicy(Protocol):
+    """A routing policy object in place of a named strategy (e.g. a learned one, :mod:`qkdn.ml.policy`).
+
+    ``decide`` reads the controller's live view (``graph``: link states and reported key
+    levels; it must not change it) and calls ``reply`` once, at once or later in
+    simulated time (the Gymnasium environment answers after the agent's action).
+    """
+
+    def decide(self, graph: nx.Graph, query: RouteQuery, reply: RouteReply) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +69,7 @@ class ControllerSettings:
         untrusted: nodes that may not relay.
         twm_window_s: how long recovery retries (Time-Window Method) last.
         twm_retry_s: interval between retries.
+        policy: a routing policy object deciding key requests instead of ``routing`` (None: ``routing``).
     """
 
     site: str
@@ -47,6 +78,7 @@ class ControllerSettings:
     untrusted: tuple[str, ...] = ()
     twm_window_s: float = 1.0
     twm_retry_s: float = 0.05
+    policy: KeyRoutingPolicy | None = None
 
 
 @dataclass
@@ -130,6 +162,20 @@ class Controller:
     # --- key requests -------------------------------------------------------------------
 
     def _on_key_request(self, src: str, payload: dict[str, Any]) -> None:
+        reply = functools.partial(self._send_route, src, payload["request_id"])
+        if self.settings.policy is not None:
+            query = RouteQuery(
+                payload["request_id"],
+                payload["src"],
+                payload["dst"],
+                payload["n_bits"],
+                payload["deadline_s"],
+                self._now_s(),
+                self.settings.untrusted,
+                self.settings.k_paths,
+            )
+            self.settings.policy.decide(self._graph, query, reply)  # the live view: the policy only reads it
+            return
         shares = route_key(
             self.settings.routing,
             self._graph,  # the live view (routing only reads it): no copy per request
@@ -139,8 +185,14 @@ class Controller:
             untrusted=self.settings.untrusted,
             k=self.settings.k_paths,
         )
-        reply = {"type": "route", "request_id": payload["request_id"], "shares": shares}
-        self._send(src, reply, 64 * (1 + sum(len(path) for path, _ in shares or [])))
+        reply(shares, "")
+
+    def _send_route(self, src: str, request_id: int, shares: list[tuple[list[str], int]] | None, reason: str) -> None:
+        """Send a key request's route (or its refusal, with the ``reason`` to record if any) to its source."""
+        answer: dict[str, Any] = {"type": "route", "request_id": request_id, "shares": shares}
+        if reason:
+            answer["reason"] = reason
+        self._send(src, answer, 64 * (1 + sum(len(path) for path, _ in shares or [])))
 
     # --- services -----------------------------------------------------------------------
 

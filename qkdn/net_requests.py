@@ -117,6 +117,7 @@ class KeyRequests:
             "src": request.src,
             "dst": request.dst,
             "n_bits": request.n_bits,
+            "deadline_s": request.deadline_s,
         }
         self.ports[request.src].send(CONTROLLER, payload, 256)
 
@@ -129,7 +130,9 @@ class KeyRequests:
         if state.done:
             return
         if not shares:
-            reason = refusal_reason(self.routing_view(), request.src, request.dst, self.untrusted, self.no_relay)
+            reason = payload.get("reason") or refusal_reason(  # a policy's refusal says why itself
+                self.routing_view(), request.src, request.dst, self.untrusted, self.no_relay
+            )
             self.finish(state, False, reason)
             return
         state.shares = shares

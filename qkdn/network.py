@@ -33,7 +33,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from qkdn.controller import Controller, ControllerSettings
+from qkdn.controller import Controller, ControllerSettings, KeyRoutingPolicy
 from qkdn.failures import LinkOutage
 from qkdn.fast_link import FastKeyLink
 from qkdn.keyrate.model import KeyRatePoint
@@ -72,6 +72,8 @@ class QKDSettings:
         pool_low_bits: a store falling below this is reported at once ("pool low").
         twm_window_s: time window of recovery retries after a failure.
         twm_retry_s: interval of those retries.
+        routing_policy: a policy object that decides key requests instead of ``routing`` (``learned``:
+            :class:`qkdn.ml.policy.LearnedRouting`).
     """
 
     routing: str = "shortest"
@@ -85,6 +87,7 @@ class QKDSettings:
     pool_low_bits: int = 4096
     twm_window_s: float = 1.0
     twm_retry_s: float = 0.05
+    routing_policy: KeyRoutingPolicy | None = None
 
 
 class QKDNetwork:
@@ -141,6 +144,7 @@ class QKDNetwork:
                 untrusted=self.no_relay,
                 twm_window_s=settings.twm_window_s,
                 twm_retry_s=settings.twm_retry_s,
+                policy=settings.routing_policy,
             ),
             send=messaging.controller_mailbox.send,
             now_s=self.now_s,

@@ -27,6 +27,7 @@ from qnetsim.core.spec import LinkSpec, NetworkSpec, QTNOptions
 from qnetsim.core.units import fibre_delay_s
 from qtn.engine import EntanglementEngine
 from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: scenarios.build.network_spec)
+from scenarios.routing_model import learned_routing
 from scenarios.schema import Scenario, traffic_end_s
 
 if TYPE_CHECKING:  # the QKD network runs on SeQUeNCe's timeline: imported only when a run has key traffic
@@ -390,6 +391,7 @@ def qkd_network(
         pool_low_bits=qkd.pool_low_bits,
         twm_window_s=qkd.recovery_window_s,
         twm_retry_s=qkd.recovery_retry_s,
+        routing_policy=learned_routing(scenario),
     )
     network = QKDNetwork(spec, settings, scenario.seed, timeline)
     direct = [link for link in key_links(spec) if link.name not in segment_names]

@@ -15,6 +15,7 @@ import networkx as nx
 from qkdn.keyrate.finite_models import FINITE_KEY_PROTOCOLS
 from scenarios.kms_checks import kms_problems
 from scenarios.role_checks import role_problems
+from scenarios.routing_model import routing_model_problems
 from scenarios.schema import ChainGenerator, NetworkSection, Scenario, StarGenerator, traffic_end_s
 from scenarios.tables import TABLES
 from scenarios.topology import generate
@@ -334,6 +335,7 @@ def check_scenario(scenario: Scenario) -> tuple[ResolvedTopology, list[str]]:
         problems += _template_problems(scenario, topology)
         problems += _traffic_problems(scenario, topology)
         problems += _qkd_problems(scenario, topology)
+        problems += routing_model_problems(scenario)
         problems += role_problems(scenario, topology)
         problems += kms_problems(scenario, {node.name: node.role for node in topology.nodes})
     problems += _output_problems(scenario)

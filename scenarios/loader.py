@@ -18,6 +18,7 @@ from scenarios.errors import ScenarioError
 from scenarios.feasibility import target_problems
 from scenarios.graphml import expand_graphml
 from scenarios.hybrid_checks import hybrid_problems
+from scenarios.routing_model import resolve_routing_model
 from scenarios.schema import Scenario
 from scenarios.validation import validate_structure
 from scenarios.yaml12 import MAX_TEXT_CHARS, YamlInputError, load_yaml
@@ -80,9 +81,9 @@ def checked_from_dict(
 ) -> tuple[Scenario, ResolvedTopology]:
     """Validate a mapping into a :class:`Scenario`, with the topology the checks resolved (built once).
 
-    ``network.graphml`` is read relative to ``base_folder`` (default: the working directory).
+    ``network.graphml`` and ``qkd.routing_model`` are relative to ``base_folder`` (default: the working directory).
     """
-    scenario = validate_structure(expand_graphml(data, base_folder), source)
+    scenario = validate_structure(resolve_routing_model(expand_graphml(data, base_folder), base_folder), source)
     topology, problems = check_scenario(scenario)
     if not problems:
         problems = target_problems(scenario, topology) + hybrid_problems(scenario, topology)

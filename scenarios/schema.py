@@ -686,7 +686,12 @@ class QKDSection(StrictModel):
             ``epsilon_secrecy`` and ``epsilon_correctness``; unset: the asymptotic model.
         pool_capacity_bits: key storage at each end of a link (both directions).
         direction_share: fraction of a link's key for use by its first node.
-        routing: ``shortest``, ``key_aware``, ``k_shortest`` or ``multipath``.
+        routing: ``shortest``, ``key_aware``, ``k_shortest``, ``multipath``, or ``learned``
+            (a trained policy picks one of its candidate paths or refuses; see ``routing_model``).
+        routing_model: the model file of ``routing: learned`` (JSON, written by
+            ``bench/bench_learned_routing.py`` or :func:`scenarios.ml.train.train_policy`); a
+            relative path is relative to the scenario file's folder. The model fixes its own
+            number of candidate paths.
         k_paths: how many shortest paths ``k_shortest`` considers.
         untrusted_nodes: trusted relays that may not relay keys after all (ends and
             repeaters never do).
@@ -712,7 +717,8 @@ class QKDSection(StrictModel):
     fast_link_block_bits: float | None = Field(None, ge=100, le=1e15)
     pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
-    routing: Literal["shortest", "key_aware", "k_shortest", "multipath"] = "shortest"
+    routing: Literal["shortest", "key_aware", "k_shortest", "multipath", "learned"] = "shortest"
+    routing_model: str | None = Field(None, min_length=1, max_length=4096)
     k_paths: int = Field(3, ge=1, le=100)
     untrusted_nodes: list[NodeName] = Field(default_factory=list)
     pool_sample_interval_s: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_TIME_S)

@@ -38,17 +38,28 @@ def suggest(name: str) -> str:
 
 
 def text(name: str) -> str:
-    """The YAML of built-in scenario ``name`` as shipped, or, when it reads a GraphML file, with that file's
-    nodes and links listed (so the printed scenario stands alone wherever it is saved)."""
+    """The YAML of built-in scenario ``name`` as shipped, or, when it reads a GraphML file or a routing model,
+    with that file's nodes and links listed and the model named by its full path (so the printed scenario
+    stands alone wherever it is saved)."""
     import yaml
 
     raw = path(name).read_text(encoding="utf-8")
     data = yaml.safe_load(raw)
     network = data.get("network") if isinstance(data, dict) else None
-    if not isinstance(network, dict) or not network.get("graphml"):
+    qkd = data.get("qkd") if isinstance(data, dict) else None
+    graphml = network.get("graphml") if isinstance(network, dict) else None
+    model = qkd.get("routing_model") if isinstance(qkd, dict) else None
+    model = model if isinstance(model, str) and model and not Path(model).is_absolute() else None
+    if not graphml and model is None:
         return raw
     from scenarios.graphml import expand_graphml
+    from scenarios.routing_model import resolve_routing_model
 
-    expanded = expand_graphml(data, _HERE)
-    header = f"# network.nodes and network.links: read from {network['graphml']} (shipped with qnetsim)\n"
-    return header + yaml.safe_dump(expanded, sort_keys=False, allow_unicode=True, width=100)
+    header = ""
+    if graphml:
+        data = expand_graphml(data, _HERE)
+        header += f"# network.nodes and network.links: read from {graphml} (shipped with qnetsim)\n"
+    if model is not None:
+        data = resolve_routing_model(data, _HERE)
+        header += f"# qkd.routing_model: {model} (shipped with qnetsim) by its full path\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -31,7 +31,7 @@ def test_every_key_of_every_section_is_documented():
     # Types, defaults, ranges and the docstring descriptions reach the table.
     assert "| `coherence_time_s` | float or null | `1.0` | > 0, <= 1e+06 |" in text
     assert "| `duration_s` | float | **required** | > 0, <= 864000 | simulated time to run. |" in text
-    assert "| `routing` | `shortest` or `key_aware` or `k_shortest` or `multipath` | `shortest` |" in text
+    assert "| `routing` | `shortest` or `key_aware` or `k_shortest` or `multipath` or `learned` | `shortest` |" in text
 
 
 def test_cli_prints_markdown_and_json_schema(tmp_path):
