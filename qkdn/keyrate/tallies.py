@@ -50,7 +50,9 @@ class DecoyTallies:
         }
         for name, size in sizes.items():
             if size != len(self.intensities):
-                raise ConfigError(f"DecoyTallies.{name}: {size} entries for {len(self.intensities)} intensities")
+                raise ConfigError(
+                    f"DecoyTallies.{name}: {size} entries for {len(self.intensities)} intensities"
+                )
         if any(mu < 0 for mu in self.intensities):
             raise ConfigError(f"DecoyTallies.intensities: {self.intensities} has a negative mean photon number")
         total = sum(self.intensity_probabilities)
