@@ -174,3 +174,17 @@ def test_scenarios_choose_the_learned_settings():
     with pytest.raises(ScenarioError) as caught:
         from_dict(scenario(parameter_optimiser="leanred"))
     assert "qkd.parameter_optimiser" in caught.value.problems[0] and "leanred" in caught.value.problems[0]
+
+
+def test_a_run_with_learned_settings_makes_finite_key_blocks():
+    from scenarios import run
+
+    data = scenario(fast_link_block_bits=1e8, parameter_optimiser="learned", block_bits=1024)
+    data["traffic"] = [{"kind": "key", "src": "alice", "dst": "bob", "bits": 256}]
+    blocks = run(from_dict(data)).tables["link_blocks"]
+    assert len(blocks) > 0 and set(blocks["key_length"]) == {"finite"}
+    # the same link with the optimiser's settings: the learned rate is within 1 % of it
+    hardware = KeyRateHardwareConfig(detector_efficiency=0.25, dark_count_probability=1e-6)
+    learned = fast_link_model(from_dict(data)).evaluate(30.0, hardware).key_rate_per_pulse
+    numerical = fast_link_model(from_dict(scenario(fast_link_block_bits=1e8))).evaluate(30.0, hardware)
+    assert learned == pytest.approx(numerical.key_rate_per_pulse, rel=0.01)
