@@ -503,11 +503,21 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
 
 
 def fast_link_model(scenario: Scenario) -> KeyRateModel:
-    """The model of the fast links: ``qkd.link_model``, finite-key if ``qkd.fast_link_block_bits`` is set."""
+    """The model of the fast links: ``qkd.link_model``, finite-key if ``qkd.fast_link_block_bits`` is set.
+
+    With ``qkd.parameter_optimiser: learned`` the finite-key decoy BB84 links take their
+    source settings from the trained network (:mod:`qkdn.ml.parameters`).
+    """
     qkd = scenario.qkd
     if qkd.fast_link_block_bits is None:
         return get_model(qkd.link_model)
     post = qkd.postprocessing
+    if qkd.parameter_optimiser == "learned":
+        from qkdn.ml.parameters import LearnedDecoyBB84FiniteModel
+
+        return LearnedDecoyBB84FiniteModel(
+            block_bits=qkd.fast_link_block_bits, eps_sec=post.epsilon_secrecy, eps_cor=post.epsilon_correctness
+        )
     return finite_model(
         qkd.link_model, qkd.fast_link_block_bits, eps_sec=post.epsilon_secrecy, eps_cor=post.epsilon_correctness
     )

@@ -304,6 +304,12 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             f"qkd.fast_link_block_bits: link_model {qkd.link_model!r} has no finite-key model;"
             f" finite-key models: {', '.join(FINITE_KEY_PROTOCOLS)} (or leave fast_link_block_bits unset)"
         )
+    if qkd.parameter_optimiser == "learned" and (qkd.fast_link_block_bits is None or qkd.link_model != "decoy-bb84"):
+        problems.append(
+            "qkd.parameter_optimiser: 'learned' predicts the settings of finite-key decoy BB84;"
+            " it needs link_model 'decoy-bb84' and fast_link_block_bits set"
+            f" (got link_model {qkd.link_model!r}, fast_link_block_bits {qkd.fast_link_block_bits!r})"
+        )
     names = {node.name for node in topology.nodes}
     pairs = {frozenset((link.a, link.b)) for link in topology.links}
     for i, outage in enumerate(scenario.failures.scheduled):

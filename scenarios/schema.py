@@ -684,6 +684,12 @@ class QKDSection(StrictModel):
             model (Lim et al., Phys. Rev. A 89, 022307 (2014)) with post-processing
             blocks of this many sifted key bits and ``postprocessing``'s
             ``epsilon_secrecy`` and ``epsilon_correctness``; unset: the asymptotic model.
+        parameter_optimiser: how those finite-key links choose their source settings
+            (intensities, their probabilities, key-basis probability): ``numerical``
+            (the optimiser's search, about a second per link) or ``learned`` (a neural
+            network trained on that optimiser, after Wang and Lo, Phys. Rev. A 100,
+            062334 (2019); outside its training domain the optimiser runs instead, and a
+            warning says so). See docs/machine-learning.md.
         pool_capacity_bits: key storage at each end of a link (both directions).
         direction_share: fraction of a link's key for use by its first node.
         routing: ``shortest``, ``key_aware``, ``k_shortest``, ``multipath``, or ``learned``
@@ -715,6 +721,7 @@ class QKDSection(StrictModel):
     photon_link: PhotonLinkSection = PhotonLinkSection()
     block_bits: int = Field(4096, ge=1, le=10**8)
     fast_link_block_bits: float | None = Field(None, ge=100, le=1e15)
+    parameter_optimiser: Literal["numerical", "learned"] = "numerical"
     pool_capacity_bits: int = Field(2_000_000, ge=2, le=MAX_BITS)
     direction_share: float = Field(0.5, gt=0, lt=1)
     routing: Literal["shortest", "key_aware", "k_shortest", "multipath", "learned"] = "shortest"
