@@ -4,7 +4,7 @@ Runs the library scenario ``qkd-pool-forecast`` (a metro mesh whose pools fill, 
 and run dry under key services, key requests and random link failures) for the
 training seeds and the held-out seeds, builds the forecast rows from its telemetry
 (``pools``, ``link_blocks``, ``outages``: simulated, fast model links), trains
-:func:`qkdn.ml.forecast.train_forecaster` and picks the baseline's window on the
+:func:`scenarios.ml.forecast.train_forecaster` and picks the baseline's window on the
 training runs only, and prints precision, recall and lead time of both on the
 held-out runs.
 
@@ -29,7 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qkdn.ml.forecast import (  # noqa: E402
+from scenarios.ml.forecast import (  # noqa: E402
     SCORE_HEADER,
     ForecastScore,
     ForecastSettings,

@@ -1,4 +1,4 @@
-"""Key-supply forecast (qkdn.ml.forecast): labels, baseline, scores, and learned vs baseline on fixed seeds.
+"""Key-supply forecast (scenarios.ml.forecast): labels, baseline, scores, and learned vs baseline on fixed seeds.
 
 The telemetry in tests/data/ml/ is the library scenario qkd-pool-forecast run for
 seeds 1-8 (training) and 101-104 (held out), written by
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qkdn.ml.forecast import (
+from scenarios.ml.forecast import (
     SCORE_HEADER,
     ForecastSettings,
     baseline_alarms,
