@@ -7,8 +7,8 @@ filter of unusable links, the strategy's cost); on a network of a thousand
 nodes and ten thousand requests that was a quarter of the run. This module runs
 the same algorithm with the edge cost written into the loop.
 
-It is a copy of networkx 3's ``_dijkstra_multisource`` for one source and one
-target, not a variant: the same heap of ``(distance, counter, node)``, the same
+It follows networkx 3's ``_dijkstra_multisource`` for one source and one
+target step for step: the same heap of ``(distance, counter, node)``, the same
 order of neighbours (the graph's adjacency order), the same strict comparison
 when a node is reached again, the same predecessor kept, the same stop at the
 target, and the same floating-point sums. So ties between equally cheap paths
