@@ -29,6 +29,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scenarios import load, run  # noqa: E402
 from scenarios.ml.forecast import (  # noqa: E402
     SCORE_HEADER,
     ForecastScore,
@@ -41,7 +42,6 @@ from scenarios.ml.forecast import (  # noqa: E402
     score_row,
     train_forecaster,
 )
-from scenarios import load, run  # noqa: E402
 from scenarios.overrides import with_overrides  # noqa: E402
 
 SCENARIO = "qkd-pool-forecast"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qnetsim.core.errors import ConfigError
 from scenarios.ml.forecast import (
     SCORE_HEADER,
     ForecastSettings,
@@ -24,7 +25,6 @@ from scenarios.ml.forecast import (
     score_row,
     train_forecaster,
 )
-from qnetsim.core.errors import ConfigError
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "ml"
 ROOT = Path(__file__).resolve().parents[4]
