@@ -78,6 +78,28 @@ def bbm92_gain_and_error(
     return gain, error_gain
 
 
+def bbm92_link_gain_and_qber(
+    distance_km: float, hardware: KeyRateHardwareConfig, alice_arm_fraction: float
+) -> tuple[float, float | None]:
+    """Coincidence gain Q and QBER E of a link with its pair source at ``alice_arm_fraction`` of it from Alice.
+
+    ``(0.0, None)`` where no coincidence is possible (Q = 0).
+    """
+    alpha = hardware.attenuation_db_per_km
+    eta_alice = fibre_transmittance(alice_arm_fraction * distance_km, alpha) * hardware.detector_efficiency
+    eta_bob = fibre_transmittance((1 - alice_arm_fraction) * distance_km, alpha) * hardware.detector_efficiency
+    gain, error_gain = bbm92_gain_and_error(
+        eta_alice,
+        eta_bob,
+        hardware.dark_count_probability,
+        hardware.pair_emission_probability,
+        werner_pair_error_rate(hardware.source_visibility, hardware.misalignment_error),
+    )
+    if gain <= 0.0:
+        return 0.0, None
+    return gain, error_gain / gain
+
+
 def bbm92_rate(
     gain: float, qber: float, error_correction_efficiency: float, sifting_factor: float = BB84_SIFTING_FACTOR
 ) -> float:
@@ -108,17 +130,7 @@ class BBM92Model(KeyRateModel):
             raise ConfigError(f"alice_arm_fraction: must be in [0, 1]; got {self.alice_arm_fraction!r}")
 
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
-        alpha = hardware.attenuation_db_per_km
-        eta_alice = fibre_transmittance(self.alice_arm_fraction * distance_km, alpha) * hardware.detector_efficiency
-        eta_bob = fibre_transmittance((1 - self.alice_arm_fraction) * distance_km, alpha) * hardware.detector_efficiency
-        gain, error_gain = bbm92_gain_and_error(
-            eta_alice,
-            eta_bob,
-            hardware.dark_count_probability,
-            hardware.pair_emission_probability,
-            werner_pair_error_rate(hardware.source_visibility, hardware.misalignment_error),
-        )
-        if gain <= 0.0:
+        gain, qber = bbm92_link_gain_and_qber(distance_km, hardware, self.alice_arm_fraction)
+        if qber is None:
             return 0.0, None, None, {}
-        qber = error_gain / gain
         return bbm92_rate(gain, qber, hardware.error_correction_efficiency, self.sifting_factor), qber, None, {}

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qkdn.keyrate.bbm92 import bbm92_gain_and_error, werner_pair_error_rate
+from qkdn.keyrate.bbm92 import bbm92_link_gain_and_qber
 from qkdn.keyrate.finite import (
     binary_entropy_scalar,
     decoy_bounds,
@@ -53,7 +53,6 @@ from qkdn.keyrate.finite import (
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
 from qkdn.keyrate.model import KeyRateModel, channel_transmittance
 from qnetsim.core.errors import ConfigError
-from qnetsim.core.units import fibre_transmittance
 
 __all__ = [
     "FINITE_KEY_PROTOCOLS",
@@ -381,19 +380,9 @@ class BBM92FiniteModel(KeyRateModel):
         return -float(best.fun), k, qber + 0.5 * _sigmoid(float(best.x[1])) * (0.5 - qber)
 
     def _rate(self, distance_km: float, hardware: KeyRateHardwareConfig) -> tuple:
-        alpha = hardware.attenuation_db_per_km
-        eta_alice = fibre_transmittance(self.alice_arm_fraction * distance_km, alpha) * hardware.detector_efficiency
-        eta_bob = fibre_transmittance((1 - self.alice_arm_fraction) * distance_km, alpha) * hardware.detector_efficiency
-        gain, error_gain = bbm92_gain_and_error(
-            eta_alice,
-            eta_bob,
-            hardware.dark_count_probability,
-            hardware.pair_emission_probability,
-            werner_pair_error_rate(hardware.source_visibility, hardware.misalignment_error),
-        )
-        if gain <= 0.0:
+        gain, qber = bbm92_link_gain_and_qber(distance_km, hardware, self.alice_arm_fraction)
+        if qber is None:
             return 0.0, None, None, {}
-        qber = error_gain / gain
         per_coincidence, n_test, tolerance = self.per_coincidence(qber, hardware.error_correction_efficiency)
         parameters = {"qber_tolerance": tolerance, "n_test_bits": n_test, "sifted_per_pulse": gain}
         if self.block_bits is not None:
