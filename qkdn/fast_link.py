@@ -59,6 +59,10 @@ class BlockRow(Mapping[str, Any]):
         return len(self._fields) + 1
 
 
+#: Key bytes a fast link draws at once (several blocks share one buffer; see ``FastKeyLink._draw_if_fits``).
+DRAW_AHEAD_BYTES = 4096
+
+
 @dataclass
 class FastKeyLink:
     """Schedules key blocks on ``timeline`` into ``pools`` at the rate of ``point``.
@@ -85,6 +89,9 @@ class FastKeyLink:
     _timeline: Any = field(default=None, repr=False)
     _stop_s: float = 0.0
     _paused_at_s: float | None = None
+    _clock: Any = field(default=None, repr=False)  # the tick's reused event (adapter.RepeatingCall)
+    _drawn: bytes = field(default=b"", repr=False)  # key bytes drawn ahead, packed (see _draw)
+    _drawn_at: int = 0  # where the next block's bytes start in ``_drawn``
 
     def __post_init__(self) -> None:
         if self.point.key_rate_bps > 0 and "sifted_per_pulse" not in self.point.parameters:
@@ -102,21 +109,24 @@ class FastKeyLink:
     def start(self, timeline: Any, start_s: float, stop_s: float) -> None:
         """Generate blocks from ``start_s`` (the first one interval later) until ``stop_s``."""
         self._timeline, self._stop_s = timeline, stop_s
+        self._clock = adapter.RepeatingCall(timeline, self._tick)
         first = start_s + self.interval_s
         if first <= stop_s:
-            adapter.schedule_call(timeline, first, self._tick)
+            self._clock.at(first)
 
     def _tick(self) -> None:
         now = adapter.now_s(self._timeline)
         if self.up:
-            if self.pools.fits(self.block_bits):
-                self._deliver(now)
-            else:
+            data, first_byte = self._draw_if_fits()
+            if data is None:
                 self._pause(now)
                 return
+            self.pools.put_packed(f"{self.name}#{self.n_blocks}", data, first_byte, self.block_bits)
+            self.n_blocks += 1
+            self.on_block(BlockRow(now, self._row))
         following = now + self.interval_s
         if following <= self._stop_s:
-            adapter.schedule_call(self._timeline, following, self._tick)
+            self._clock.at(following)
 
     def _pause(self, now: float) -> None:
         """No room for this block: stop ticking until a take makes room for a whole block."""
@@ -139,15 +149,32 @@ class FastKeyLink:
         self._paused_at_s = None
         self.pools.on_room = None
         if following <= self._stop_s:
-            adapter.schedule_call(self._timeline, following, self._tick)
+            self._clock.at(following)
 
-    def _deliver(self, now: float) -> None:
-        # Uniform random bytes: the block's bits eight to a byte (the same uniform bits as drawing each bit,
-        # 8x fewer draws), stored packed as drawn; each end's store takes its own copy's bits once.
-        packed = self.rng.integers(0, 256, size=(self.block_bits + 7) // 8, dtype=np.uint8)
-        self.pools.deliver_packed(f"{self.name}#{self.n_blocks}", packed, self.block_bits)
-        self.n_blocks += 1
-        self.on_block(BlockRow(now, self._row))
+    def _draw_if_fits(self) -> tuple[bytes | None, int]:
+        """The next block's key bytes and where they start in the returned buffer, or (None, 0) if no room.
+
+        Uniform random bytes: the block's bits eight to a byte (the same uniform
+        bits as drawing each bit, 8x fewer draws), stored packed as drawn; each
+        end's store takes its own copy's bits once. NumPy's ``integers`` for
+        bytes takes each 32-bit output of the bit generator four bytes at a time,
+        so when a block is a whole number of 32-bit words, one call for several
+        blocks gives each block exactly the bytes a call of its own would (the
+        link's generator serves nothing else); one draw then serves up to
+        :data:`DRAW_AHEAD_BYTES` of key, and the blocks share that buffer.
+        """
+        if not self.pools.fits(self.block_bits):
+            return None, 0
+        n_bytes = (self.block_bits + 7) // 8
+        if n_bytes % 4:
+            return self.rng.integers(0, 256, size=n_bytes, dtype=np.uint8).tobytes(), 0
+        if self._drawn_at + n_bytes > len(self._drawn):
+            n_blocks = max(1, DRAW_AHEAD_BYTES // n_bytes)
+            self._drawn = self.rng.integers(0, 256, size=n_blocks * n_bytes, dtype=np.uint8).tobytes()
+            self._drawn_at = 0
+        first_byte = self._drawn_at
+        self._drawn_at += n_bytes
+        return self._drawn, first_byte
 
     @functools.cached_property
     def _row(self) -> dict[str, Any]:

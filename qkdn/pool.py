@@ -163,7 +163,7 @@ class KeyStore:
 
     def _put_chunk(self, chunk: _Chunk) -> None:
         """Add a block already packed (a link's chunk may be shared with the other end's copy)."""
-        if chunk.n_bits > self.free_bits:
+        if chunk.n_bits > self.capacity_bits - self._level_bits:
             raise SimulationError(f"key store {self.node}/{self.peer}: block {chunk.block} overflows the capacity")
         self._chunks.append(chunk)
         self._level_bits += chunk.n_bits
@@ -324,6 +324,8 @@ class LinkPools:
             initiator: (self.stores[(self.a, initiator)], self.stores[(self.b, initiator)])
             for initiator in (self.a, self.b)
         }
+        # a's direction at a and at b, then b's direction at a and at b (the room checks read them all).
+        self._four = (*self._copies[self.a], *self._copies[self.b])
         self._put_order = [
             (self.stores[(holder, initiator)], holder_index, index)
             for holder_index, holder in enumerate((self.a, self.b))
@@ -352,6 +354,14 @@ class LinkPools:
         at_a, at_b = self._copies[initiator]
         return min(at_a.capacity_bits - at_a.level_bits, at_b.capacity_bits - at_b.level_bits)
 
+    def _free_bits(self) -> tuple[int, int]:
+        """Room in ``a``'s and in ``b``'s direction (:meth:`_direction_free_bits` of both, at once)."""
+        a_at_a, a_at_b, b_at_a, b_at_b = self._four
+        return (
+            min(a_at_a.capacity_bits - a_at_a._level_bits, a_at_b.capacity_bits - a_at_b._level_bits),
+            min(b_at_a.capacity_bits - b_at_a._level_bits, b_at_b.capacity_bits - b_at_b._level_bits),
+        )
+
     def split(self, n_bits: int) -> int:
         """Bits of an ``n_bits`` block that go to ``a``'s direction (the rest go to ``b``'s).
 
@@ -361,14 +371,15 @@ class LinkPools:
         nobody uses thus never stops the other from refilling.
         """
         nominal = int(round(n_bits * self.share_a))
-        free_a, free_b = self._direction_free_bits(self.a), self._direction_free_bits(self.b)
+        free_a, free_b = self._free_bits()
         to_a = min(nominal, free_a)
         to_b = min(n_bits - to_a, free_b)
         return n_bits - to_b
 
     def fits(self, n_bits: int) -> bool:
         """Whether a block of ``n_bits`` fits in the two directions together (a full link pauses, as devices do)."""
-        return n_bits <= self._direction_free_bits(self.a) + self._direction_free_bits(self.b)
+        free_a, free_b = self._free_bits()
+        return n_bits <= free_a + free_b
 
     def deliver(self, block: str, bits_at_a: np.ndarray, bits_at_b: np.ndarray) -> None:
         """Put a block at both ends (each end's own copy of the key), split between the directions.
@@ -399,28 +410,43 @@ class LinkPools:
         """
         if len(packed) != (n_bits + 7) // 8:
             raise SimulationError(f"link {self.a}-{self.b}: block {block} has {len(packed)} bytes for {n_bits} bits")
+        self.put_packed(block, np.asarray(packed, dtype=np.uint8).tobytes(), 0, n_bits)
+
+    def put_packed(self, block: str, data: bytes, first_byte: int, n_bits: int) -> None:
+        """:meth:`deliver_packed` of the block whose bytes start at byte ``first_byte`` of ``data``.
+
+        ``data`` is immutable and may hold other blocks (a fast link draws
+        several at once): the stores point into it, read-only, and never read
+        outside this block's bytes.
+        """
+        n_bytes = (n_bits + 7) // 8
+        if not _is_count(first_byte) or first_byte < 0 or first_byte + n_bytes > len(data) or n_bits < 1:
+            raise SimulationError(
+                f"link {self.a}-{self.b}: block {block} of {n_bits} bits from byte {first_byte!r}"
+                f" does not fit in {len(data)} bytes"
+            )
         self._check_new(block)
         split = self.split(n_bits)
         if split % 8:
-            bits = np.unpackbits(packed, count=n_bits)
+            bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8, count=n_bytes, offset=first_byte), count=n_bits)
             self.deliver(block, bits, bits)
             return
-        self._put_shared(block, packed.tobytes(), split, n_bits)
+        self._put_shared(block, data, split, n_bits, first_byte)
 
     def _check_new(self, block: str) -> None:
         """A block's name must differ from those of the link's blocks still held, so a key id names one run."""
         if block in self._held_blocks:
             raise KeyIdError(f"link {self.a}-{self.b}: a block named {block!r} is still held")
 
-    def _put_shared(self, block: str, data: bytes, split: int, n_bits: int) -> None:
-        """Put a block packed in ``data`` into both ends: ``a``'s direction gets bits before ``split``.
+    def _put_shared(self, block: str, data: bytes, split: int, n_bits: int, first_byte: int = 0) -> None:
+        """Put a block packed in ``data`` from ``first_byte`` into both ends: ``a``'s direction gets bits before ``split``.
 
         ``split`` is a multiple of 8, so both directions' chunks point into
         ``data``; each end's store gets the same two chunks.
         """
         chunks = [
-            _Chunk(block, self._suffixes[0], data, 0, split) if split else None,
-            _Chunk(block, self._suffixes[1], data, split // 8, n_bits - split) if n_bits > split else None,
+            _Chunk(block, self._suffixes[0], data, first_byte, split) if split else None,
+            _Chunk(block, self._suffixes[1], data, first_byte + split // 8, n_bits - split) if n_bits > split else None,
         ]
         self._put_both(block, chunks, chunks)
 
