@@ -439,7 +439,7 @@ class LinkPools:
             raise KeyIdError(f"link {self.a}-{self.b}: a block named {block!r} is still held")
 
     def _put_shared(self, block: str, data: bytes, split: int, n_bits: int, first_byte: int = 0) -> None:
-        """Put a block packed in ``data`` from ``first_byte`` into both ends: ``a``'s direction gets bits before ``split``.
+        """Put a block packed in ``data`` from ``first_byte`` at both ends: ``a``'s direction gets bits < ``split``.
 
         ``split`` is a multiple of 8, so both directions' chunks point into
         ``data``; each end's store gets the same two chunks.
