@@ -20,13 +20,14 @@ is checked in full before anything is taken, and a refused call
 """
 
 import heapq
-import numbers
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qkdn.key_chunk import KeyChunk as _Chunk
+from qkdn.key_chunk import is_count as _is_count
 from qnetsim.core.errors import SimulationError
 
 
@@ -44,50 +45,6 @@ class KeyId:
     block: str
     start: int
     length: int
-
-
-class _Chunk:
-    """One block's bits, packed eight to a byte in an immutable ``bytes`` (a store holds megabits per link end).
-
-    A chunk never changes: the store counts the bits taken from its front chunk.
-    So when both ends of a link received the same bits (a fast link's block),
-    their two stores hold the same chunk, and the two directions' chunks of a
-    block share one ``bytes``: no copy of the key is made for the other end, and
-    each end still takes each bit once. The name is kept in two parts (the
-    link's block name, shared by the block's chunks, and ``.<initiator>``, shared
-    by the direction's), joined only when a key id is made.
-    """
-
-    __slots__ = ("data", "first_byte", "n_bits", "prefix", "suffix")
-
-    def __init__(self, prefix: str, suffix: str, data: bytes, first_byte: int, n_bits: int) -> None:
-        self.prefix = prefix
-        self.suffix = suffix  # "" for a block put into a store directly (its name is the prefix)
-        self.data = data
-        self.first_byte = first_byte  # where this chunk's bits start in ``data``
-        self.n_bits = n_bits
-
-    @classmethod
-    def of(cls, prefix: str, suffix: str, bits: np.ndarray) -> "_Chunk":
-        return cls(prefix, suffix, np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), 0, len(bits))
-
-    @property
-    def block(self) -> str:
-        """The block's name in key ids."""
-        return self.prefix + self.suffix
-
-    def bits(self, start: int, length: int) -> np.ndarray:
-        """Bits ``start`` to ``start + length`` as 0/1 bytes."""
-        first = start // 8
-        n_bytes = (start + length + 7) // 8 - first
-        packed = np.frombuffer(self.data, dtype=np.uint8, count=n_bytes, offset=self.first_byte + first)
-        offset = start - 8 * first
-        return np.unpackbits(packed)[offset : offset + length]
-
-
-def _is_count(value: object) -> bool:
-    """Whether ``value`` is an integer (Python or NumPy), not a bool or a float."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(order=True)
@@ -463,7 +420,12 @@ class LinkPools:
         if placed:  # counted first: a put may wake a relay that takes (and drops) the chunk at once
             self._held_blocks[block] = len(placed)
         for store, chunk in placed:
-            store._put_chunk(chunk)
+            if store._waiters or chunk.n_bits > store.capacity_bits - store._level_bits:
+                store._put_chunk(chunk)  # wakes waiting requests, or refuses an overflow
+            else:  # KeyStore._put_chunk without waiters (most puts), inline: four per block
+                store._chunks.append(chunk)
+                store._level_bits += chunk.n_bits
+                store.n_put_bits += chunk.n_bits
         self._delivered()
 
     def _delivered(self) -> None:

@@ -67,17 +67,19 @@ def cheapest_path(
     fringe: list[tuple[float, int, str]] = [(0, next(counter), src)]
     key_aware = n_bits is not None
     bits = float(n_bits or 0)
+    skip = set(banned)  # settled nodes and banned relays: one look-up per link
     while fringe:
         dist_v, _, v = heappop(fringe)
         if v in dist:
             continue
         dist[v] = dist_v
+        skip.add(v)
         if v == dst:
             break
         for u, data in adjacency[v].items():
             # networkx computes the cost of a link to a settled node only to check it is not negative,
             # which these costs never are: skip it.
-            if u in dist or u in banned or not data.get("up", True):
+            if u in skip or not data.get("up", True):
                 continue
             if key_aware:  # key_aware_cost, inline: this loop is the routing's whole cost
                 residual = data.get("residual_bits", 0.0)  # int levels < 2**53: the same quotients as floats
@@ -88,7 +90,8 @@ def cheapest_path(
             else:
                 cost = 1.0 + 1e-6 * float(data.get("length_km", 0.0))
             vu_dist = dist_v + cost
-            if u not in seen or vu_dist < seen[u]:
+            known = seen.get(u)
+            if known is None or vu_dist < known:
                 seen[u] = vu_dist
                 heappush(fringe, (vu_dist, next(counter), u))
                 pred[u] = v

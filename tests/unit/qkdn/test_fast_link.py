@@ -117,3 +117,29 @@ def test_block_rows_read_as_mappings_with_every_column():
         dict(second) | {"finite_secret_bits": 0}
     )
     assert first["link_kind"] == "bb84-fast" and first["link"] == "a~b"
+
+
+@pytest.mark.parametrize("block_bits", [96, 100, 512, 1000, 4096])
+def test_each_block_holds_the_bits_a_draw_of_its_own_would_give(block_bits):
+    """Blocks drawn several at a time (whole 32-bit words) or one by one: block k holds the k-th draw's bits.
+
+    Reference: the link's generator drawing ``ceil(block_bits / 8)`` random bytes per block, unpacked; the
+    first half of each block goes to a's direction, the rest to b's (default share 0.5).
+    """
+    n_blocks = 20
+    duration_s = (n_blocks + 0.5) * block_bits / 100_000.0
+    network = simulate(network_spec(ONE_LINK), duration_s, QKDSettings(block_bits=block_bits), reports=False)
+    reference = generator(1, "qkd.link.a~b.key")
+    n_bytes = (block_bits + 7) // 8
+    expected = np.array(
+        [
+            np.unpackbits(reference.integers(0, 256, size=n_bytes, dtype=np.uint8), count=block_bits)
+            for _ in range(n_blocks)
+        ]
+    )
+    pools = network.pools_of("a", "b")
+    split = int(round(block_bits * 0.5))
+    to_a = pools.store("a", "a").take(n_blocks * split)[0].reshape(n_blocks, split)
+    to_b = pools.store("b", "b").take(n_blocks * (block_bits - split))[0].reshape(n_blocks, block_bits - split)
+    assert network.fast_links["a~b"].n_blocks == n_blocks
+    assert np.array_equal(np.hstack([to_a, to_b]), expected)

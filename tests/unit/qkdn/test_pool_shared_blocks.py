@@ -159,3 +159,24 @@ def test_a_relay_waiting_for_key_may_use_a_whole_block_while_it_is_being_put():
     assert pools._held_blocks == {"u#0": 1}  # b's copy still holds it until the ids arrive
     pools.store(B, A).take_ids(served[0][1])
     assert pools._held_blocks == {}
+
+
+def test_blocks_put_from_one_shared_buffer_read_only_their_own_bytes():
+    """put_packed: two blocks from one buffer (as a fast link draws them) each get their own bytes, both ends."""
+    data = bytes(range(128))
+    pools = LinkPools(A, B, 10_000)
+    pools.put_packed("s#0", data, 0, 512)
+    pools.put_packed("s#1", data, 64, 512)
+    sent, ids = pools.store(A, A).take(512)  # the first half of both blocks
+    expected = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+    assert sent.tolist() == np.concatenate([expected[:256], expected[512:768]]).tolist()
+    assert pools.store(B, A).take_ids(ids).tolist() == sent.tolist()
+    assert pools.store(B, B).take(512)[0].tolist() == np.concatenate([expected[256:512], expected[768:]]).tolist()
+
+
+@pytest.mark.parametrize("first_byte", [-1, 65, 1.0])
+def test_a_block_outside_its_buffer_is_refused_and_nothing_is_put(first_byte):
+    pools = LinkPools(A, B, 10_000)
+    with pytest.raises(Exception, match="does not fit"):
+        pools.put_packed("t#0", bytes(128), first_byte, 512)
+    assert pools.n_blocks == 0 and pools._held_blocks == {}
