@@ -123,7 +123,8 @@ def write_parquet(table: "pa.Table | pd.DataFrame", path: Path) -> None:
 
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False)
-    pq.write_table(table, path)
+    with open(path, "wb") as handle:  # a file, not a path: pyarrow skips its file-system lookup (same bytes)
+        pq.write_table(table, handle)
 
 
 @contextmanager

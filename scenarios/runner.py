@@ -21,8 +21,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qkdn.bbm92 import BBM92Session
-from qkdn.segments import HybridSplit
 from qnetsim.core.errors import QNetSimError, SimulationError
 from qnetsim.core.randomness import controlled_global_random_state
 from qnetsim.core.spec import NetworkSpec, QTNOptions
@@ -49,6 +47,7 @@ from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
 from scenarios.schema import Scenario
+from scenarios.table_arrow import concat_tables, group_means, to_table
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
     KMS_REQUESTS,
@@ -67,13 +66,14 @@ from scenarios.tables import (
     TELEPORTATIONS,
     VKP,
 )
-from scenarios.table_arrow import concat_tables, group_means, to_table
 from scenarios.topology_record import topology_record
 
 if TYPE_CHECKING:  # the key layers run on SeQUeNCe's timeline: imported only by runs with key traffic
+    from qkdn.bbm92 import BBM92Session
     from qkdn.kaas import KeyAsAService
     from qkdn.kms import KeyManagementService
     from qkdn.network import QKDNetwork
+    from qkdn.segments import HybridSplit
 
 logger = logging.getLogger(__name__)
 
@@ -176,10 +176,10 @@ class BuiltRun:
     entanglement: EntanglementEngine | None
     qkd: "QKDNetwork | None"
     kaas: "KeyAsAService | None" = None
-    bbm92: list[BBM92Session] = field(default_factory=list)
+    bbm92: "list[BBM92Session]" = field(default_factory=list)
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
-    split: HybridSplit | None = None
-    segments: list[BBM92Session] = field(default_factory=list)
+    split: "HybridSplit | None" = None
+    segments: "list[BBM92Session]" = field(default_factory=list)
     kms: "KeyManagementService | None" = None
 
     @property
@@ -286,7 +286,7 @@ def build_run(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> Bui
 
 
 def _entanglement_tables(
-    network: EntanglementEngine, ids: dict[str, Any], split: HybridSplit | None = None
+    network: EntanglementEngine, ids: dict[str, Any], split: "HybridSplit | None" = None
 ) -> dict[str, Any]:
     pair_records = list(network.pair_records)
     fidelity = group_means((row["request_id"] for row in pair_records), (row["fidelity"] for row in pair_records))
@@ -312,7 +312,7 @@ def _entanglement_tables(
     }
 
 
-def _with_segment(row: dict[str, Any], split: HybridSplit | None) -> dict[str, Any]:
+def _with_segment(row: dict[str, Any], split: "HybridSplit | None") -> dict[str, Any]:
     """A ``links`` row with the repeater segments its fibre belongs to ('' outside hybrid networks)."""
     segments = split.segments_of_fibre(str(row["a"]), str(row["b"])) if split is not None else []
     return {**row, "segment": " | ".join(segment.name for segment in segments)}

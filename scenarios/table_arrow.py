@@ -70,18 +70,22 @@ def _array(values: list[Any], dtype: str) -> pa.Array:
     """
     arrow_type = _ARROW_TYPES[dtype][0]
     if dtype in ("float64", "int64"):
-        numbers = np.array(values, dtype=_NUMPY_DTYPES[dtype])
+        numbers: np.ndarray = np.array(values, dtype=_NUMPY_DTYPES[dtype])
         valid = ~np.isnan(numbers) if dtype == "float64" else None
         return _from_buffers(arrow_type, len(values), valid, pa.py_buffer(numbers))
     if dtype == "bool":
         flags = np.array(values, dtype=np.bool_)
         return _from_buffers(arrow_type, len(values), None, pa.py_buffer(np.packbits(flags, bitorder="little")))
-    missing = [_missing(value) for value in values]
-    valid = np.logical_not(missing) if any(missing) else None
-    if dtype == "Int64":
-        numbers = np.array([0 if gap else value for value, gap in zip(values, missing, strict=True)], dtype=np.int64)
-        return _from_buffers(arrow_type, len(values), valid, pa.py_buffer(numbers))
-    encoded = [b"" if gap else str(value).encode("utf-8") for value, gap in zip(values, missing, strict=True)]
+    if dtype == "str" and all(type(value) is str for value in values):  # no missing value: the usual case
+        encoded = [value.encode("utf-8") for value in values]
+        valid = None
+    else:
+        missing = [_missing(value) for value in values]
+        valid = np.logical_not(missing) if any(missing) else None
+        if dtype == "Int64":
+            filled = np.array([0 if gap else value for value, gap in zip(values, missing, strict=True)], dtype=np.int64)
+            return _from_buffers(arrow_type, len(values), valid, pa.py_buffer(filled))
+        encoded = [b"" if gap else str(value).encode("utf-8") for value, gap in zip(values, missing, strict=True)]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(text) for text in encoded], out=offsets[1:])
     return _from_buffers(arrow_type, len(values), valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
@@ -167,9 +171,11 @@ def group_means(keys: Iterable[Any], values: Iterable[Any]) -> dict[Any, float]:
         return {}
     if all(a <= b for a, b in zip(key_list, key_list[1:], strict=False)) and not np.isnan(numbers).any():
         starts = [0, *(i for i in range(1, len(key_list)) if key_list[i] != key_list[i - 1])]
-        sums = np.add.reduceat(numbers, starts)
+        segment_sums = np.add.reduceat(numbers, starts)
         sizes = np.diff(starts, append=len(key_list)).astype(np.float64)
-        return {key_list[start]: float(total / size) for start, total, size in zip(starts, sums, sizes, strict=True)}
+        return {
+            key_list[start]: float(total / size) for start, total, size in zip(starts, segment_sums, sizes, strict=True)
+        }
     sums: dict[Any, float] = {}
     compensations: dict[Any, float] = {}
     counts: dict[Any, int] = {}

@@ -30,6 +30,7 @@ def __getattr__(name: str) -> Any:
         return getattr(import_module("qkdn.keyrate.table"), name)
     raise AttributeError(f"module 'qkdn.keyrate' has no attribute {name!r}")
 
+
 __all__ = [
     "HARDWARE_PRESETS",
     "KEYRATE_COLUMNS",

@@ -98,7 +98,7 @@ def test_every_command_help_loads_no_heavy_package(tmp_path):
 
 
 def test_network_level_run_loads_no_simulator_no_scipy_and_no_pandas(tmp_path):
-    """``qnetsim run -q`` of a network-level chain, through the command line, writes its tables without SeQUeNCe or pandas."""
+    """``qnetsim run -q`` of a network-level chain (command line) writes its tables without SeQUeNCe or pandas."""
     (tmp_path / "chain.yaml").write_text(CHAIN_YAML, encoding="utf-8")
     loaded = _loaded_after(
         """

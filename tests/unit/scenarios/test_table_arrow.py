@@ -65,7 +65,14 @@ def _parquet_bytes(table):
 
 IDS = (
     {"run_id": "3f2a", "scenario": "chain", "seed": 7},
-    {"run_id": "3f2a", "scenario": "chain", "seed": 7, "links.length_km": 25.0, "nodes.n_memories": 4, "fidelity_level": "fast"},
+    {
+        "run_id": "3f2a",
+        "scenario": "chain",
+        "seed": 7,
+        "links.length_km": 25.0,
+        "nodes.n_memories": 4,
+        "fidelity_level": "fast",
+    },
     {"run_id": "3f2a", "scenario": "chain", "seed": 7, "purification.enabled": True},
 )
 
