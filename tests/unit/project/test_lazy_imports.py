@@ -29,6 +29,19 @@ OPTIONAL = ("sklearn", "gymnasium", "torch", "distributed", "dask", "uvicorn", "
 #: pandas (its tables are built and written with pyarrow; pandas is for reading them).
 NOT_FOR_NETWORK_LEVEL = ("sequence", "qutip", "matplotlib", "scipy", "pandas", *OPTIONAL)
 
+#: Key-layer modules a run without key traffic leaves out (BBM92 sessions, photon-level distillation, key
+#: services and management, learned routing, the QKD network): tenths of a second of start-up together.
+KEY_LAYER_MODULES = (
+    "qkdn.bbm92",
+    "qkdn.photon.distillation",
+    "qkdn.photon.cascade",
+    "qkdn.services",
+    "qkdn.kms",
+    "qkdn.ml",
+    "qkdn.network",
+    "qkdn.controller",
+)
+
 CHAIN_YAML = """\
 name: light-chain
 seed: 3
@@ -41,9 +54,10 @@ traffic:
 """
 
 
-def _loaded_after(code: str, cwd: Path) -> list[str]:
-    """Run ``code`` in a fresh interpreter; return the top-level packages it left in ``sys.modules``."""
-    report = "\nimport json, sys\nprint(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+def _loaded_after(code: str, cwd: Path, *, modules: bool = False) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return the top-level packages (or all modules) left in ``sys.modules``."""
+    names = "sys.modules" if modules else "{name.split('.')[0] for name in sys.modules}"
+    report = f"\nimport json, sys\nprint(json.dumps(sorted({names})))\n"
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code) + report],
@@ -111,9 +125,11 @@ def test_network_level_run_loads_no_simulator_no_scipy_and_no_pandas(tmp_path):
             assert stop.code in (0, None), stop.code
         """,
         tmp_path,
+        modules=True,
     )
     assert "pyarrow" in loaded  # it did run and write its tables
     assert sorted(set(loaded) & set(NOT_FOR_NETWORK_LEVEL)) == []
+    assert sorted(name for name in loaded if name.startswith(KEY_LAYER_MODULES)) == []
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["fidelity_level"] == "network"
     assert (tmp_path / "out" / "pairs.parquet").is_file()
