@@ -31,13 +31,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from analysis.errors import ResultFolderError
 from analysis.outputs import record_kind
 from analysis.parameters import varied_scenario_fields
+
+if TYPE_CHECKING:  # pandas is imported when tables are read: a run writing its folder imports this package only
+    import pandas as pd
 
 __all__ = [
     "ComparisonResult",
@@ -67,7 +68,7 @@ class Run:
     """One run read back from disk (or taken from memory, ``folder`` ``None``): its tables and its manifest."""
 
     folder: Path | None
-    tables: dict[str, pd.DataFrame]
+    tables: "dict[str, pd.DataFrame]"
     manifest: dict[str, Any]
 
 
@@ -87,8 +88,8 @@ class ComparisonResult:
     folder: Path | None
     scenario: str
     designs: tuple[str, ...]
-    summary: pd.DataFrame
-    distance: pd.DataFrame | None
+    summary: "pd.DataFrame"
+    distance: "pd.DataFrame | None"
     manifest: dict[str, Any]
 
 
@@ -113,15 +114,15 @@ class Results:
 
     folder: Path | None
     kind: Literal["run", "sweep", "compare", "runs"]
-    tables: dict[str, pd.DataFrame]
+    tables: "dict[str, pd.DataFrame]"
     manifests: list[dict[str, Any]]
     parameters: tuple[str, ...]
-    runs: pd.DataFrame
+    runs: "pd.DataFrame"
     sweep: dict[str, Any] | None = None
     missing_points: tuple[str, ...] = field(default=())
     comparisons: tuple[ComparisonResult, ...] = field(default=())
 
-    def table(self, name: str) -> pd.DataFrame | None:
+    def table(self, name: str) -> "pd.DataFrame | None":
         """Table ``name``, or ``None`` when no run wrote it."""
         return self.tables.get(name)
 
@@ -149,7 +150,9 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path) -> "pd.DataFrame":
+    import pandas as pd
+
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError) as error:
@@ -160,7 +163,7 @@ def _is_path(source: object) -> bool:
     return isinstance(source, str | os.PathLike)
 
 
-def load_table(folder: "str | Path | Any", name: str) -> pd.DataFrame:
+def load_table(folder: "str | Path | Any", name: str) -> "pd.DataFrame":
     """One table of a result folder (or of results in memory) as a DataFrame."""
     if not _is_path(folder):
         tables = load_run(folder).tables
@@ -401,6 +404,8 @@ def _combine(
     missing: tuple[str, ...] = (),
     comparisons: tuple[ComparisonResult, ...] = (),
 ) -> Results:
+    import pandas as pd
+
     parameters: list[str] = []
     for point in values:
         parameters.extend(name for name in point if name not in ID_COLUMNS and name not in parameters)
@@ -430,7 +435,7 @@ def _combine(
     )
 
 
-def _with_parameters(frame: pd.DataFrame, point: dict[str, Any], parameters: list[str]) -> pd.DataFrame:
+def _with_parameters(frame: "pd.DataFrame", point: dict[str, Any], parameters: list[str]) -> "pd.DataFrame":
     """``frame`` with identifier and parameter columns first (added when the run did not write them)."""
     frame = frame.copy()
     for name in parameters:
@@ -440,7 +445,9 @@ def _with_parameters(frame: pd.DataFrame, point: dict[str, Any], parameters: lis
     return frame[leading + [column for column in frame.columns if column not in leading]]
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _concat(frames: "list[pd.DataFrame]") -> "pd.DataFrame":
+    import pandas as pd
+
     filled = [frame for frame in frames if len(frame)]
     if not filled:
         return frames[0].reset_index(drop=True)

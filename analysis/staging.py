@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from analysis.outputs import STAGING_MARKER, check_target, claim, is_empty
+from analysis.outputs import STAGING_MARKER, check_target, check_writable, claim, is_empty
 
 try:
     import fcntl
@@ -72,10 +72,14 @@ def staged_folder(target: str | Path, kind: str, what: str = "output folder") ->
     If the block raises, or the target changed meanwhile so that it may no longer
     be replaced, nothing is swapped and the sibling is removed.
     """
-    real = check_target(target, kind, what)
-    real.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(real.parent, real.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".partial", dir=real.parent))
+    real = check_target(target, kind, what, probe=False)  # making the staging folder proves the place writable
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(real.parent, real.name)
+        staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".partial", dir=real.parent))
+    except OSError:
+        check_writable(Path(target), real.parent, what)  # why not, as check_target's probe says it
+        raise
     lock = _hold(staging)
     try:
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700 folders; results get the usual permissions

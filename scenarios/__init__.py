@@ -8,8 +8,9 @@ Top of the stack (``scenarios -> qkdn -> qtn -> sequence``)::
     results.write("out/")            # Parquet tables + manifest.json
 
 Every public name is loaded from its module on first use (PEP 562): the schema
-imports pydantic, the loader the scenario checks, the results pandas and the
-runner the simulators, and ``qnetsim --help`` needs none of them.
+imports pydantic, the loader the scenario checks, the results pyarrow (pandas only
+when their tables are read) and the runner the simulators, and ``qnetsim --help``
+needs none of them.
 """
 
 from importlib import import_module

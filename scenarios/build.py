@@ -9,17 +9,10 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from qkdn.bbm92 import BBM92Session
-from qkdn.failures import LinkOutage, random_outages
 from qkdn.keyrate import KeyRateModel, get_model
 from qkdn.keyrate.finite_models import finite_model
 from qkdn.keyrate.hardware import KeyRateHardwareConfig
-from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
 from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
-from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
-from qkdn.photon.distillation import DistillationSettings
-from qkdn.segments import HybridSplit, is_hybrid, split_network
-from qkdn.services import ServiceSpec
 from qnetsim.core.randomness import generator
 from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.roles import key_link_allowed
@@ -30,10 +23,17 @@ from scenarios.hardware_spec import network_spec  # noqa: F401 (re-exported: sce
 from scenarios.routing_model import learned_routing
 from scenarios.schema import Scenario, traffic_end_s
 
-if TYPE_CHECKING:  # the QKD network runs on SeQUeNCe's timeline: imported only when a run has key traffic
+if TYPE_CHECKING:  # the key layers: imported by the functions that build them, only when a run has key traffic
+    from qkdn.bbm92 import BBM92Session
     from qkdn.demand import SaturatingDemand
+    from qkdn.failures import LinkOutage
     from qkdn.kaas import KeyAsAService
+    from qkdn.kms.config import KMSConfig
     from qkdn.network import KeyRequest, QKDNetwork
+    from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
+    from qkdn.photon.distillation import DistillationSettings
+    from qkdn.segments import HybridSplit
+    from qkdn.services import ServiceSpec
 
 #: Random streams of a BBM92 session: the users' bases, the measurement outcomes, post-processing.
 RNG_ROLES = ("alice", "bob", "nature", "alice_pp", "bob_pp")
@@ -57,19 +57,23 @@ def entanglement_requests(scenario: Scenario) -> list[EntanglementRequest]:
     ]
 
 
-def hybrid_split(scenario: Scenario, spec: NetworkSpec) -> HybridSplit | None:
+def hybrid_split(scenario: Scenario, spec: NetworkSpec) -> "HybridSplit | None":
     """The QKD and entanglement views of a hybrid scenario (key traffic and repeaters); None otherwise.
 
     Raises:
         ConfigError: the repeaters' layout does not make proper segments (see
             :func:`qkdn.segments.split_network`).
     """
-    if not has_key_traffic(scenario) or not is_hybrid(spec):
+    if not has_key_traffic(scenario):
+        return None
+    from qkdn.segments import is_hybrid, split_network
+
+    if not is_hybrid(spec):
         return None
     return split_network(spec, scenario.entanglement.routing)
 
 
-def segment_requests(scenario: Scenario, split: HybridSplit) -> list[EntanglementRequest]:
+def segment_requests(scenario: Scenario, split: "HybridSplit") -> list[EntanglementRequest]:
     """One entanglement request per repeater segment for the whole run, numbered after the traffic items."""
     settings = scenario.qkd.segments
     return [
@@ -87,14 +91,15 @@ def segment_requests(scenario: Scenario, split: HybridSplit) -> list[Entanglemen
 
 
 def segment_sessions(
-    scenario: Scenario, split: HybridSplit, entanglement: Any, qkd: "QKDNetwork", timeline: Any
-) -> list[BBM92Session]:
+    scenario: Scenario, split: "HybridSplit", entanglement: Any, qkd: "QKDNetwork", timeline: Any
+) -> "list[BBM92Session]":
     """A BBM92 session per segment: its delivered pairs become key in the segment link's pools.
 
     Each session listens to its segment's request (ids from :func:`segment_requests`);
     frame rows go to the QKD network's ``link_blocks`` (kind ``bbm92-segment``)
     and accepted keys into the pools when their post-processing ends.
     """
+    from qkdn.bbm92 import BBM92Session
     from qtn.sequence_backed import adapter
 
     sessions = []
@@ -120,7 +125,7 @@ def segment_sessions(
 
 def bbm92_sessions(
     scenario: Scenario, network: EntanglementEngine, schedule: Callable[..., None], on_block: Any
-) -> list[BBM92Session]:
+) -> "list[BBM92Session]":
     """A BBM92 session per ``bbm92`` traffic item, listening to its request's delivered pairs.
 
     ``schedule(time_s, function, *args)`` runs a call on the loop that delivers the
@@ -132,6 +137,8 @@ def bbm92_sessions(
         if item.kind != "bbm92":
             continue
         name = f"{item.src}~{item.dst} bbm92"
+        from qkdn.bbm92 import BBM92Session  # the key layers: only for bbm92 traffic
+
         graph = graph if graph is not None else network.spec.graph()  # once, and only with bbm92 traffic
         path = nx.shortest_path(graph, item.src, item.dst, weight="length_km")
         delay_s = sum(fibre_delay_s(graph.edges[u, v]["length_km"]) for u, v in zip(path, path[1:], strict=False))
@@ -303,8 +310,10 @@ def key_as_a_service(scenario: Scenario, network: "QKDNetwork") -> "KeyAsAServic
     return service
 
 
-def services(scenario: Scenario) -> list[ServiceSpec]:
+def services(scenario: Scenario) -> "list[ServiceSpec]":
     """The scenario's key services, numbered by position in the traffic list."""
+    from qkdn.services import ServiceSpec
+
     return [
         ServiceSpec(
             service_id=i,
@@ -320,13 +329,15 @@ def services(scenario: Scenario) -> list[ServiceSpec]:
     ]
 
 
-def outages(scenario: Scenario, spec: NetworkSpec, split: HybridSplit | None = None) -> list[LinkOutage]:
+def outages(scenario: Scenario, spec: NetworkSpec, split: "HybridSplit | None" = None) -> "list[LinkOutage]":
     """Scheduled and random link outages of ``scenario`` (random ones per fibre, from the seed).
 
     In a hybrid network an outage of a segment's fibre is an outage of the
     segment's key link (of every segment over that fibre); a fibre on no
     segment's path carries no key, so its outage does not reach the QKD network.
     """
+    from qkdn.failures import LinkOutage, random_outages
+
     failures = scenario.failures
     result = [
         LinkOutage(item.link[0], item.link[1], item.at_s, item.at_s + item.repair_after_s)
@@ -364,7 +375,7 @@ def has_entanglement_traffic(scenario: Scenario) -> bool:
 
 
 def qkd_network(
-    scenario: Scenario, spec: NetworkSpec, timeline: object, split: HybridSplit | None = None
+    scenario: Scenario, spec: NetworkSpec, timeline: object, split: "HybridSplit | None" = None
 ) -> "QKDNetwork":
     """The QKD network of ``scenario`` on ``timeline``, with model-based links feeding its pools.
 
@@ -413,8 +424,10 @@ def qkd_network(
     return network
 
 
-def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> PhotonLinkConfig:
+def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> "PhotonLinkConfig":
     """The photon-level BB84 link ``link.a -> link.b`` from the shared hardware description."""
+    from qkdn.photon.config import PhotonLinkConfig
+
     return PhotonLinkConfig(
         name=link.name,
         alice=link.a,
@@ -444,7 +457,7 @@ def photon_block_bits(scenario: Scenario) -> int:
     return scenario.qkd.block_bits
 
 
-def photon_postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+def photon_postprocessing_config(scenario: Scenario) -> "PostProcessingConfig":
     """Post-processing of photon-level BB84 blocks: ``qkd.postprocessing``, sized by its ``key_length``.
 
     With the decoy source, ``finite`` sizes each block by the finite-key length of Lim et
@@ -458,8 +471,10 @@ def photon_postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
     return config
 
 
-def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
+def photon_source_config(scenario: Scenario) -> "PhotonSourceConfig":
     """The photon-level links' source from ``qkd.photon_link``."""
+    from qkdn.photon.config import PhotonSourceConfig
+
     section = scenario.qkd.photon_link
     return PhotonSourceConfig(
         kind=section.source,
@@ -470,15 +485,17 @@ def photon_source_config(scenario: Scenario) -> PhotonSourceConfig:
     )
 
 
-def postprocessing_config(scenario: Scenario) -> PostProcessingConfig:
+def postprocessing_config(scenario: Scenario) -> "PostProcessingConfig":
     """How ``scenario`` distils frames (photon BB84 links, BBM92): ``qkd.postprocessing`` and ``qkd``'s ``f``."""
+    from qkdn.photon.config import PostProcessingConfig
+
     return PostProcessingConfig(
         **scenario.qkd.postprocessing.model_dump(exclude={"key_length"}),
         error_correction_efficiency=scenario.qkd.error_correction_efficiency,
     )
 
 
-def bbm92_distillation_settings(scenario: Scenario) -> DistillationSettings:
+def bbm92_distillation_settings(scenario: Scenario) -> "DistillationSettings":
     """How BBM92 blocks are distilled: ``qkd.postprocessing``, sized by its ``key_length``.
 
     ``finite`` uses Tomamichel et al.'s finite-key length (an entangled pair measured
@@ -530,11 +547,13 @@ def _add_fast_links(scenario: Scenario, spec: NetworkSpec, network: "QKDNetwork"
         network.add_fast_link(link.a, link.b, point, 0.0, scenario.duration_s)
 
 
-def kms_config(scenario: Scenario) -> KMSConfig | None:
+def kms_config(scenario: Scenario) -> "KMSConfig | None":
     """The key management entities of ``scenario`` (its ``kms`` section), None if it has none."""
     section = scenario.kms
     if section is None:
         return None
+    from qkdn.kms.config import KMEConfig, KMSConfig, KMSLimitsConfig
+
     kmes = []
     for entry in section.kmes:
         limits = entry.limits or section.limits

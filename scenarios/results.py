@@ -11,17 +11,18 @@ folder in place, and a folder qnetsim did not write is never replaced.
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis.errors import OutputFolderError
 from analysis.outputs import check_target, files_in, result_marker
 from analysis.staging import staged_folder
 from qnetsim.core.errors import ConfigError
 from scenarios.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 MANIFEST_FILE = "manifest.json"
 
@@ -30,7 +31,6 @@ class OutputError(ConfigError):
     """The output folder cannot be used (holds what qnetsim did not write, is a file, cannot be written)."""
 
 
-@dataclass
 class Results:
     """Tables and manifest of one run.
 
@@ -38,11 +38,38 @@ class Results:
         scenario: the scenario as run.
         tables: table name -> tidy DataFrame (see :mod:`scenarios.tables`).
         manifest: provenance of the run (JSON-serialisable).
+
+    A run hands its tables over as Arrow tables (:meth:`from_arrow`): they are
+    written to Parquet as they are, and turned into DataFrames (importing pandas)
+    the first time :attr:`tables` is read, so a run that only writes its folder
+    never imports pandas.
     """
 
-    scenario: Scenario
-    tables: dict[str, pd.DataFrame]
-    manifest: dict[str, Any]
+    def __init__(self, scenario: Scenario, tables: "dict[str, pd.DataFrame]", manifest: dict[str, Any]) -> None:
+        self.scenario = scenario
+        self.manifest = manifest
+        self._frames: dict[str, pd.DataFrame] | None = tables
+        self._arrow: dict[str, pa.Table] = {}
+
+    @classmethod
+    def from_arrow(cls, scenario: Scenario, tables: "dict[str, pa.Table]", manifest: dict[str, Any]) -> "Results":
+        """Results whose tables are Arrow tables (see :mod:`scenarios.table_arrow`), DataFrames on first read."""
+        results = cls(scenario, {}, manifest)
+        results._frames = None
+        results._arrow = dict(tables)
+        return results
+
+    @property
+    def tables(self) -> "dict[str, pd.DataFrame]":
+        """Table name -> tidy DataFrame (built from the run's Arrow tables on first read)."""
+        if self._frames is None:
+            self._frames = {name: table.to_pandas() for name, table in self._arrow.items()}
+            self._arrow = {}
+        return self._frames
+
+    @tables.setter
+    def tables(self, tables: "dict[str, pd.DataFrame]") -> None:
+        self._frames, self._arrow = tables, {}
 
     def __repr__(self) -> str:
         from scenarios.display import run_repr
@@ -66,30 +93,38 @@ class Results:
         return target
 
     def write_files(self, folder: Path) -> None:
-        """Write the tables and the manifest (with its marker) into the existing empty ``folder``."""
+        """Write the tables and the manifest (with its marker) into the existing empty ``folder``.
+
+        Tables not yet read as DataFrames are written from their Arrow tables (the same
+        bytes; see :mod:`scenarios.table_arrow`); CSV files, asked for with ``outputs.csv``,
+        are written by pandas, as before.
+        """
         manifest = dict(self.manifest)
         files = {}
-        for name, frame in self.tables.items():
-            write_parquet(frame, folder / f"{name}.parquet")
-            files[name] = {"file": f"{name}.parquet", "rows": len(frame)}
+        tables: dict[str, pa.Table | pd.DataFrame] = {**self._arrow} if self._frames is None else {**self._frames}
+        for name, table in tables.items():
+            write_parquet(table, folder / f"{name}.parquet")
+            files[name] = {"file": f"{name}.parquet", "rows": len(table)}
             if self.scenario.outputs.csv:
-                frame.to_csv(folder / f"{name}.csv", index=False)
+                self.tables[name].to_csv(folder / f"{name}.csv", index=False)
         manifest["tables"] = files
         manifest["qnetsim_result"] = result_marker("run", [*files_in(folder), MANIFEST_FILE])
         (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` (without its index) to the Parquet file ``path``.
+def write_parquet(table: "pa.Table | pd.DataFrame", path: Path) -> None:
+    """Write ``table`` (an Arrow table, or a DataFrame without its index) to the Parquet file ``path``.
 
-    The same file as ``frame.to_parquet(path, index=False)`` with pyarrow (same bytes),
-    without the pandas layer's per-call work (file-system lookup, version checks), a
-    good part of writing a short run's small tables.
+    A DataFrame gives the same file as ``frame.to_parquet(path, index=False)`` with pyarrow
+    (same bytes), without the pandas layer's per-call work (file-system lookup, version checks).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    with open(path, "wb") as handle:  # a file, not a path: pyarrow skips its file-system lookup (same bytes)
+        pq.write_table(table, handle)
 
 
 @contextmanager

@@ -10,12 +10,13 @@ as JSON only (:func:`qkdn.ml.policy.load_policy`): no code runs from it.
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qkdn.ml.observation import store_capacity_bits
-from qkdn.ml.policy import LearnedRouting, load_policy
 from qnetsim.core.errors import ConfigError
 from scenarios.schema import Scenario
+
+if TYPE_CHECKING:  # the learned policy's modules: imported only for qkd.routing: learned
+    from qkdn.ml.policy import LearnedRouting
 
 __all__ = ["learned_routing", "resolve_routing_model", "routing_model_problems"]
 
@@ -42,6 +43,8 @@ def routing_model_problems(scenario: Scenario) -> list[str]:
         return []
     if qkd.routing_model is None:
         return [f"{WHERE}: qkd.routing: learned needs the model file; got none"]
+    from qkdn.ml.policy import load_policy
+
     try:
         load_policy(qkd.routing_model, WHERE)
     except ConfigError as error:
@@ -49,10 +52,13 @@ def routing_model_problems(scenario: Scenario) -> list[str]:
     return []
 
 
-def learned_routing(scenario: Scenario) -> LearnedRouting | None:
+def learned_routing(scenario: Scenario) -> "LearnedRouting | None":
     """The network's routing policy object for ``qkd.routing: learned`` (None for a named strategy)."""
     qkd = scenario.qkd
     if qkd.routing != "learned" or qkd.routing_model is None:
         return None
+    from qkdn.ml.observation import store_capacity_bits
+    from qkdn.ml.policy import LearnedRouting, load_policy
+
     policy = load_policy(qkd.routing_model, WHERE)
     return LearnedRouting(policy, store_capacity_bits(qkd.pool_capacity_bits, qkd.direction_share))

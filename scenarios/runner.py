@@ -21,10 +21,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from qkdn.bbm92 import BBM92Session
-from qkdn.segments import HybridSplit
 from qnetsim.core.errors import QNetSimError, SimulationError
 from qnetsim.core.randomness import controlled_global_random_state
 from qnetsim.core.spec import NetworkSpec, QTNOptions
@@ -51,6 +47,7 @@ from scenarios.loader import load
 from scenarios.progress import simulated_time_progress
 from scenarios.results import Results
 from scenarios.schema import Scenario
+from scenarios.table_arrow import concat_tables, group_means, to_table
 from scenarios.tables import (
     ENTANGLEMENT_REQUESTS,
     KMS_REQUESTS,
@@ -68,14 +65,15 @@ from scenarios.tables import (
     TABLES,
     TELEPORTATIONS,
     VKP,
-    to_frame,
 )
 from scenarios.topology_record import topology_record
 
 if TYPE_CHECKING:  # the key layers run on SeQUeNCe's timeline: imported only by runs with key traffic
+    from qkdn.bbm92 import BBM92Session
     from qkdn.kaas import KeyAsAService
     from qkdn.kms import KeyManagementService
     from qkdn.network import QKDNetwork
+    from qkdn.segments import HybridSplit
 
 logger = logging.getLogger(__name__)
 
@@ -156,18 +154,18 @@ def results_of(
     if built.bbm92:
         blocks = tables["link_blocks"] if "link_blocks" in tables else None
         end_to_end = [{**row, "link_kind": "bbm92-end-to-end"} for row in built.bbm92_blocks]
-        bbm92_frame = to_frame(LINK_BLOCKS, end_to_end, ids)
-        tables["link_blocks"] = bbm92_frame if blocks is None else pd.concat([blocks, bbm92_frame], ignore_index=True)
+        bbm92_table = to_table(LINK_BLOCKS, end_to_end, ids)
+        tables["link_blocks"] = bbm92_table if blocks is None else concat_tables([blocks, bbm92_table])
     if built.kaas is not None:
-        tables["kp_assembly"] = to_frame(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
-        tables["vkp"] = to_frame(VKP, built.kaas.vkp_records, ids)
+        tables["kp_assembly"] = to_table(KP_ASSEMBLY, built.kaas.kp_assembly_records, ids)
+        tables["vkp"] = to_table(VKP, built.kaas.vkp_records, ids)
     if built.kms is not None and built.kms.records:
-        tables["kms_requests"] = to_frame(KMS_REQUESTS, built.kms.records, ids)
+        tables["kms_requests"] = to_table(KMS_REQUESTS, built.kms.records, ids)
     wanted = scenario.outputs.tables or list(TABLES)
     tables = {name: frame for name, frame in tables.items() if name in wanted}
     manifest = _manifest(scenario, ids, started, wall_time_s, built)
     manifest["topology"] = topology_record(spec, qkd=built.qkd is not None)  # what reports draw
-    return Results(scenario=scenario, tables=tables, manifest=manifest)
+    return Results.from_arrow(scenario, tables, manifest)
 
 
 @dataclass
@@ -178,10 +176,10 @@ class BuiltRun:
     entanglement: EntanglementEngine | None
     qkd: "QKDNetwork | None"
     kaas: "KeyAsAService | None" = None
-    bbm92: list[BBM92Session] = field(default_factory=list)
+    bbm92: "list[BBM92Session]" = field(default_factory=list)
     bbm92_blocks: list[dict[str, Any]] = field(default_factory=list)
-    split: HybridSplit | None = None
-    segments: list[BBM92Session] = field(default_factory=list)
+    split: "HybridSplit | None" = None
+    segments: "list[BBM92Session]" = field(default_factory=list)
     kms: "KeyManagementService | None" = None
 
     @property
@@ -288,10 +286,10 @@ def build_run(scenario: Scenario, spec: NetworkSpec, options: QTNOptions) -> Bui
 
 
 def _entanglement_tables(
-    network: EntanglementEngine, ids: dict[str, Any], split: HybridSplit | None = None
+    network: EntanglementEngine, ids: dict[str, Any], split: "HybridSplit | None" = None
 ) -> dict[str, Any]:
-    pairs = to_frame(PAIRS, network.pair_records, ids)
-    fidelity = pairs.groupby("request_id")["fidelity"].mean() if len(pairs) else {}
+    pair_records = list(network.pair_records)
+    fidelity = group_means((row["request_id"] for row in pair_records), (row["fidelity"] for row in pair_records))
     request_rows = []
     for record in network.request_records():
         window_s = float(record["end_s"]) - float(record["start_s"])  # type: ignore[arg-type]
@@ -305,16 +303,16 @@ def _entanglement_tables(
             }
         )
     return {
-        "pairs": pairs,
-        "entanglement_requests": to_frame(ENTANGLEMENT_REQUESTS, request_rows, ids),
-        "teleportations": to_frame(TELEPORTATIONS, network.teleportation_records(), ids),
-        "links": to_frame(LINKS, [_with_segment(row, split) for row in network.link_records()], ids),
-        "purifications": to_frame(PURIFICATIONS, network.purification_records(), ids),
-        "memories": to_frame(MEMORIES, network.memory_records, ids),
+        "pairs": to_table(PAIRS, pair_records, ids),
+        "entanglement_requests": to_table(ENTANGLEMENT_REQUESTS, request_rows, ids),
+        "teleportations": to_table(TELEPORTATIONS, network.teleportation_records(), ids),
+        "links": to_table(LINKS, [_with_segment(row, split) for row in network.link_records()], ids),
+        "purifications": to_table(PURIFICATIONS, network.purification_records(), ids),
+        "memories": to_table(MEMORIES, network.memory_records, ids),
     }
 
 
-def _with_segment(row: dict[str, Any], split: HybridSplit | None) -> dict[str, Any]:
+def _with_segment(row: dict[str, Any], split: "HybridSplit | None") -> dict[str, Any]:
     """A ``links`` row with the repeater segments its fibre belongs to ('' outside hybrid networks)."""
     segments = split.segments_of_fibre(str(row["a"]), str(row["b"])) if split is not None else []
     return {**row, "segment": " | ".join(segment.name for segment in segments)}
@@ -323,12 +321,12 @@ def _with_segment(row: dict[str, Any], split: HybridSplit | None) -> dict[str, A
 def _qkd_tables(network: "QKDNetwork", ids: dict[str, Any]) -> dict[str, Any]:
     requests = sorted(network.request_records, key=lambda row: row["request_id"])
     return {
-        "requests": to_frame(REQUESTS, requests, ids),
-        "link_blocks": to_frame(LINK_BLOCKS, network.block_records, ids),
-        "pools": to_frame(POOLS, network.pool_records, ids),
-        "service_periods": to_frame(SERVICE_PERIODS, network.service_records, ids),
-        "recoveries": to_frame(RECOVERIES, network.recovery_records(), ids),
-        "outages": to_frame(
+        "requests": to_table(REQUESTS, requests, ids),
+        "link_blocks": to_table(LINK_BLOCKS, network.block_records, ids),
+        "pools": to_table(POOLS, network.pool_records, ids),
+        "service_periods": to_table(SERVICE_PERIODS, network.service_records, ids),
+        "recoveries": to_table(RECOVERIES, network.recovery_records(), ids),
+        "outages": to_table(
             OUTAGES,
             [{"link": "~".join(sorted((o.a, o.b))), "down_s": o.down_s, "up_s": o.up_s} for o in network.outages],
             ids,

@@ -3,17 +3,17 @@
 Tables are tidy: one row per observation, identifiers first (``run_id``,
 ``scenario``, ``seed``, then any swept parameters), then keys, then values with
 units in the column names, so ``pd.concat`` over runs just works and a
-``groupby`` gives a curve. :func:`to_frame` is the only way tables are made, so
-every table written has exactly its declared columns and dtypes.
+``groupby`` gives a curve. :func:`scenarios.table_arrow.to_table` is the only way
+tables are made (:func:`to_frame` gives the same table as a DataFrame), so every
+table written has exactly its declared columns and dtypes.
 """
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Identifier columns that lead every table.
 ID_COLUMNS: dict[str, str] = {"run_id": "str", "scenario": "str", "seed": "int64"}
@@ -329,65 +329,15 @@ KMS_TABLES = (KMS_REQUESTS,)
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (*ENTANGLEMENT_TABLES, *QKD_TABLES, *KMS_TABLES)}
 
 
-def to_frame(
-    spec: TableSpec,
-    records: Iterable[Mapping[str, Any]],
-    ids: Mapping[str, Any],
-) -> pd.DataFrame:
-    """A DataFrame with exactly ``spec``'s columns and dtypes.
+def to_frame(spec: TableSpec, records: Iterable[Mapping[str, Any]], ids: Mapping[str, Any]) -> "pd.DataFrame":
+    """A DataFrame with exactly ``spec``'s columns and dtypes (see :func:`scenarios.table_arrow.to_table`).
 
-    Args:
-        spec: the table's declaration.
-        records: one mapping per row with the table's own columns.
-        ids: identifier values repeated on every row (``run_id``, ``scenario``,
-            ``seed`` and any swept parameters, in that order).
+    Runs build Arrow tables and write them without pandas; this is the same table as a
+    DataFrame, for code that analyses tables (pandas is imported here, on first use).
 
     Raises:
         ValueError: a record lacks a declared column or has an undeclared one.
     """
-    rows = list(records)
-    expected = set(spec.columns)
-    for index, row in enumerate(rows):
-        if set(row) != expected:
-            missing = sorted(expected - set(row))
-            extra = sorted(set(row) - expected)
-            raise ValueError(f"table {spec.name!r} row {index}: missing {missing}, undeclared {extra}")
-    n_rows = len(rows)
-    if n_rows == 0:  # most tables of a short run: built once per layout, copied after (pandas' set-up per column)
-        id_dtypes = tuple((key, _id_dtype(key, value)) for key, value in ids.items())
-        return _empty_frame(tuple(spec.columns.items()), id_dtypes).copy()
-    columns = {key: _column([value] * n_rows, _id_dtype(key, value)) for key, value in ids.items()}
-    for name, dtype in spec.columns.items():
-        columns[name] = _column([row[name] for row in rows], dtype)
-    return pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
+    from scenarios.table_arrow import to_table
 
-
-_NUMPY_DTYPES = {"float64": np.float64, "int64": np.int64, "bool": np.bool_}
-
-
-@functools.cache
-def _empty_frame(columns: tuple[tuple[str, str], ...], id_dtypes: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-    """An empty table with the identifier columns ``id_dtypes`` then ``columns`` (name, dtype); callers copy it."""
-    layout = {**dict(id_dtypes), **dict(columns)}
-    return pd.DataFrame({name: _column([], dtype) for name, dtype in layout.items()}, index=pd.RangeIndex(0))
-
-
-def _column(values: list[Any], dtype: str) -> Any:
-    """One column with ``dtype``: NumPy builds numeric columns (much faster than a frame-wide ``astype``)."""
-    if dtype in _NUMPY_DTYPES:
-        return np.array(values, dtype=_NUMPY_DTYPES[dtype])
-    if dtype == "str" and all(type(value) is str for value in values):
-        return pd.array(values, dtype="str")
-    return pd.Series(values, dtype=object).astype(dtype).array
-
-
-def _id_dtype(key: str, value: Any) -> str:
-    if key in ID_COLUMNS:
-        return ID_COLUMNS[key]
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    return "str"
+    return to_table(spec, records, ids).to_pandas()

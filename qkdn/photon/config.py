@@ -7,12 +7,14 @@ probability that a photon's polarization is left untouched), the sifted frame si
 the post-processing parameters.
 """
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from qkdn.photon.distillation import DistillationSettings
 from qnetsim.core.hardware import DetectorConfig, FibreConfig, HardwareModel, LightSourceConfig
+
+if TYPE_CHECKING:  # distillation (Cascade, its messages) is imported when a link distils, not by the schema
+    from qkdn.photon.distillation import DistillationSettings
 
 
 class PostProcessingConfig(HardwareModel):
@@ -47,8 +49,10 @@ class PostProcessingConfig(HardwareModel):
     qber_tolerance: float = Field(0.11, ge=0, le=0.5)
     n_cascade_passes: int = Field(4, ge=1, le=16)
 
-    def distillation_settings(self) -> DistillationSettings:
+    def distillation_settings(self) -> "DistillationSettings":
         """The same parameters as the post-processing functions take them."""
+        from qkdn.photon.distillation import DistillationSettings
+
         return DistillationSettings(
             error_correction_efficiency=self.error_correction_efficiency,
             sample_fraction=self.sample_fraction,

@@ -116,6 +116,23 @@ def test_a_path_below_a_file_or_in_an_unwritable_folder_is_refused(tmp_path):
     assert entries(tmp_path) == ["file"]
 
 
+def test_staging_in_a_place_that_cannot_be_written_says_why(tmp_path):
+    """The staging folder proves the place writable (no separate probe); when it cannot be made, the reason is given."""
+    (tmp_path / "file").write_text("x")
+    with (
+        pytest.raises(OutputFolderError, match=f"output folder {tmp_path}/file/a/b: {tmp_path}/file is not a folder"),
+        staged_folder(tmp_path / "file" / "a" / "b", "run"),
+    ):
+        pass
+    if sys.platform.startswith("linux"):  # nobody, root included, can make folders in /proc
+        with (
+            pytest.raises(OutputFolderError, match="output folder /proc/qnetsim-out: cannot write in /proc"),
+            staged_folder("/proc/qnetsim-out", "run"),
+        ):
+            pass
+    assert entries(tmp_path) == ["file"]
+
+
 def test_a_failed_write_leaves_nothing_and_keeps_the_earlier_folder(tmp_path):
     old = write_folder(tmp_path / "out")
     before = {name: (old / name).read_text() for name in entries(old)}

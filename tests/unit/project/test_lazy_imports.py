@@ -2,7 +2,8 @@
 
 Importing SeQUeNCe (with QuTiP and matplotlib behind it), scipy and pandas takes
 seconds, most of a short run. ``qnetsim --help`` needs none of them, and a
-network-level run without key traffic needs neither SeQUeNCe nor scipy. Each check
+network-level run without key traffic needs neither SeQUeNCe nor scipy, nor pandas
+until someone reads its tables as DataFrames. Each check
 runs in a fresh interpreter and looks at ``sys.modules`` afterwards, so it does not
 depend on timing. The lists name packages that must stay out, not those allowed in,
 so new modules and optional dependencies elsewhere in the tree do not break them.
@@ -24,8 +25,22 @@ HEAVY = ("sequence", "qutip", "matplotlib", "scipy", "pandas", "pyarrow", "netwo
 #: Optional packages that new modules (machine-learning routing and parameters, Dask, the HTTPS server) may
 #: bring in: the help must not load them either, whatever module imports them.
 OPTIONAL = ("sklearn", "gymnasium", "torch", "distributed", "dask", "uvicorn", "starlette", "cryptography", "plotly")
-#: What a network-level run without key traffic leaves out: the simulator, its plotting and scipy.
-NOT_FOR_NETWORK_LEVEL = ("sequence", "qutip", "matplotlib", "scipy", *OPTIONAL)
+#: What a network-level run without key traffic leaves out: the simulator, its plotting, scipy, and
+#: pandas (its tables are built and written with pyarrow; pandas is for reading them).
+NOT_FOR_NETWORK_LEVEL = ("sequence", "qutip", "matplotlib", "scipy", "pandas", *OPTIONAL)
+
+#: Key-layer modules a run without key traffic leaves out (BBM92 sessions, photon-level distillation, key
+#: services and management, learned routing, the QKD network): tenths of a second of start-up together.
+KEY_LAYER_MODULES = (
+    "qkdn.bbm92",
+    "qkdn.photon.distillation",
+    "qkdn.photon.cascade",
+    "qkdn.services",
+    "qkdn.kms",
+    "qkdn.ml",
+    "qkdn.network",
+    "qkdn.controller",
+)
 
 CHAIN_YAML = """\
 name: light-chain
@@ -39,9 +54,10 @@ traffic:
 """
 
 
-def _loaded_after(code: str, cwd: Path) -> list[str]:
-    """Run ``code`` in a fresh interpreter; return the top-level packages it left in ``sys.modules``."""
-    report = "\nimport json, sys\nprint(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+def _loaded_after(code: str, cwd: Path, *, modules: bool = False) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return the top-level packages (or all modules) left in ``sys.modules``."""
+    names = "sys.modules" if modules else "{name.split('.')[0] for name in sys.modules}"
+    report = f"\nimport json, sys\nprint(json.dumps(sorted({names})))\n"
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code) + report],
@@ -95,8 +111,8 @@ def test_every_command_help_loads_no_heavy_package(tmp_path):
     assert sorted(set(loaded) & ({*HEAVY, *OPTIONAL} - {"pydantic"})) == []
 
 
-def test_network_level_run_loads_no_simulator_and_no_scipy(tmp_path):
-    """``qnetsim run`` of a network-level chain, through the command line, writes its tables without SeQUeNCe."""
+def test_network_level_run_loads_no_simulator_no_scipy_and_no_pandas(tmp_path):
+    """``qnetsim run -q`` of a network-level chain (command line) writes its tables without SeQUeNCe or pandas."""
     (tmp_path / "chain.yaml").write_text(CHAIN_YAML, encoding="utf-8")
     loaded = _loaded_after(
         """
@@ -109,11 +125,34 @@ def test_network_level_run_loads_no_simulator_and_no_scipy(tmp_path):
             assert stop.code in (0, None), stop.code
         """,
         tmp_path,
+        modules=True,
     )
-    assert {"pandas", "pyarrow"} <= set(loaded)  # it did run and write its tables
+    assert "pyarrow" in loaded  # it did run and write its tables
     assert sorted(set(loaded) & set(NOT_FOR_NETWORK_LEVEL)) == []
+    assert sorted(name for name in loaded if name.startswith(KEY_LAYER_MODULES)) == []
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["fidelity_level"] == "network"
+    assert (tmp_path / "out" / "pairs.parquet").is_file()
+
+
+def test_tables_become_dataframes_when_read(tmp_path):
+    """A run written without reading its tables imports no pandas; reading ``results.tables`` gives DataFrames."""
+    loaded = _loaded_after(
+        f"""
+        import sys
+        from scenarios import from_dict, run
+        import yaml
+        results = run(from_dict(yaml.safe_load({CHAIN_YAML!r})))
+        results.write("out")
+        assert "pandas" not in sys.modules, "writing the tables imported pandas"
+        frames = results.tables
+        assert type(frames["pairs"]).__name__ == "DataFrame"
+        assert list(frames["pairs"].columns[:3]) == ["run_id", "scenario", "seed"]
+        assert len(frames["pairs"]) > 0
+        """,
+        tmp_path,
+    )
+    assert "pandas" in loaded  # reading the tables did load it
     assert (tmp_path / "out" / "pairs.parquet").is_file()
 
 
