@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sequence.resource_management.memory_manager import MemoryInfo
 
 from qnetsim.core.delivery import PairDelivery
 from qnetsim.core.hardware import LinkHardwareConfig, NodeHardwareConfig
@@ -33,7 +34,7 @@ from qnetsim.core.spec import LinkSpec, NetworkSpec, NodeSpec, QTNOptions
 from qtn.sequence_backed.adapter import sequence_globals
 from qtn.sequence_backed.network import EntanglementNetwork
 
-ENTANGLED, RAW = "ENTANGLED", "RAW"
+ENTANGLED, RAW = MemoryInfo.ENTANGLED, MemoryInfo.RAW
 
 
 def ring_spec(n_nodes: int, length_km: float, n_memories: int) -> NetworkSpec:
