@@ -40,9 +40,11 @@ to the first success is T = N * period with N geometric, E[T] = period / p.
 Not modelled: what happens after a success (the application's release of the
 pair starts the next cycle). Note that after a successful round the primary's
 ``start()`` still sends a NEGOTIATE (``update_memory()`` returns True); when the
-requester is primary this stray message reaches the partner's next protocol
-instance (same name) and, in our runs, shortens the following cycles to about
-3 L/v for one or more attempts. Also not modelled: several memories per link
+requester is primary, SeQUeNCe's own protocol lets this stray message reach the
+partner's next protocol instance (same name), which shortens the following cycles
+to about 3 L/v and can make one end alone decide a success. qnetsim's protocols
+(``qtn.sequence_backed.protocols``) name each instance apart, so the message is
+dropped and every cycle lasts the period below. Also not modelled: several memories per link
 (each memory pair runs its own cycle, sharing the channel's time bins); a memory
 whose ``coherence_time * cutoff_ratio`` is shorter than the herald delay expires
 before its attempt is decided and never succeeds.

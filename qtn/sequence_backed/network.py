@@ -117,17 +117,14 @@ class EntanglementNetwork:
         # The responder frees its half only once the initiator knows the pair too (and has
         # used it, after hold_s): the ends learn of a pair from its last swap or purification
         # round at fixed delays, so the responder knows how much later the initiator does.
-        # The fast link mode keeps the former hold of a reservation round trip: its sampled
-        # attempts deliver spurious pairs when a responder memory is reused within a hop delay
-        # of a success (an open defect of qnetsim_fast_heralded).
+        # Its memory may then start a new pair while the finished generation protocol's last
+        # message is in flight; each protocol has a name of its own so that message is not
+        # read by the next one (qtn.sequence_backed.protocols).
         if request.hold_s > 0:
             self._apps[request.src].store_pairs_of(request.request_id, s_to_ps(request.hold_s))
+            self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s))
         path = self._admission.route(request.src, request.dst)
-        if self.options.link_mode != "hardware":
-            self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s + state.setup_s))
-        elif path:
-            if request.hold_s > 0:
-                self._apps[request.dst].store_pairs_of(request.request_id, s_to_ps(request.hold_s))
+        if path:
             lags_ps = responder_release_lags_ps(path, self.options.swapping_order, self._delay_ps)
             self._apps[request.dst].release_after(request.request_id, lags_ps)
         self._requests[request.request_id] = state

@@ -26,6 +26,22 @@ stack (reservations, rules, purification, swapping) runs unchanged on top.
   dead time matters photon by photon only when attempts of different memories
   come closer than 1/count_rate, i.e. for dead times above the 12.5 ns slots).
 
+Both give every protocol instance a name of its own, ``EGA.<memory>#<n>``
+(SeQUeNCe names them all ``EGA.<memory>``). After a success SeQUeNCe's primary
+end still sends a NEGOTIATE to its partner protocol by name (``start()`` sends it
+whenever ``update_memory()`` returns True). When the responder frees its half as
+soon as the initiator knows the pair, its memory may already run the next protocol,
+of the same name, when that message arrives one hop delay later; read there, it
+starts a second attempt cycle beside the real one, which the two ends see
+differently: the primary end then decides successes its partner never has, and the
+initiator delivers pairs whose other half is in no pair. This happens only when the
+requester is the primary (only then is the responder's next protocol running when
+the message arrives). Photon by photon it added some one-sided pairs; in the fast
+mode, whose deferred decision completes any cycle that reaches the midpoint, most
+pairs of such a link were one-sided (docs/benchmarks.md has the figures). With its
+own name the message finds no reader, as when the memory is not reused, and each
+memory is in at most one pair (``tests/unit/qtn/sequence_backed/test_protocols.py``).
+
 Counters are reported to an observer attached to each router as
 ``router.qnetsim_observer`` (see :class:`LinkObserver`).
 """
@@ -114,6 +130,19 @@ def _count(protocol: EntanglementGenerationA, n_attempts: int, n_successes: int)
             observer.count(protocol.middle, n_attempts, n_successes)
 
 
+def _instance_name(name: str, memory: Any) -> str:
+    """``name`` made unique to this generation on ``memory``: ``EGA.<memory>#<n>``, n counted on the memory.
+
+    Messages between generation protocols are addressed by name; a unique name keeps
+    a finished protocol's last message from reaching the next one on the same memory
+    (see the module docstring). SeQUeNCe matches generation protocols by node and
+    reservation (``eg_match_func``), never by name, so nothing else changes.
+    """
+    serial = getattr(memory, "qnetsim_n_generations", 0) + 1
+    memory.qnetsim_n_generations = serial
+    return f"{name}#{serial}"
+
+
 @EntanglementGenerationA.register(HARDWARE_GENERATION)
 class CountedSingleHeraldedA(SingleHeraldedA):
     """SeQUeNCe's single-heralded generation, counting attempts and successes."""
@@ -121,6 +150,7 @@ class CountedSingleHeraldedA(SingleHeraldedA):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.protocol_type = HARDWARE_GENERATION
+        self.name = _instance_name(self.name, self.memory)
 
     def _entanglement_succeed(self) -> None:
         reset_rounds(self.memory)  # a heralded pair has not been purified yet
@@ -239,6 +269,7 @@ class FastHeraldedA(SingleHeraldedA):
         self.protocol_type = FAST_GENERATION
         self._n_failures = 0
         self._emit_time = -1
+        self.name = _instance_name(self.name, self.memory)
 
     def _entanglement_succeed(self) -> None:
         reset_rounds(self.memory)

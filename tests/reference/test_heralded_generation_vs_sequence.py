@@ -6,8 +6,8 @@ We watch every photon emission and every success/failure decision and check:
 * decision time - emission time = tau_q + tau_m + 10 ps (herald delay), exactly;
 * while attempts fail, emissions follow each other at one attempt period, exactly (the
   formula's integer-picosecond delays and 12.5 ns time bins), whichever node is primary.
-  (Right after a success SeQUeNCe's primary sends a stray NEGOTIATE, which can shorten the
-  next cycles when the requester is primary; the model covers runs of failures only.)
+  (Right after a success SeQUeNCe's primary sends a stray NEGOTIATE; qnetsim's protocols
+  name each instance apart so it is dropped, and the model covers runs of failures only.)
 * the fraction of successful attempts equals
   p = q_BSM (eta_mem 10^(-alpha L/20))^2 eta_det^2 within 4 binomial standard errors.
 """
