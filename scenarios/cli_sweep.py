@@ -64,6 +64,11 @@ def sweep(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
+    if executor == "local" and scheduler is None and (workers is None or workers >= 1) and retries >= 0:
+        # Before the command's own imports: the workers' imports then run beside them.
+        from scenarios.sweep_warmup import start_worker_imports
+
+        start_worker_imports(scenario, param or [])
     from scenarios.cli_app import EXIT_FAILED, configure_logging, exit_at_once, reported_errors, stderr, with_overrides
     from scenarios.executors import default_n_workers
     from scenarios.loader import load
