@@ -240,8 +240,8 @@ def _worker_context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def start_fork_server(preload: Sequence[str]) -> None:
-    """Start this process's fork server importing ``preload``, without waiting for it.
+def start_fork_server(preload: Sequence[str]) -> bool:
+    """Start this process's fork server importing ``preload``, without waiting; whether a new one started.
 
     The imports run in the background from here on. Nothing happens where there is no
     fork server (spawn) or when this process already has one (the preload list is then
@@ -249,9 +249,37 @@ def start_fork_server(preload: Sequence[str]) -> None:
     (``_start_worker``).
     """
     context = _worker_context()
-    if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["__main__", GC_PAUSE_MODULE, *preload])
-        multiprocessing.forkserver.ensure_running()
+    if context.get_start_method() != "forkserver":
+        return False
+    before = _fork_server_pid()
+    context.set_forkserver_preload(["__main__", GC_PAUSE_MODULE, *preload])
+    multiprocessing.forkserver.ensure_running()
+    return _fork_server_pid() != before
+
+
+def _fork_server_pid() -> int | None:
+    """This process's fork server (the standard library keeps it in a private attribute)."""
+    return getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+
+
+def stop_fork_server() -> None:
+    """Stop this process's fork server, if any, even in the middle of its imports.
+
+    For a command that started one early and then refused its input: left alone, the
+    server would finish its imports (seconds of CPU) before noticing that its parent
+    is gone. Uses the standard library's own stop (``ForkServer._stop``, not public)
+    after a SIGTERM, which the fork server does not catch.
+    """
+    pid = _fork_server_pid()
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    stop = getattr(multiprocessing.forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def _start_worker(preload: Sequence[str]) -> None:

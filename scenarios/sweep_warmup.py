@@ -53,12 +53,9 @@ def guess_worker_modules(scenario: str, assignments: Sequence[str]) -> tuple[str
 
 
 def start_worker_imports(scenario: str, assignments: Sequence[str]) -> bool:
-    """Start the local workers' fork server with the guessed imports; whether it was started."""
+    """Start the local workers' fork server with the guessed imports; whether a new one was started."""
     modules = guess_worker_modules(scenario, assignments)
-    if modules is None:
-        return False
-    start_fork_server(modules)
-    return True
+    return modules is not None and start_fork_server(modules)
 
 
 def _uses_sequence(data: dict[str, Any]) -> bool:
