@@ -43,6 +43,8 @@ LOCAL_WORKERS = (1, 2, 4)
 DASK_WORKERS = 2
 EFFICIENCY_TARGET = 0.90
 DASK_OVERHEAD_TARGET = 0.10
+#: A 1-minute load average above this share of the CPUs marks the run as made on a loaded machine.
+LOADED_SHARE = 0.5
 
 
 @dataclass
@@ -122,6 +124,12 @@ def report(variants: list[Variant], duration_s: float, repeats: int, loads: tupl
     print(f"sweep throughput: {N_POINTS} points of entanglement-chain, {duration_s:g} s simulated each")
     print(f"  grid: {' '.join(GRID)}; medians over {repeats} repeat(s); CPUs available: {available_cpus()}")
     print(f"  load average (1, 5, 15 min) before {loads[0]}, after {loads[1]}")
+    busiest = max(float(text.split(",")[0]) for text in loads)
+    if busiest > LOADED_SHARE * available_cpus():
+        print(
+            f"  the machine was loaded (1-min load average up to {busiest:.1f} on {available_cpus()} CPUs): "
+            "the efficiency below is not a quiet-machine figure"
+        )
     header = f"{'variant':<30} {'workers':>7} {'wall_s':>8} {'coord_cpu_s':>11} {'points/s':>9} {'speed-up':>9}"
     print(f"  {header} {'sim_s':>7} {'busy':>6}")
     for variant in variants:

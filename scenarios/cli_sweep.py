@@ -64,6 +64,42 @@ def sweep(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Run a scenario at every point of a parameter grid and every seed; re-running resumes."""
+    started_early = False
+    if executor == "local" and scheduler is None and (workers is None or workers >= 1) and retries >= 0:
+        # Before the command's own imports: the workers' imports then run beside them.
+        from scenarios.sweep_warmup import start_worker_imports
+
+        started_early = start_worker_imports(scenario, param or [])
+    try:
+        _sweep(
+            scenario, param, seeds, output, executor, scheduler, workers, retries, duration_s,
+            overwrite, progress, quiet, allow_large, memory_budget_gb, debug,
+        )  # fmt: skip
+    except BaseException:
+        if started_early:  # refused input, or points failed: no fork server left importing for nothing
+            from scenarios.executors import stop_fork_server
+
+            stop_fork_server()
+        raise
+
+
+def _sweep(
+    scenario: str,
+    param: list[str] | None,
+    seeds: str | None,
+    output: Path | None,
+    executor: str,
+    scheduler: str | None,
+    workers: int | None,
+    retries: int,
+    duration_s: float | None,
+    overwrite: bool,
+    progress: bool | None,
+    quiet: bool,
+    allow_large: bool,
+    memory_budget_gb: float | None,
+    debug: bool,
+) -> None:
     from scenarios.cli_app import EXIT_FAILED, configure_logging, exit_at_once, reported_errors, stderr, with_overrides
     from scenarios.executors import default_n_workers
     from scenarios.loader import load

@@ -180,29 +180,54 @@ def _now() -> str:
 # --- tidy tables across the sweep ---------------------------------------------------------
 
 
-def combine_tables(root: Path, record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def point_tables(folder: Path, params: dict[str, Any], grid: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """One complete point's rows of the sweep tables: its tables with the swept parameters as columns.
+
+    Args:
+        folder: the point's result folder.
+        params: the point's parameter values (``seed`` among them; the others go in as columns).
+        grid: swept parameter -> column dtype, in the grid's order.
+
+    Each table is read back from the folder, as the sweep's own reader would, and the
+    parameters go right after ``run_id, scenario, seed``. Local workers call this for
+    their own points (:func:`scenarios.executors.run_point`); the coordinator calls it
+    for points done before.
+    """
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    tables = {}
+    for name, table in manifest["tables"].items():
+        frame = pd.read_parquet(folder / table["file"])
+        for offset, (parameter, dtype) in enumerate(grid.items()):
+            column = pd.Series([params[parameter]] * len(frame), index=frame.index)
+            frame.insert(len(ID_COLUMNS) + offset, parameter, column.astype(dtype))
+        tables[name] = frame
+    return tables
+
+
+def combine_tables(
+    root: Path, record: dict[str, Any], parts: dict[str, dict[str, pd.DataFrame]] | None = None
+) -> dict[str, dict[str, Any]]:
     """Write ``sweep_<table>.parquet`` for every table of the complete points; return what was written.
 
     Each row gets its point's swept parameters as columns right after
     ``run_id, scenario, seed`` (dtypes from the grid), so the tables concatenate
-    and group like the tables of one run.
+    and group like the tables of one run. ``parts`` holds the rows workers already
+    sent back (point id -> :func:`point_tables`); other points are read from their folders.
     """
-    grid = record["grid"]
+    grid = {name: entry["dtype"] for name, entry in record["grid"].items()}
+    known = parts or {}
     frames: dict[str, list[pd.DataFrame]] = {}
     for entry in record["points"]:
         if entry["status"] != "done":
             continue
-        folder = point_folder(root, entry["point_id"])
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        for name, table in manifest["tables"].items():
-            frame = pd.read_parquet(folder / table["file"])
-            for offset, parameter in enumerate(grid):
-                column = pd.Series([entry["params"][parameter]] * len(frame), index=frame.index)
-                frame.insert(len(ID_COLUMNS) + offset, parameter, column.astype(grid[parameter]["dtype"]))
+        tables = known.get(entry["point_id"])
+        if tables is None:
+            tables = point_tables(point_folder(root, entry["point_id"]), entry["params"], grid)
+        for name, frame in tables.items():
             frames.setdefault(name, []).append(frame)
     written = {}
-    for name, parts in frames.items():
-        combined = pd.concat(parts, ignore_index=True)
+    for name, pieces in frames.items():
+        combined = pd.concat(pieces, ignore_index=True)
         file = f"{TABLE_PREFIX}{name}.parquet"
         write_file_atomically(root / file, lambda path, frame=combined: frame.to_parquet(path, index=False))
         written[name] = {"file": file, "rows": len(combined)}

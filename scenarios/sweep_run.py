@@ -24,17 +24,16 @@ from scenarios.executors import (
     RUNNER_MODULES,
     SEQUENCE_MODULES,
     DaskExecutor,
-    Executor,
     LocalExecutor,
     PointOutcome,
     PointTask,
     default_n_workers,
-    execute,
 )
 from scenarios.loader import from_dict
 from scenarios.overrides import option_name
+from scenarios.point_batches import BatchExecutor, execute
 from scenarios.sweep import SweepPlan
-from scenarios.sweep_folder import check_folder, combine_tables, open_folder, point_folder, save_record
+from scenarios.sweep_folder import check_folder, combine_tables, is_complete, open_folder, point_folder, save_record
 
 if TYPE_CHECKING:
     from scenarios.budget import Budget
@@ -139,7 +138,7 @@ def run_sweep(
     # Workers start importing what the points need now, while the points' budget is checked;
     # connect before touching the folder: an unreachable scheduler leaves nothing behind.
     preload = worker_modules(plan, source)
-    runner: Executor = (
+    runner: BatchExecutor = (
         DaskExecutor(scheduler or "", preload)
         if executor == "dask"
         else LocalExecutor(workers or default_n_workers(), preload)
@@ -151,7 +150,7 @@ def run_sweep(
         _run(plan, root, state, runner, retries, progress, inform)
     finally:
         runner.close()
-    record["tables"] = combine_tables(root, record)
+    record["tables"] = combine_tables(root, record, state.parts)
     save_record(root, record)
     return SweepOutcome(plan, root, record, state.n_run, state.failures, time.perf_counter() - started)
 
@@ -198,13 +197,17 @@ def label(entry: dict[str, Any]) -> str:
 
 
 class _SweepState:
-    """Keeps the sweep record (and ``sweep.json``, at most once a second) up to date as points finish."""
+    """Keeps the sweep record (and ``sweep.json``, at most once a second) up to date as points finish.
+
+    ``parts`` keeps the rows of the sweep tables that workers sent back with their points.
+    """
 
     def __init__(self, root: Path, record: dict[str, Any], warn: Callable[[str], None]) -> None:
         self.root, self.record, self.warn = root, record, warn
         self.entries = {entry["point_id"]: entry for entry in record["points"]}
         self.n_run = 0
         self.failures: list[tuple[dict[str, Any], str | None]] = []  # (point entry, traceback)
+        self.parts: dict[str, dict[str, Any]] = {}
         self._last_save = time.monotonic()
 
     def note(self, outcome: PointOutcome, attempts: int, final: bool) -> None:
@@ -214,6 +217,8 @@ class _SweepState:
         if outcome.ok:
             entry.update(status="done", error=None)
             self.n_run += 1
+            if outcome.tables is not None:
+                self.parts[outcome.point_id] = outcome.tables
         elif final:
             entry.update(status="failed", error=outcome.error)
             self.failures.append((entry, outcome.traceback))
@@ -230,7 +235,7 @@ def _run(
     plan: SweepPlan,
     root: Path,
     state: _SweepState,
-    runner: Executor,
+    runner: BatchExecutor,
     retries: int,
     progress: bool | None,
     inform: Callable[[str], None],
@@ -248,6 +253,7 @@ def _run(
             point.data,
             {"sweep_id": plan.sweep_id, "point_id": point.point_id, "params": point.params},
             str(point_folder(root, point.point_id).resolve()),
+            {parameter.name: parameter.dtype for parameter in plan.parameters},
         )
         for point in todo
     ]
@@ -262,6 +268,9 @@ def _run(
             execute(tasks, runner, retries=retries, on_outcome=on_outcome)
     except KeyboardInterrupt:
         runner.close(cancel=True)
+        for entry in state.entries.values():  # points of a batch cut short may have finished
+            if entry["status"] != "done" and is_complete(root, entry["point_id"], plan.sweep_id):
+                entry.update(status="done", error=None, attempts=entry["attempts"] + 1)
         save_record(root, state.record)
         n_kept = sum(entry["status"] == "done" for entry in state.entries.values())
         raise SweepInterrupted(root, n_kept) from None

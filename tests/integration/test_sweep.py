@@ -129,6 +129,32 @@ def test_the_swept_length_is_the_length_that_was_simulated(local_sweep):
     assert by_length[20.0] < by_length[10.0]
 
 
+def test_one_worker_two_workers_and_runs_one_by_one_give_identical_tables(local_sweep, tmp_path):
+    """Batches and the rows workers send back change where a point runs, never the sweep's tables."""
+    from scenarios.runner import run
+
+    folder = tmp_path / "out"
+    result = _sweep(folder, *GRID, "--workers", "1")
+    assert result.exit_code == 0, result.output
+    local_folder = local_sweep[0]
+    record = _record(folder)
+    for name in ENTANGLEMENT_TABLES:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(folder / f"sweep_{name.name}.parquet"),
+            pd.read_parquet(local_folder / f"sweep_{name.name}.parquet"),
+        )
+    base = load("entanglement-chain").model_dump(mode="json", exclude_unset=True)
+    pairs = pd.read_parquet(folder / "sweep_pairs.parquet")
+    for entry in record["points"]:  # each point's rows are those of the same scenario run on its own
+        length_km, seed = entry["params"][PARAMETER], entry["params"]["seed"]
+        data = base | {"duration_s": float(DURATION_S), "seed": seed}
+        data["network"] = base["network"] | {"generator": base["network"]["generator"] | {"length_km": length_km}}
+        alone = run(from_dict(data), progress=False).tables["pairs"]
+        rows = pairs[(pairs[PARAMETER] == length_km) & (pairs["seed"] == seed)].drop(columns=[PARAMETER])
+        columns = [c for c in alone.columns if c != "run_id"]
+        pd.testing.assert_frame_equal(rows[columns].reset_index(drop=True), alone[columns].reset_index(drop=True))
+
+
 def test_running_the_same_sweep_again_runs_nothing(local_sweep, tmp_path):
     folder = tmp_path / "out"
     shutil.copytree(local_sweep[0], folder)
