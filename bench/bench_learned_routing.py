@@ -26,6 +26,7 @@ It writes the table (markdown) and every per-seed row to
 """
 
 import argparse
+import concurrent.futures
 import json
 import logging
 import math
@@ -68,8 +69,20 @@ STRATEGIES = ("shortest", "key_aware", "k_shortest", "learned")
 K_PATHS = 4
 DURATION_S = 10.0
 TRAIN_SEED_BASE = 1000
-#: The prior the search starts from: prefer paths that hold the key, then fewer hops; refuse rarely.
-INITIAL_MEAN = (-0.25, 0.0, 1.0, 0.5, -2.0, 0.0, 0.0)
+#: The features of the trained policy: key-aware routing's cost and what it ignores (hops, the key a relay
+#: spends before it waits at a short link, how long that link needs to refill), and refusal on the chosen path's.
+PATH_FEATURES = ("key_aware_cost", "is_key_aware", "hops", "short_links", "hops_before_short", "refill_over_deadline")
+REFUSE_FEATURES = (
+    "bias",
+    "chosen_key_aware_cost",
+    "chosen_hops",
+    "chosen_hops_before_short",
+    "chosen_refill_over_deadline",
+)
+#: The search starts at key-aware routing itself: weight -1 on its cost (a tiny tie-break towards its own
+#: path), and a refusal score 1 below the chosen path's, so never refusing. It can only move away from it
+#: where that earns more on the training traffic.
+INITIAL_MEAN = (-1.0, 0.001, 0.0, 0.0, 0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0)
 RESULTS = ROOT / "bench" / "measured" / "learned-routing.json"
 WRITTEN_BY = "bench/bench_learned_routing.py"
 
@@ -118,9 +131,11 @@ def train(network: str, env: KeyRoutingEnv, args: argparse.Namespace) -> LinearP
         population=args.population,
         seeds_per_iteration=args.seeds_per_iteration,
         initial_mean=INITIAL_MEAN,
-        initial_std=0.5,
+        initial_std=args.initial_std,
         seed=args.search_seed,
         metadata={"written_by": WRITTEN_BY, "scenario": env.base_scenario.name, "network": network},
+        path_features=PATH_FEATURES,
+        refuse_features=REFUSE_FEATURES,
     )
     for row in result.history:
         print(
@@ -150,6 +165,18 @@ def evaluate(env: KeyRoutingEnv, strategy: str, seed: int, model: Path) -> dict[
         "blocked_fraction": float(1.0 - requests["served"].mean()) if len(requests) else float("nan"),
         "delivered_key_mbit": float(requests.loc[requests["served"], "bits"].sum()) / 1e6,
     }
+
+
+_ENVS: dict[str, KeyRoutingEnv] = {}
+
+
+def evaluate_job(job: tuple[str, str, int]) -> dict[str, Any]:
+    """One evaluation run ``(network, strategy, seed)`` (in a worker process: its environment built once)."""
+    network, strategy, seed = job
+    logging.getLogger("sequence").setLevel(logging.WARNING)
+    if network not in _ENVS:
+        _ENVS[network] = KeyRoutingEnv(bench_scenario(network), k_paths=K_PATHS, traffic=NETWORKS[network]["traffic"])
+    return {"network": network, **evaluate(_ENVS[network], strategy, seed, model_path(network))}
 
 
 def interval(values: list[float]) -> tuple[float, float]:
@@ -209,10 +236,13 @@ def readme_table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="evaluation seeds 0 .. N-1 (at least 10 for the README)")
-    parser.add_argument("--iterations", type=int, default=6, help="CEM iterations")
-    parser.add_argument("--population", type=int, default=8, help="CEM candidates per iteration")
-    parser.add_argument("--seeds-per-iteration", type=int, default=1, help="training seeds each candidate plays")
+    parser.add_argument("--iterations", type=int, default=3, help="CEM iterations")
+    parser.add_argument("--population", type=int, default=6, help="CEM candidates per iteration")
+    parser.add_argument("--seeds-per-iteration", type=int, default=2, help="training seeds each candidate plays")
     parser.add_argument("--search-seed", type=int, default=0, help="seed of the CEM's own draws")
+    parser.add_argument("--initial-std", type=float, default=0.15, help="CEM's initial standard deviation")
+    parser.add_argument("--workers", type=int, default=2, help="processes running the evaluation runs")
+    parser.add_argument("--train-only", action="store_true", help="train and write the model files, no evaluation")
     parser.add_argument(
         "--reuse-models",
         action="store_true",
@@ -220,10 +250,13 @@ def main() -> None:
     )
     parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated: " + ", ".join(NETWORKS))
     args = parser.parse_args()
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers 1..64")
     if not 2 <= args.seeds <= 1000 or not 1 <= args.iterations <= 100 or not 2 <= args.population <= 200:
         parser.error("--seeds 2..1000, --iterations 1..100, --population 2..200")
     logging.getLogger("sequence").setLevel(logging.WARNING)
     rows: list[dict[str, Any]] = []
+    jobs: list[tuple[str, str, int]] = []
     started = time.perf_counter()
     for network in args.networks.split(","):
         if network not in NETWORKS:
@@ -237,16 +270,20 @@ def main() -> None:
             print(f"{network}: training ...", file=sys.stderr, flush=True)
             policy = train(network, env, args)
             write_atomic(model, json.dumps(policy.to_dict(), indent=2, sort_keys=True) + "\n")
-        for seed in range(args.seeds):
-            for strategy in STRATEGIES:
-                row = {"network": network, **evaluate(env, strategy, seed, model)}
-                rows.append(row)
-                print(
-                    f"  {network} seed {seed} {strategy}: blocked {row['blocked_fraction']:.3f},"
-                    f" key {row['delivered_key_mbit']:.1f} Mbit",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        if args.train_only:
+            continue
+        jobs.extend((network, strategy, seed) for seed in range(args.seeds) for strategy in STRATEGIES)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for row in pool.map(evaluate_job, jobs):
+            rows.append(row)
+            print(
+                f"  {row['network']} seed {row['seed']} {row['strategy']}: blocked {row['blocked_fraction']:.3f},"
+                f" key {row['delivered_key_mbit']:.1f} Mbit",
+                file=sys.stderr,
+                flush=True,
+            )
+    if args.train_only:
+        return
     text = table(rows)
     wall_s = time.perf_counter() - started
     print(text)

@@ -15,11 +15,23 @@ policy sees when a scenario runs it (:mod:`qkdn.ml.policy`):
   candidate paths (the ``k`` shortest simple paths by hop count, ties by fibre
   length, over working links and relays allowed to relay), whether it exists,
   the smallest residual key on it (normalised like ``pool_levels``) and its
-  number of hops; absent paths are zero.
+  number of hops; absent paths are zero;
+* ``path_key_aware_cost``: each candidate's key-aware routing cost (the sum of
+  :func:`qkdn.route_search.key_aware_cost` over its links, shortfall penalty the
+  number of nodes, as :func:`qkdn.routing.key_aware` charges) over the number of nodes;
+* ``path_is_key_aware``: 1 for the path key-aware routing would take;
+* ``path_short_links``: how many of its links hold less key than the request;
+* ``path_hops_before_short``: hops before its first such link (the link key a
+  relay spends before it waits there, lost if the deadline passes; 0 if none);
+* ``path_refill_s``: the longest time one of its short links needs, at its
+  provisioned key rate (``key_rate_bps``), to make up its shortfall (0 if none;
+  :data:`MAX_REFILL_S` for a link without a known rate).
 
 The candidates come from Yen's algorithm as networkx implements it
 (``shortest_simple_paths``; J. Y. Yen, Management Science 17(11), 712 (1971)),
-cached per end points and set of failed links.
+cached per end points and set of failed links. When the path key-aware routing
+takes (:func:`qkdn.route_search.cheapest_path`) is not one of them, it replaces
+the last, so a policy can always make key-aware routing's choice.
 """
 
 import itertools
@@ -30,10 +42,21 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from qkdn.route_search import cheapest_path, key_aware_cost
+
 __all__ = ["ObservationBuilder", "store_capacity_bits"]
 
 #: Largest ``k`` (candidate paths per request) an observation may carry: Yen's algorithm costs grow with it.
 MAX_CANDIDATE_PATHS = 32
+#: Refill time reported for a short link whose key rate is unknown or zero (s).
+MAX_REFILL_S = 1e6
+_PATH_ARRAYS = (
+    "path_key_aware_cost",
+    "path_is_key_aware",
+    "path_short_links",
+    "path_hops_before_short",
+    "path_refill_s",
+)
 
 
 def store_capacity_bits(pool_capacity_bits: int, direction_share: float) -> int:
@@ -116,15 +139,29 @@ class ObservationBuilder:
             data = graph.edges[a, b]
             levels[i] = min(max(float(data.get("residual_bits", 0.0)), 0.0) / capacity, 1.0)
             up[i] = 1 if data.get("up", True) else 0
-        paths = self.candidate_paths(graph, src, dst)
+        paths = self._with_key_aware_path(graph, src, dst, n_bits)
         valid = np.zeros(self.k, dtype=np.int8)
         bottleneck = np.zeros(self.k, dtype=np.float32)
         hops = np.zeros(self.k, dtype=np.float32)
-        for i, path in enumerate(paths):
-            residual = min(float(graph.edges[u, v].get("residual_bits", 0.0)) for u, v in itertools.pairwise(path))
+        extra = {name: np.zeros(self.k, dtype=np.float32) for name in _PATH_ARRAYS}
+        n_nodes = float(graph.number_of_nodes())
+        for i, (path, is_key_aware) in enumerate(paths):
+            edges = [graph.edges[u, v] for u, v in itertools.pairwise(path)]
+            residuals = [float(data.get("residual_bits", 0.0)) for data in edges]
             valid[i] = 1
-            bottleneck[i] = min(max(residual, 0.0) / capacity, 1.0)
+            bottleneck[i] = min(max(min(residuals), 0.0) / capacity, 1.0)
             hops[i] = len(path) - 1
+            short = [j for j, residual in enumerate(residuals) if residual < n_bits]
+            refill = 0.0
+            for j in short:
+                rate = float(edges[j].get("key_rate_bps", 0.0))
+                need = n_bits - max(residuals[j], 0.0)
+                refill = max(refill, min(need / rate, MAX_REFILL_S) if rate > 0 else MAX_REFILL_S)
+            extra["path_key_aware_cost"][i] = sum(key_aware_cost(data, n_bits, n_nodes) for data in edges) / n_nodes
+            extra["path_is_key_aware"][i] = 1.0 if is_key_aware else 0.0
+            extra["path_short_links"][i] = len(short)
+            extra["path_hops_before_short"][i] = short[0] if short else 0
+            extra["path_refill_s"][i] = refill
         observation = {
             "pool_levels": levels,
             "links_up": up,
@@ -135,8 +172,25 @@ class ObservationBuilder:
             "path_valid": valid,
             "path_bottleneck": bottleneck,
             "path_hops": hops,
+            **extra,
         }
-        return observation, paths
+        return observation, [path for path, _ in paths]
+
+    def _with_key_aware_path(self, graph: nx.Graph, src: str, dst: str, n_bits: int) -> list[tuple[list[str], bool]]:
+        """The candidates, each with whether key-aware routing takes it (its path replacing the last if absent)."""
+        candidates = list(self.candidate_paths(graph, src, dst))
+        if not candidates:
+            return []
+        try:
+            chosen = cheapest_path(graph, src, dst, n_bits, float(graph.number_of_nodes()), self.no_relay - {src, dst})
+        except nx.NetworkXNoPath:  # pragma: no cover - a candidate exists, so a path does
+            return [(path, False) for path in candidates]
+        if chosen not in candidates:
+            if len(candidates) < self.k:
+                candidates.append(chosen)
+            else:
+                candidates[-1] = chosen
+        return [(path, path == chosen) for path in candidates]
 
     def empty(self) -> dict[str, Any]:
         """An observation with no request and no candidate path (what an ended episode shows)."""
@@ -150,4 +204,5 @@ class ObservationBuilder:
             "path_valid": np.zeros(self.k, dtype=np.int8),
             "path_bottleneck": np.zeros(self.k, dtype=np.float32),
             "path_hops": np.zeros(self.k, dtype=np.float32),
+            **{name: np.zeros(self.k, dtype=np.float32) for name in _PATH_ARRAYS},
         }

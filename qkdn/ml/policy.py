@@ -3,17 +3,28 @@
 The policy reads the observation of :mod:`qkdn.ml.observation` (the same one the
 Gymnasium environment gives an agent) and picks one of the ``k`` candidate
 paths, or refuses the request (admission control). Each candidate path ``i``
-gets the score ``w . f_i`` over scale-free features:
+gets the score ``w . f_i`` over scale-free features (a model file names the
+ones it uses, :data:`PATH_FEATURES` by default, any of :data:`ALL_PATH_FEATURES`):
 
 * ``hops``: its hop count (each hop spends the key's size of link key);
 * ``extra_hops``: hops beyond the shortest candidate;
 * ``fits``: 1 if every link on it holds at least the request's size of key now;
 * ``log2_key_ratio``: log2 of its bottleneck key over the request size, clipped to
-  [-8, 8] and divided by 8 (-1 for a path without key).
+  [-8, 8] and divided by 8 (-1 for a path without key);
+* ``key_aware_cost``: key-aware routing's cost of the path over the number of
+  nodes (weight -1 alone makes key-aware routing's choice among the candidates);
+* ``is_key_aware``: 1 for the path key-aware routing takes;
+* ``short_links``: links holding less key than the request;
+* ``hops_before_short``: hops a relay crosses, spending key, before it waits at the first short link;
+* ``refill_over_deadline``: the slowest short link's time to make up its shortfall at its key rate,
+  over the time left to the deadline, clipped to [0, 4] and divided by 4.
 
-Refusing scores ``v . g`` with ``g`` = (1, any path fits, the best path's
-``log2_key_ratio``). The highest score wins; ties go to the earlier path, and
-refusing must beat every path strictly.
+Refusing scores ``v . g`` over :data:`REFUSE_FEATURES` by default (1, any path
+fits, the best ``log2_key_ratio``), or any of :data:`ALL_REFUSE_FEATURES`, which
+add the chosen path's (the best-scored one's) ``key_aware_cost``, ``short_links``,
+``hops_before_short``, ``refill_over_deadline`` and ``hops`` as ``chosen_...``.
+The highest score wins; ties go to the earlier path, and refusing must beat
+every path strictly.
 
 The weights are trained by the cross-entropy method (:mod:`scenarios.ml.train`)
 and stored as JSON (a plain list of numbers, never pickled objects), so a
@@ -40,6 +51,16 @@ __all__ = ["LearnedRouting", "LinearPathPolicy", "MODEL_FORMAT", "load_policy"]
 
 PATH_FEATURES = ("hops", "extra_hops", "fits", "log2_key_ratio")
 REFUSE_FEATURES = ("bias", "any_fits", "best_log2_key_ratio")
+ALL_PATH_FEATURES = (
+    *PATH_FEATURES,
+    "key_aware_cost",
+    "is_key_aware",
+    "short_links",
+    "hops_before_short",
+    "refill_over_deadline",
+)
+_CHOSEN = ("key_aware_cost", "short_links", "hops_before_short", "refill_over_deadline", "hops")
+ALL_REFUSE_FEATURES = (*REFUSE_FEATURES, *(f"chosen_{name}" for name in _CHOSEN))
 #: The ``format`` field every model file carries.
 MODEL_FORMAT = "qnetsim.key-routing.linear-path-policy"
 MODEL_VERSION = 1
@@ -48,10 +69,23 @@ MAX_MODEL_BYTES = 1_000_000
 #: The reason a request refused by the policy carries in its ``key_requests`` row.
 REFUSED_REASON = "refused by the learned routing policy (admission control)"
 _LOG2_CLIP = 8.0
+_REFILL_CLIP = 4.0
 
 
-def path_features(observation: dict[str, Any]) -> np.ndarray:
-    """The ``k`` x ``len(PATH_FEATURES)`` feature matrix of an observation's candidate paths (zero rows if absent)."""
+def path_features(observation: dict[str, Any], names: Sequence[str] = PATH_FEATURES) -> np.ndarray:
+    """The ``k`` x ``len(names)`` feature matrix of an observation's candidate paths (zero rows if absent)."""
+    table = _all_path_features(observation)
+    missing = [name for name in names if name not in table]
+    if missing:
+        raise ValueError(f"observation: has no path data for the features {missing}")
+    valid = np.asarray(observation["path_valid"]) > 0
+    features = np.stack([table[name] for name in names], axis=1) if names else np.zeros((len(valid), 0))
+    features[~valid] = 0.0
+    return features
+
+
+def _all_path_features(observation: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The columns of :data:`ALL_PATH_FEATURES` the observation holds the data of."""
     valid = np.asarray(observation["path_valid"]) > 0
     hops = np.asarray(observation["path_hops"], dtype=np.float64)
     bottleneck = np.asarray(observation["path_bottleneck"], dtype=np.float64)
@@ -62,9 +96,20 @@ def path_features(observation: dict[str, Any]) -> np.ndarray:
             ratio > 0, np.clip(np.log2(np.maximum(ratio, 1e-300)), -_LOG2_CLIP, _LOG2_CLIP), -_LOG2_CLIP
         )
     shortest = hops[valid].min() if valid.any() else 0.0
-    features = np.stack([hops, hops - shortest, (ratio >= 1.0).astype(np.float64), log_ratio / _LOG2_CLIP], axis=1)
-    features[~valid] = 0.0
-    return features
+    columns = {
+        "hops": hops,
+        "extra_hops": hops - shortest,
+        "fits": (ratio >= 1.0).astype(np.float64),
+        "log2_key_ratio": log_ratio / _LOG2_CLIP,
+    }
+    for name in ("key_aware_cost", "is_key_aware", "short_links", "hops_before_short"):
+        if f"path_{name}" in observation:
+            columns[name] = np.asarray(observation[f"path_{name}"], dtype=np.float64)
+    if "path_refill_s" in observation:
+        deadline = max(float(np.asarray(observation["time_to_deadline_s"]).reshape(-1)[0]), 1e-9)
+        refill = np.asarray(observation["path_refill_s"], dtype=np.float64) / deadline
+        columns["refill_over_deadline"] = np.clip(refill, 0.0, _REFILL_CLIP) / _REFILL_CLIP
+    return columns
 
 
 @dataclass(frozen=True)
@@ -82,21 +127,48 @@ class LinearPathPolicy:
     path_weights: tuple[float, ...]
     refuse_weights: tuple[float, ...]
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    path_feature_names: tuple[str, ...] = PATH_FEATURES
+    refuse_feature_names: tuple[str, ...] = REFUSE_FEATURES
 
+    #: Weights of a policy over the default features.
     N_PARAMETERS = len(PATH_FEATURES) + len(REFUSE_FEATURES)
 
+    def __post_init__(self) -> None:
+        unknown = [n for n in self.path_feature_names if n not in ALL_PATH_FEATURES] + [
+            n for n in self.refuse_feature_names if n not in ALL_REFUSE_FEATURES
+        ]
+        if unknown:
+            raise ValueError(f"features: unknown names {unknown}")
+        if len(self.path_weights) != len(self.path_feature_names):
+            raise ValueError(
+                f"path_weights: needs {len(self.path_feature_names)} weights; got {len(self.path_weights)}"
+            )
+        if len(self.refuse_weights) != len(self.refuse_feature_names):
+            raise ValueError(
+                f"refuse_weights: needs {len(self.refuse_feature_names)} weights; got {len(self.refuse_weights)}"
+            )
+
     @classmethod
-    def from_vector(cls, k: int, vector: Sequence[float], metadata: dict[str, Any] | None = None) -> "LinearPathPolicy":
-        """The policy whose weights are ``vector`` (path weights, then refusal weights).
+    def from_vector(
+        cls,
+        k: int,
+        vector: Sequence[float],
+        metadata: dict[str, Any] | None = None,
+        path_features: Sequence[str] = PATH_FEATURES,
+        refuse_features: Sequence[str] = REFUSE_FEATURES,
+    ) -> "LinearPathPolicy":
+        """The policy whose weights are ``vector`` (path weights, then refusal weights) over the named features.
 
         >>> LinearPathPolicy.from_vector(3, [0.0] * 7).act_index_of_refusal()
         3
         """
         values = tuple(float(x) for x in vector)
-        if len(values) != cls.N_PARAMETERS:
-            raise ValueError(f"vector: needs {cls.N_PARAMETERS} weights; got {len(values)}")
-        n_path = len(PATH_FEATURES)
-        return cls(k, values[:n_path], values[n_path:], dict(metadata or {}))
+        n_path = len(path_features)
+        if len(values) != n_path + len(refuse_features):
+            raise ValueError(f"vector: needs {n_path + len(refuse_features)} weights; got {len(values)}")
+        return cls(
+            k, values[:n_path], values[n_path:], dict(metadata or {}), tuple(path_features), tuple(refuse_features)
+        )
 
     def vector(self) -> np.ndarray:
         """The weights as one vector (path weights, then refusal weights)."""
@@ -111,11 +183,21 @@ class LinearPathPolicy:
         valid = np.asarray(observation["path_valid"]) > 0
         if not valid.any():
             return self.k
-        features = path_features(observation)
+        columns = _all_path_features(observation)
+        features = path_features(observation, self.path_feature_names)
         scores = features @ np.asarray(self.path_weights)
         scores[~valid] = -np.inf
         best = int(np.argmax(scores))
-        refuse_inputs = np.array([1.0, float(features[valid, 2].max()), float(features[valid, 3].max())])
+        inputs = {
+            "bias": 1.0,
+            "any_fits": float(columns["fits"][valid].max()),
+            "best_log2_key_ratio": float(columns["log2_key_ratio"][valid].max()),
+        }
+        inputs.update({f"chosen_{name}": float(columns[name][best]) for name in _CHOSEN if name in columns})
+        missing = [name for name in self.refuse_feature_names if name not in inputs]
+        if missing:
+            raise ValueError(f"observation: has no path data for the features {missing}")
+        refuse_inputs = np.array([inputs[name] for name in self.refuse_feature_names])
         if float(refuse_inputs @ np.asarray(self.refuse_weights)) > scores[best]:
             return self.k
         return best
@@ -128,9 +210,9 @@ class LinearPathPolicy:
             "format": MODEL_FORMAT,
             "version": MODEL_VERSION,
             "k_paths": self.k,
-            "path_features": list(PATH_FEATURES),
+            "path_features": list(self.path_feature_names),
             "path_weights": list(self.path_weights),
-            "refuse_features": list(REFUSE_FEATURES),
+            "refuse_features": list(self.refuse_feature_names),
             "refuse_weights": list(self.refuse_weights),
             "metadata": self.metadata,
         }
@@ -172,17 +254,32 @@ def policy_from_dict(document: Any) -> LinearPathPolicy:
     k = document.get("k_paths")
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_CANDIDATE_PATHS:
         problems.append(f"k_paths: must be an integer from 1 to {MAX_CANDIDATE_PATHS}; got {k!r}")
-    for key, names in (("path_features", PATH_FEATURES), ("refuse_features", REFUSE_FEATURES)):
-        if document.get(key) != list(names):
-            problems.append(f"{key}: must be {list(names)}; got {document.get(key)!r}")
-    path_weights = _weights(document, "path_weights", PATH_FEATURES, problems)
-    refuse_weights = _weights(document, "refuse_weights", REFUSE_FEATURES, problems)
+    feature_names = {}
+    for key, known in (("path_features", ALL_PATH_FEATURES), ("refuse_features", ALL_REFUSE_FEATURES)):
+        names = document.get(key)
+        if (
+            not isinstance(names, list)
+            or not all(isinstance(name, str) and name in known for name in names)
+            or len(set(names)) != len(names)
+        ):
+            problems.append(f"{key}: must be a list of distinct names from {list(known)}; got {names!r}"[:400])
+            names = []
+        feature_names[key] = tuple(names)
+    path_weights = _weights(document, "path_weights", feature_names["path_features"], problems)
+    refuse_weights = _weights(document, "refuse_weights", feature_names["refuse_features"], problems)
     metadata = document.get("metadata", {})
     if not isinstance(metadata, dict):
         problems.append("metadata: must be a JSON object")
     if problems:
         raise ValueError("; ".join(problems))
-    return LinearPathPolicy(int(k), path_weights, refuse_weights, metadata)  # type: ignore[arg-type]
+    return LinearPathPolicy(
+        int(k),  # type: ignore[arg-type]
+        path_weights,
+        refuse_weights,
+        metadata,
+        feature_names["path_features"],
+        feature_names["refuse_features"],
+    )
 
 
 def load_policy(path: str | Path, where: str = "model") -> LinearPathPolicy:

@@ -47,7 +47,7 @@ import numpy as np
 from gymnasium import spaces
 
 from qkdn.controller import RouteQuery, RouteReply
-from qkdn.ml.observation import ObservationBuilder, store_capacity_bits
+from qkdn.ml.observation import MAX_REFILL_S, ObservationBuilder, store_capacity_bits
 from qkdn.network import QKDNetwork
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.randomness import controlled_global_random_state
@@ -178,6 +178,12 @@ class KeyRoutingEnv(gymnasium.Env[dict[str, Any], np.int64]):
                 "path_valid": spaces.MultiBinary(self.k),
                 "path_bottleneck": spaces.Box(0.0, 1.0, shape=(self.k,), dtype=np.float32),
                 "path_hops": spaces.Box(0.0, float(n_nodes), shape=(self.k,), dtype=np.float32),
+                # key-aware cost: up to 2 + 1/n per hop for a short link (n = nodes), below 2 per hop otherwise
+                "path_key_aware_cost": spaces.Box(0.0, 3.0 * n_nodes, shape=(self.k,), dtype=np.float32),
+                "path_is_key_aware": spaces.Box(0.0, 1.0, shape=(self.k,), dtype=np.float32),
+                "path_short_links": spaces.Box(0.0, float(n_nodes), shape=(self.k,), dtype=np.float32),
+                "path_hops_before_short": spaces.Box(0.0, float(n_nodes), shape=(self.k,), dtype=np.float32),
+                "path_refill_s": spaces.Box(0.0, MAX_REFILL_S, shape=(self.k,), dtype=np.float32),
             }
         )
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from qkdn.ml.policy import LinearPathPolicy
+from qkdn.ml.policy import PATH_FEATURES, REFUSE_FEATURES, LinearPathPolicy
 from qnetsim.core.randomness import generator
 from scenarios.ml.env import KeyRoutingEnv
 
@@ -76,6 +76,8 @@ def train_policy(
     min_std: float = 0.05,
     seed: int = 0,
     metadata: dict[str, Any] | None = None,
+    path_features: Sequence[str] = PATH_FEATURES,
+    refuse_features: Sequence[str] = REFUSE_FEATURES,
 ) -> TrainingResult:
     """Train the linear path policy for ``env`` by the cross-entropy method (see the module docstring).
 
@@ -92,6 +94,8 @@ def train_policy(
         min_std: floor of the standard deviations (keeps exploring).
         seed: seed of the search's own draws.
         metadata: kept in the model file beside the method's own record.
+        path_features: the path score's features (:data:`qkdn.ml.policy.ALL_PATH_FEATURES`).
+        refuse_features: the refusal score's features (:data:`qkdn.ml.policy.ALL_REFUSE_FEATURES`).
 
     Raises:
         ValueError: a bad setting, or more than :data:`MAX_TRAINING_EPISODES` episodes asked for.
@@ -106,7 +110,11 @@ def train_policy(
     if n_iterations * population * per_iteration > MAX_TRAINING_EPISODES:
         raise ValueError(f"n_iterations * population * seeds_per_iteration must be <= {MAX_TRAINING_EPISODES}")
     rng = generator(seed, "ml.cem")
-    dimension = LinearPathPolicy.N_PARAMETERS
+    dimension = len(path_features) + len(refuse_features)
+
+    def policy(vector: Sequence[float], record: dict[str, Any] | None = None) -> LinearPathPolicy:
+        return LinearPathPolicy.from_vector(env.k, vector, record, path_features, refuse_features)
+
     mean = np.zeros(dimension) if initial_mean is None else np.array(initial_mean, dtype=np.float64)
     if mean.shape != (dimension,):
         raise ValueError(f"initial_mean: needs {dimension} weights; got {len(mean)}")
@@ -118,12 +126,7 @@ def train_policy(
         played.append(seeds)
         candidates = rng.normal(mean, std, size=(population, dimension))
         candidates[0] = mean  # the current mean is always judged too
-        returns = np.array(
-            [
-                np.mean([episode_return(env, LinearPathPolicy.from_vector(env.k, c).act, s) for s in seeds])
-                for c in candidates
-            ]
-        )
+        returns = np.array([np.mean([episode_return(env, policy(c).act, s) for s in seeds]) for c in candidates])
         order = np.argsort(-returns, kind="stable")
         elite = candidates[order[:n_elite]]
         mean, std = elite.mean(axis=0), np.maximum(elite.std(axis=0), min_std)
@@ -146,4 +149,4 @@ def train_policy(
         "search_seed": seed,
         **(metadata or {}),
     }
-    return TrainingResult(LinearPathPolicy.from_vector(env.k, mean.tolist(), record), history)
+    return TrainingResult(policy(mean.tolist(), record), history)
