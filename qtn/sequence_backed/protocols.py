@@ -107,7 +107,9 @@ class LinkObserver:
 
     def count(self, link: str, n_attempts: int, n_successes: int) -> None:
         """Add attempts and successes to ``link``."""
-        counters = self.links.setdefault(link, LinkCounters())
+        counters = self.links.get(link)
+        if counters is None:  # not setdefault: that would build a throw-away LinkCounters on every call
+            counters = self.links[link] = LinkCounters()
         counters.n_attempts += n_attempts
         counters.n_successes += n_successes
 
@@ -157,7 +159,8 @@ class CountedSingleHeraldedA(SingleHeraldedA):
         super()._entanglement_succeed()
 
     def update_memory(self) -> bool | None:
-        deciding = self.ent_round == 1 and self in self.owner.protocols
+        # Only the primary end counts (_count), so the other end skips the membership test.
+        deciding = self.primary and self.ent_round == 1 and self in self.owner.protocols
         result = super().update_memory()
         if deciding:
             _count(self, 1, 1 if result else 0)
