@@ -29,7 +29,6 @@ from pathlib import Path
 
 import networkx as nx
 
-from qkdn.keyrate import get_model
 from qnetsim.core.errors import ConfigError
 from qnetsim.core.spec import NetworkSpec
 from scenarios.build import has_entanglement_traffic, has_key_traffic, link_keyrate_hardware, network_spec
@@ -370,6 +369,8 @@ def _hops(spec: NetworkSpec, src: str, dst: str) -> int:
 
 def _block_costs(scenario: Scenario, spec: NetworkSpec, demand_bits: float) -> list[Cost]:
     """Key blocks of the model-based links: made at the model's rate while the pools have room."""
+    from qkdn.keyrate import get_model  # here: runs without key traffic never load the key-rate models
+
     qkd, duration_s = scenario.qkd, scenario.duration_s
     model = get_model(qkd.link_model)
     n_made = n_held = 0.0

@@ -9,10 +9,6 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from qkdn.keyrate import KeyRateModel, get_model
-from qkdn.keyrate.finite_models import finite_model
-from qkdn.keyrate.hardware import KeyRateHardwareConfig
-from qkdn.link_hardware import keyrate_hardware, polarization_fidelity
 from qnetsim.core.randomness import generator
 from qnetsim.core.requests import EntanglementRequest, TeleportationTraffic
 from qnetsim.core.roles import key_link_allowed
@@ -28,6 +24,8 @@ if TYPE_CHECKING:  # the key layers: imported by the functions that build them, 
     from qkdn.demand import SaturatingDemand
     from qkdn.failures import LinkOutage
     from qkdn.kaas import KeyAsAService
+    from qkdn.keyrate import KeyRateModel
+    from qkdn.keyrate.hardware import KeyRateHardwareConfig
     from qkdn.kms.config import KMSConfig
     from qkdn.network import KeyRequest, QKDNetwork
     from qkdn.photon.config import PhotonLinkConfig, PhotonSourceConfig, PostProcessingConfig
@@ -426,6 +424,7 @@ def qkd_network(
 
 def photon_link_config(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> "PhotonLinkConfig":
     """The photon-level BB84 link ``link.a -> link.b`` from the shared hardware description."""
+    from qkdn.link_hardware import polarization_fidelity
     from qkdn.photon.config import PhotonLinkConfig
 
     return PhotonLinkConfig(
@@ -508,8 +507,10 @@ def bbm92_distillation_settings(scenario: Scenario) -> "DistillationSettings":
     return settings
 
 
-def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> KeyRateHardwareConfig:
+def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec) -> "KeyRateHardwareConfig":
     """The key-rate models' view of ``link.a -> link.b``: its fibre, a's source, b's detector, the qkd settings."""
+    from qkdn.link_hardware import keyrate_hardware
+
     return keyrate_hardware(
         link.hardware.fibre,
         spec.node(link.a).hardware.light_source,
@@ -519,12 +520,15 @@ def link_keyrate_hardware(scenario: Scenario, spec: NetworkSpec, link: LinkSpec)
     )
 
 
-def fast_link_model(scenario: Scenario) -> KeyRateModel:
+def fast_link_model(scenario: Scenario) -> "KeyRateModel":
     """The model of the fast links: ``qkd.link_model``, finite-key if ``qkd.fast_link_block_bits`` is set.
 
     With ``qkd.parameter_optimiser: learned`` the finite-key decoy BB84 links take their
     source settings from the trained network (:mod:`qkdn.ml.parameters`).
     """
+    from qkdn.keyrate import get_model
+    from qkdn.keyrate.finite_models import finite_model
+
     qkd = scenario.qkd
     if qkd.fast_link_block_bits is None:
         return get_model(qkd.link_model)

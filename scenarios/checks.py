@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from qkdn.keyrate.finite_models import FINITE_KEY_PROTOCOLS
 from scenarios.kms_checks import kms_problems
 from scenarios.role_checks import role_problems
 from scenarios.routing_model import routing_model_problems
@@ -291,6 +290,13 @@ def _output_problems(scenario: Scenario) -> list[str]:
 KEY_LINK_MODELS = ("decoy-bb84", "decoy-bb84-vacuum-weak", "bb84-gllp", "photon")
 
 
+def _finite_key_protocols() -> tuple[str, ...]:
+    """Link models with a finite-key model (imported here: a run without key links never loads the models)."""
+    from qkdn.keyrate.finite_models import FINITE_KEY_PROTOCOLS
+
+    return tuple(FINITE_KEY_PROTOCOLS)
+
+
 def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
     qkd = scenario.qkd
     problems = []
@@ -299,10 +305,10 @@ def _qkd_problems(scenario: Scenario, topology: ResolvedTopology) -> list[str]:
             f"qkd.link_model: must be one of {', '.join(KEY_LINK_MODELS)}; got {qkd.link_model!r}"
             f"{did_you_mean(qkd.link_model, KEY_LINK_MODELS)}"
         )
-    if qkd.fast_link_block_bits is not None and qkd.link_model not in FINITE_KEY_PROTOCOLS:
+    if qkd.fast_link_block_bits is not None and qkd.link_model not in _finite_key_protocols():
         problems.append(
             f"qkd.fast_link_block_bits: link_model {qkd.link_model!r} has no finite-key model;"
-            f" finite-key models: {', '.join(FINITE_KEY_PROTOCOLS)} (or leave fast_link_block_bits unset)"
+            f" finite-key models: {', '.join(_finite_key_protocols())} (or leave fast_link_block_bits unset)"
         )
     if qkd.parameter_optimiser == "learned" and (qkd.fast_link_block_bits is None or qkd.link_model != "decoy-bb84"):
         problems.append(

@@ -33,6 +33,7 @@ NOT_FOR_NETWORK_LEVEL = ("sequence", "qutip", "matplotlib", "scipy", "pandas", *
 #: services and management, learned routing, the QKD network): tenths of a second of start-up together.
 KEY_LAYER_MODULES = (
     "qkdn.bbm92",
+    "qkdn.keyrate",
     "qkdn.photon.distillation",
     "qkdn.photon.cascade",
     "qkdn.services",
