@@ -105,39 +105,53 @@ def run_scenario_network(scenario) -> QKDNetwork:  # noqa: ANN001 (a scenarios.s
     return network
 
 
-def mesh_scenario(**changes) -> dict:  # noqa: ANN003
-    """A six-node metro QKD mesh (ring a..f plus chords a-d, b-e) as a scenario mapping; ``changes`` replace keys."""
-    scenario = {
-        "name": "test-qkd-mesh",
-        "seed": 5,
-        "duration_s": 2.0,
+def trusted_relay_mesh_data(
+    name: str, seed: int, duration_s: float, light_source: dict, qkd: dict, edges: list, traffic: list
+) -> dict:
+    """A scenario mapping: trusted relays joined by ``edges`` ([a, b, km]), one node template of ``light_source``.
+
+    Every node has the same 25 %-efficient detector with 100 Hz of dark counts and 50 ps resolution.
+    """
+    return {
+        "name": name,
+        "seed": seed,
+        "duration_s": duration_s,
         "templates": {
             "nodes": {
                 "qkd_node": {
-                    "light_source": {"frequency_hz": 1.0e9},
+                    "light_source": light_source,
                     "detector": {"efficiency": 0.25, "dark_count_rate_hz": 100, "time_resolution_ps": 50},
                 }
             }
         },
-        "qkd": {"link_model": "decoy-bb84", "routing": "shortest", "block_bits": 20_000, "report_interval_s": 0.05},
+        "qkd": qkd,
         "network": {
-            "generator": {
-                "kind": "edges",
-                "role": "trusted_relay",
-                "edges": [
-                    ["a", "b", 20],
-                    ["b", "c", 25],
-                    ["c", "d", 20],
-                    ["d", "e", 30],
-                    ["e", "f", 20],
-                    ["f", "a", 25],
-                    ["a", "d", 45],
-                    ["b", "e", 40],
-                ],
-            },
+            "generator": {"kind": "edges", "role": "trusted_relay", "edges": edges},
             "node_template": "qkd_node",
         },
-        "traffic": [{"kind": "key", "src": "a", "dst": "c", "bits": 256, "rate_hz": 20.0, "deadline_s": 0.2}],
+        "traffic": traffic,
     }
+
+
+def mesh_scenario(**changes) -> dict:  # noqa: ANN003
+    """A six-node metro QKD mesh (ring a..f plus chords a-d, b-e) as a scenario mapping; ``changes`` replace keys."""
+    scenario = trusted_relay_mesh_data(
+        "test-qkd-mesh",
+        seed=5,
+        duration_s=2.0,
+        light_source={"frequency_hz": 1.0e9},
+        qkd={"link_model": "decoy-bb84", "routing": "shortest", "block_bits": 20_000, "report_interval_s": 0.05},
+        edges=[
+            ["a", "b", 20],
+            ["b", "c", 25],
+            ["c", "d", 20],
+            ["d", "e", 30],
+            ["e", "f", 20],
+            ["f", "a", 25],
+            ["a", "d", 45],
+            ["b", "e", 40],
+        ],
+        traffic=[{"kind": "key", "src": "a", "dst": "c", "bits": 256, "rate_hz": 20.0, "deadline_s": 0.2}],
+    )
     scenario.update(changes)
     return scenario
